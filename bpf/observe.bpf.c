@@ -219,11 +219,12 @@ static __always_inline void emit_payload(struct __sk_buff *skb, __u32 kind, __u3
 	}
 	e->original_len = available;
 
-	__u32 len = available;
+	__u64 len = available;
 	if (len > sizeof(e->payload))
 		len = sizeof(e->payload);
-	/* Re-bound for the verifier: len is in [1, sizeof(payload)]. */
-	len &= sizeof(e->payload) * 2 - 1;
+	/* Keep clang from re-deriving len from `available` after the clamp: the verifier must see
+	 * the bounds checked on the very register passed to bpf_skb_load_bytes. */
+	asm volatile("" : "+r"(len));
 	if (len == 0 || len > sizeof(e->payload) ||
 	    bpf_skb_load_bytes(skb, payload_offset, e->payload, len)) {
 		bpf_ringbuf_discard(e, 0);

@@ -1,0 +1,258 @@
+#include "catalog/catalog_parser.h"
+
+#include <algorithm>
+#include <initializer_list>
+
+#include <nlohmann/json.hpp>
+
+#include "catalog/host_pattern.h"
+
+namespace shadowai {
+namespace {
+
+using Json = nlohmann::json;
+
+// RFC 6901: '~' and '/' inside a key are escaped.
+std::string childPointer(const std::string& pointer, std::string_view key) {
+  std::string result = pointer + "/";
+  for (char c : key) {
+    if (c == '~') {
+      result += "~0";
+    } else if (c == '/') {
+      result += "~1";
+    } else {
+      result += c;
+    }
+  }
+  return result;
+}
+
+std::string childPointer(const std::string& pointer, size_t index) {
+  return pointer + "/" + std::to_string(index);
+}
+
+// nlohmann reports the offset of the last byte it read; users want a line and a column.
+Error syntaxError(std::string_view json, const Json::parse_error& error, const std::string& sourceName) {
+  size_t offset = error.byte > 0 ? std::min<size_t>(error.byte - 1, json.size()) : 0;
+  std::string_view before = json.substr(0, offset);
+  size_t line = 1 + static_cast<size_t>(std::count(before.begin(), before.end(), '\n'));
+  size_t lastNewline = before.rfind('\n');
+  size_t column = lastNewline == std::string_view::npos ? offset + 1 : offset - lastNewline;
+  // what() is "[json.exception.parse_error.101] parse error at line 1, column 2: <message>".
+  std::string what = error.what();
+  if (size_t colon = what.find(": "); colon != std::string::npos) what.erase(0, colon + 2);
+  // "last read" quotes the input; keep stray bytes out of terminals and the journal.
+  std::string message;
+  for (unsigned char c : what) {
+    if (c >= 0x20 && c < 0x7f) {
+      message += static_cast<char>(c);
+    } else {
+      static constexpr char kHex[] = "0123456789abcdef";
+      message += {'\\', 'x', kHex[c >> 4], kHex[c & 0xf]};
+    }
+  }
+  return makeError(sourceName + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + message);
+}
+
+// Lower-case identifiers: provider ids and API families, used as journald field values and keys.
+bool isIdentifier(std::string_view text) {
+  if (text.empty() || text.front() == '-' || text.back() == '-') return false;
+  return std::all_of(text.begin(), text.end(),
+                     [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; });
+}
+
+bool isEnvName(std::string_view text) {
+  if (text.empty() || (text.front() >= '0' && text.front() <= '9')) return false;
+  return std::all_of(text.begin(), text.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+  });
+}
+
+class DocumentReader {
+ public:
+  explicit DocumentReader(const std::string& sourceName) : sourceName_(sourceName) {}
+
+  Result<std::vector<ParsedEntry>> read(const Json& document) {
+    if (!document.is_object()) return fail("", "expected a JSON object");
+    if (auto known = checkKnownFields(document, "", {"schema", "version", "comment", "endpoints"}); !known) {
+      return known.error();
+    }
+    if (!document.contains("schema")) return fail("", "missing \"schema\"");
+    const Json& schema = document["schema"];
+    if (!schema.is_number_integer() || schema.get<int64_t>() != kCatalogSchemaVersion) {
+      return fail("/schema", "unsupported schema (this build reads schema " +
+                                 std::to_string(kCatalogSchemaVersion) + ")");
+    }
+    if (document.contains("version") && !document["version"].is_string()) {
+      return fail("/version", "expected a string");
+    }
+    if (auto comment = checkComment(document, ""); !comment) return comment.error();
+    if (!document.contains("endpoints")) return fail("", "missing \"endpoints\"");
+    const Json& endpoints = document["endpoints"];
+    if (!endpoints.is_array()) return fail("/endpoints", "expected an array");
+
+    std::vector<ParsedEntry> entries;
+    entries.reserve(endpoints.size());
+    for (size_t i = 0; i < endpoints.size(); ++i) {
+      auto entry = readEntry(endpoints[i], childPointer("/endpoints", i));
+      if (!entry) return entry.error();
+      entries.push_back(std::move(entry.value()));
+    }
+    return entries;
+  }
+
+ private:
+  Error fail(const std::string& pointer, std::string_view message) const {
+    return catalogSchemaError(sourceName_, pointer, message);
+  }
+
+  // Unknown fields are errors: a misspelt "host" must not silently leave an entry without hosts.
+  Status checkKnownFields(const Json& object, const std::string& pointer,
+                          std::initializer_list<std::string_view> known) const {
+    for (const auto& [key, value] : object.items()) {
+      if (std::find(known.begin(), known.end(), key) == known.end()) {
+        return fail(childPointer(pointer, key), "unknown field");
+      }
+    }
+    return {};
+  }
+
+  Status checkComment(const Json& object, const std::string& pointer) const {
+    if (!object.contains("comment")) return {};
+    const Json& comment = object["comment"];
+    if (comment.is_string()) return {};
+    if (comment.is_array() && std::all_of(comment.begin(), comment.end(), [](const Json& line) {
+          return line.is_string();
+        })) {
+      return {};
+    }
+    return fail(childPointer(pointer, "comment"), "expected a string or an array of strings");
+  }
+
+  // An optional non-empty string field; "" when absent.
+  Result<std::string> optionalString(const Json& object, const std::string& pointer, const char* key) const {
+    if (!object.contains(key)) return std::string();
+    const Json& value = object[key];
+    if (!value.is_string()) return fail(childPointer(pointer, key), "expected a string");
+    if (value.get_ref<const std::string&>().empty()) return fail(childPointer(pointer, key), "must not be empty");
+    return value.get<std::string>();
+  }
+
+  Result<ParsedEntry> readEntry(const Json& object, const std::string& pointer) const {
+    if (!object.is_object()) return fail(pointer, "expected an object");
+    if (auto known = checkKnownFields(
+            object, pointer, {"id", "name", "apiFamily", "category", "hosts", "ports", "envKeys", "comment"});
+        !known) {
+      return known.error();
+    }
+    if (auto comment = checkComment(object, pointer); !comment) return comment.error();
+
+    ParsedEntry parsed;
+    parsed.pointer = pointer;
+    CatalogEntry& entry = parsed.entry;
+    entry.sourceFile = sourceName_;
+
+    if (!object.contains("id")) return fail(pointer, "missing \"id\"");
+    auto id = optionalString(object, pointer, "id");
+    if (!id) return id.error();
+    if (!isIdentifier(*id)) return fail(pointer + "/id", "expected lower-case letters, digits and '-'");
+    entry.providerId = std::move(*id);
+
+    auto name = optionalString(object, pointer, "name");
+    if (!name) return name.error();
+    entry.providerName = std::move(*name);
+
+    auto family = optionalString(object, pointer, "apiFamily");
+    if (!family) return family.error();
+    if (!family->empty() && !isIdentifier(*family)) {
+      return fail(pointer + "/apiFamily", "expected lower-case letters, digits and '-'");
+    }
+    entry.apiFamily = std::move(*family);
+
+    auto category = optionalString(object, pointer, "category");
+    if (!category) return category.error();
+    if (*category == "hosted") {
+      parsed.category = EndpointCategory::kHosted;
+    } else if (*category == "local") {
+      parsed.category = EndpointCategory::kLocal;
+    } else if (!category->empty()) {
+      return fail(pointer + "/category", "expected \"hosted\" or \"local\"");
+    }
+
+    if (auto hosts = readHosts(object, pointer, entry); !hosts) return hosts.error();
+    if (auto ports = readPorts(object, pointer, entry); !ports) return ports.error();
+    if (auto envKeys = readEnvKeys(object, pointer, entry); !envKeys) return envKeys.error();
+    return parsed;
+  }
+
+  Status readHosts(const Json& object, const std::string& pointer, CatalogEntry& entry) const {
+    const std::string hostsPointer = pointer + "/hosts";
+    if (!object.contains("hosts")) return fail(pointer, "missing \"hosts\"");
+    const Json& hosts = object["hosts"];
+    if (!hosts.is_array()) return fail(hostsPointer, "expected an array of host names");
+    if (hosts.empty()) return fail(hostsPointer, "expected at least one host");
+    for (size_t i = 0; i < hosts.size(); ++i) {
+      if (!hosts[i].is_string()) return fail(childPointer(hostsPointer, i), "expected a string");
+      auto pattern = parseHostPattern(hosts[i].get_ref<const std::string&>());
+      if (!pattern) return fail(childPointer(hostsPointer, i), pattern.error().message);
+      // Kept even when repeated, so a host's index stays its JSON index for later messages.
+      entry.hosts.push_back(std::move(*pattern));
+    }
+    return {};
+  }
+
+  Status readPorts(const Json& object, const std::string& pointer, CatalogEntry& entry) const {
+    if (!object.contains("ports")) return {};
+    const std::string portsPointer = pointer + "/ports";
+    const Json& ports = object["ports"];
+    if (!ports.is_array()) return fail(portsPointer, "expected an array of port numbers");
+    if (ports.empty()) return fail(portsPointer, "expected at least one port");
+    for (size_t i = 0; i < ports.size(); ++i) {
+      const Json& port = ports[i];
+      if (!port.is_number_unsigned() || port.get<uint64_t>() < 1 || port.get<uint64_t>() > 65535) {
+        return fail(childPointer(portsPointer, i), "expected a port number from 1 to 65535");
+      }
+      entry.ports.push_back(static_cast<uint16_t>(port.get<uint64_t>()));
+    }
+    std::sort(entry.ports.begin(), entry.ports.end());
+    entry.ports.erase(std::unique(entry.ports.begin(), entry.ports.end()), entry.ports.end());
+    return {};
+  }
+
+  Status readEnvKeys(const Json& object, const std::string& pointer, CatalogEntry& entry) const {
+    if (!object.contains("envKeys")) return {};
+    const std::string envPointer = pointer + "/envKeys";
+    const Json& keys = object["envKeys"];
+    if (!keys.is_array()) return fail(envPointer, "expected an array of variable names");
+    for (size_t i = 0; i < keys.size(); ++i) {
+      if (!keys[i].is_string()) return fail(childPointer(envPointer, i), "expected a string");
+      const auto& key = keys[i].get_ref<const std::string&>();
+      if (!isEnvName(key)) return fail(childPointer(envPointer, i), "expected an environment variable name");
+      if (std::find(entry.envKeys.begin(), entry.envKeys.end(), key) == entry.envKeys.end()) {
+        entry.envKeys.push_back(key);
+      }
+    }
+    return {};
+  }
+
+  const std::string& sourceName_;
+};
+
+}  // namespace
+
+Error catalogSchemaError(const std::string& sourceName, const std::string& pointer, std::string_view message) {
+  return makeError(sourceName + ": " + (pointer.empty() ? std::string("top level") : pointer) + ": " +
+                   std::string(message));
+}
+
+Result<std::vector<ParsedEntry>> parseCatalogDocument(std::string_view json, const std::string& sourceName) {
+  Json document;
+  try {
+    document = Json::parse(json.begin(), json.end());
+  } catch (const Json::parse_error& error) {
+    return syntaxError(json, error, sourceName);
+  }
+  return DocumentReader(sourceName).read(document);
+}
+
+}  // namespace shadowai

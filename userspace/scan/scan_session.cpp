@@ -1,0 +1,180 @@
+#include "scan/scan_session.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <map>
+#include <set>
+
+#include "bpf/kernel_support.h"
+#include "bpf/observer.h"
+#include "catalog/catalog.h"
+#include "cgroup/cgroup_fs.h"
+#include "observe/catalog_resolver.h"
+#include "observe/env_keys.h"
+#include "observe/flow_tracker.h"
+#include "observe/process_attributor.h"
+#include "observe/process_info.h"
+
+namespace shadowai {
+namespace {
+
+constexpr uint16_t kDnsPort = 53;
+constexpr int kPollIntervalMs = 200;
+
+std::string hostName() {
+  char name[256] = {};
+  if (gethostname(name, sizeof(name) - 1) != 0) return "unknown";
+  return name;
+}
+
+std::set<std::string> envKeyNames(const Catalog& catalog) {
+  std::set<std::string> names;
+  for (const auto& [name, providers] : catalog.envKeys()) names.insert(name);
+  return names;
+}
+
+size_t providerCount(const Catalog& catalog) {
+  std::set<std::string> ids;
+  for (const auto& entry : catalog.entries()) ids.insert(entry.providerId);
+  return ids.size();
+}
+
+// Looks for keys in the environments of processes under the scanned cgroup, adding what it has not
+// seen yet. Run at the start and at the end, so processes that live through either moment count.
+void scanEnvironments(const Catalog& catalog, const std::string& relativeCgroup, ScanReport& report,
+                      std::set<std::pair<int, std::string>>& seen, ScanContext& context) {
+  std::optional<std::string> filter;
+  if (relativeCgroup != "/") filter = relativeCgroup;
+  EnvScanResult result = scanEnvKeys(envKeyNames(catalog), filter);
+  context.processesScanned = std::max(context.processesScanned, result.processesScanned);
+  context.processesSkipped = std::max(context.processesSkipped, result.processesSkipped);
+  for (auto& finding : result.findings) {
+    if (!seen.emplace(finding.pid, finding.variable).second) continue;
+    EnvKeyReportItem item;
+    if (auto info = readProcessInfo(finding.pid)) {
+      item.process.pid = info->pid;
+      item.process.uid = info->uid;
+      item.process.userName = info->userName;
+      item.process.comm = info->comm;
+      item.process.exe = info->exe;
+      item.process.cmdline = info->cmdline;
+      item.process.cgroupPath = info->cgroupPath;
+    } else {
+      item.process.pid = finding.pid;
+    }
+    auto providers = catalog.envKeys().find(finding.variable);
+    if (providers != catalog.envKeys().end()) item.providers = providers->second;
+    item.finding = std::move(finding);
+    report.addEnvKey(std::move(item));
+  }
+}
+
+}  // namespace
+
+Result<ResolvedCgroup> resolveCgroupArgument(const std::string& cgroup2Root, const std::string& argument) {
+  namespace fs = std::filesystem;
+  const fs::path root = fs::path(cgroup2Root).lexically_normal();
+  fs::path absolute;
+  if (argument.empty() || argument == "/") {
+    absolute = root;
+  } else {
+    fs::path given = fs::path(argument).lexically_normal();
+    const std::string text = given.string();
+    const std::string rootText = root.string();
+    const bool underMount = text == rootText || text.rfind(rootText + "/", 0) == 0;
+    absolute = underMount ? given : (root / given.relative_path()).lexically_normal();
+  }
+  std::string absoluteText = absolute.string();
+  if (absoluteText.size() > 1 && absoluteText.back() == '/') absoluteText.pop_back();
+  const std::string rootText = root.string();
+  if (absoluteText != rootText && absoluteText.rfind(rootText + "/", 0) != 0) {
+    return makeError("bad --cgroup " + argument + ": it leaves the cgroup v2 hierarchy at " + rootText);
+  }
+  struct stat info {};
+  if (::stat((absoluteText + "/cgroup.procs").c_str(), &info) != 0) {
+    return makeError("bad --cgroup " + argument + ": " + absoluteText + " is not a cgroup v2 directory");
+  }
+  std::string relative = absoluteText.substr(rootText.size());
+  if (relative.empty()) relative = "/";
+  return ResolvedCgroup{absoluteText, relative};
+}
+
+Result<ScanOutcome> ScanSession::run(const std::atomic<bool>& stop, const ProgressCallback& progress) {
+  const std::string shippedCatalog =
+      options_.shippedCatalog.empty() ? Catalog::defaultShippedFile() : options_.shippedCatalog;
+  auto catalog = Catalog::load(shippedCatalog, options_.catalogDirs);
+  if (!catalog) return catalog.error();
+
+  if (auto support = checkKernelSupport(); !support) return support.error();
+  auto cgroup2Root = findCgroup2Mount();
+  if (!cgroup2Root) return cgroup2Root.error();
+  auto scope = resolveCgroupArgument(*cgroup2Root, options_.cgroup);
+  if (!scope) return scope.error();
+
+  ScanOutcome outcome;
+  ScanContext& context = outcome.context;
+  ScanReport& report = outcome.report;
+  context.hostName = hostName();
+  context.cgroupScope = scope->relative;
+  context.catalogProviders = providerCount(*catalog);
+  context.catalogEntries = catalog->size();
+  context.startedAt = std::chrono::system_clock::now();
+
+  std::set<std::pair<int, std::string>> envSeen;
+  scanEnvironments(*catalog, scope->relative, report, envSeen, context);
+
+  AddressNames dnsNames;
+  AddressNames resolvedNames;
+  CatalogResolver resolver(catalog->exactHosts(), resolvedNames);
+  resolver.start();
+
+  ProcessAttributor attributor(*cgroup2Root);
+  FlowTracker::Options trackerOptions;
+  trackerOptions.sniWait = options_.sniWait;
+  FlowTracker tracker(
+      *catalog, dnsNames, resolvedNames,
+      [&attributor](const shadowai_event_header& header) { return attributor.identify(header); },
+      [&report](const Detection& detection) { report.addDetection(detection); }, trackerOptions);
+
+  ObserverOptions observerOptions;
+  observerOptions.cgroupPath = scope->absolute;
+  observerOptions.watchedPorts = catalog->ports();
+  observerOptions.watchedPorts.push_back(kDnsPort);
+  auto observer = Observer::start(observerOptions, [&tracker](const RawEvent& event) { tracker.onEvent(event); });
+  if (!observer) return observer.error();
+
+  const auto started = std::chrono::steady_clock::now();
+  const auto deadline = started + options_.duration;
+  auto nextProgress = started;
+  while (!stop.load()) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) break;
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
+    auto polled = (*observer)->poll(static_cast<int>(std::min<int64_t>(left.count(), kPollIntervalMs)));
+    if (!polled) return polled.error();
+    tracker.expire();
+    if (progress && now >= nextProgress) {
+      progress(ScanProgress{left, report.callCount()});
+      nextProgress = now + std::chrono::seconds(1);
+    }
+  }
+  context.endedEarly = stop.load();
+
+  // Take what is still in the ring buffer, then stop observing before deciding the rest.
+  if (auto drained = (*observer)->drain(); !drained) return drained.error();
+  context.lostEvents = (*observer)->lostEvents();
+  context.malformedRecords = (*observer)->malformedRecords();
+  observer->reset();
+  tracker.flush();
+  resolver.stop();
+  context.preResolvedAddresses = resolvedNames.size();
+  context.counters = tracker.counters();
+
+  scanEnvironments(*catalog, scope->relative, report, envSeen, context);
+  context.endedAt = std::chrono::system_clock::now();
+  return outcome;
+}
+
+}  // namespace shadowai
