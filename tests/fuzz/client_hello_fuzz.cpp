@@ -12,8 +12,8 @@ namespace {
 bool isCleanHostName(const std::string& name) {
   if (name.size() > 253) return false;
   for (char c : name) {
-    bool allowed = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-                   c == '.';
+    bool allowed =
+        (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
     if (!allowed) return false;
   }
   return true;
@@ -35,8 +35,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   if (whole.status == shadowai::ClientHelloStatus::kOk && size > 0) {
     auto cut = shadowai::parseClientHello(bytes.first(size / 2));
-    check(cut.status == shadowai::ClientHelloStatus::kTruncated);
-    check(cut.serverName.empty() || cut.serverName == whole.serverName);
+    // Bytes after the hello are ignored, so the cut may still hold all of it.
+    if (cut.status == shadowai::ClientHelloStatus::kOk) {
+      check(cut.serverName == whole.serverName && cut.alpn == whole.alpn);
+    } else {
+      check(cut.status == shadowai::ClientHelloStatus::kTruncated);
+      check(cut.serverName.empty() || cut.serverName == whole.serverName);
+      check(cut.alpn.empty() || cut.alpn == whole.alpn);
+    }
   }
   return 0;
 }

@@ -274,8 +274,11 @@ TEST_F(ScanTest, BadArgumentsGiveOneLineErrorAndExitTwo) {
   std::filesystem::create_directories(dir_->path() + "/bad-catalog");
   ASSERT_TRUE(writeFileAtomic(dir_->path() + "/bad-catalog/bad.json", "{\"endpoints\": [ {\"provider\": }\n"));
   for (const auto& c : cases) {
-    std::vector<std::string> argv = {SHADOWAI_SCAN_BINARY, "--duration", "1s"};
+    std::vector<std::string> argv = {SHADOWAI_SCAN_BINARY};
     argv.insert(argv.end(), c.args.begin(), c.args.end());
+    if (std::find(argv.begin(), argv.end(), "--duration") == argv.end()) {
+      argv.insert(argv.end(), {"--duration", "1s"});
+    }
     auto scan = ChildProcess::spawn(argv);
     ASSERT_TRUE(scan);
     auto status = scan->wait(30s);

@@ -1,8 +1,11 @@
 // Proves the integration-test world works before any real test relies on it: the namespaces, the
 // fake provider hosts behind our own /etc/hosts and DNS, the test CA, cgroups and child processes.
 #include <gtest/gtest.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <openssl/ssl.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -10,6 +13,7 @@
 #include <string>
 
 #include "cgroup/cgroup_fs.h"
+#include "common/fd.h"
 #include "common/file_util.h"
 #include "support/child_process.h"
 #include "support/dnsmasq.h"
@@ -70,13 +74,13 @@ TEST_F(SupportTest, CurlReachesFakeProviderOverIpv4AndIpv6WithSni) {
 
   const std::string hosts = "127.0.0.1 localhost\n127.0.0.2 api.openai.com\nfd5a::2 api.openai.com\n";
   ASSERT_OK(setHostsFile(hosts));
-  // Only this namespace sees it: pid 1's root is the host's, whose /etc/hosts is untouched.
+  // A bind mount in this test's mount namespace, not a write to the host's file.
   auto ours = readFile("/etc/hosts");
   ASSERT_OK(ours);
   EXPECT_EQ(*ours, hosts);
-  auto host = readFile("/proc/1/root/etc/hosts");
-  ASSERT_OK(host);
-  EXPECT_NE(*host, hosts);
+  auto mounts = readFile("/proc/self/mountinfo");
+  ASSERT_OK(mounts);
+  EXPECT_NE(mounts->find(" /etc/hosts "), std::string::npos) << *mounts;
 
   auto get = ChildProcess::spawn(curlCommand(ca->certPath(), {"-4", "https://api.openai.com/"}));
   ASSERT_OK(get);
@@ -166,6 +170,30 @@ TEST_F(SupportTest, EchoModeSendsBackRawBytes) {
   EXPECT_EQ(tlsRoundTrip(ca->certPath(), "[fd5a::3]:" + std::to_string(server->port()), "echo.test", payload),
             payload);
   EXPECT_EQ(server->sniSeen(), std::vector<std::string>{"echo.test"});
+}
+
+TEST_F(SupportTest, ServerStopsWhileAClientIsStillConnected) {
+  auto ca = TestCa::create();
+  ASSERT_OK(ca);
+  auto leaf = ca->issueLeaf({"stuck.test"}, {"127.0.0.4"});
+  ASSERT_OK(leaf);
+  auto server = TlsTestServer::start("127.0.0.4", 0, leaf->certPath, leaf->keyPath);
+  ASSERT_OK(server);
+  // A client that connects and never says hello: the destructor must not wait for it.
+  Fd client(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  ASSERT_TRUE(client.valid());
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(server->port());
+  ::inet_pton(AF_INET, "127.0.0.4", &address.sin_addr);
+  ASSERT_EQ(::connect(client.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+  for (int i = 0; i < 200 && server->connectionCount() == 0; ++i) ::usleep(5000);
+  EXPECT_EQ(server->connectionCount(), 1u);
+  const auto started = std::chrono::steady_clock::now();
+  { TlsTestServer stopping = std::move(*server); }
+  EXPECT_LT(std::chrono::steady_clock::now() - started, seconds(2));
+  char byte;
+  EXPECT_EQ(::recv(client.get(), &byte, 1, 0), 0);  // the server side is closed, not leaked
 }
 
 TEST_F(SupportTest, GetentResolvesCnameThroughDnsmasq) {

@@ -20,7 +20,7 @@ namespace {
 
 constexpr auto kStartTimeout = std::chrono::seconds(10);
 
-// Sends one A query for NAME to ADDRESS:PORT and waits briefly for the matching reply. Any reply,
+// Sends one A query for NAME (a record of ours when there is one) to ADDRESS:PORT and waits briefly for the matching reply. Any reply,
 // even NXDOMAIN or REFUSED, proves the server is up and answering.
 Result<bool> answersQuery(const std::string& address, int port, const std::string& name) {
   sockaddr_storage server{};
@@ -46,10 +46,11 @@ Result<bool> answersQuery(const std::string& address, int port, const std::strin
 
   Fd socket(::socket(server.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0));
   if (!socket) return errnoError("dnsmasq: cannot open a UDP socket");
-  if (::sendto(socket.get(), query, static_cast<size_t>(queryLength), 0, reinterpret_cast<sockaddr*>(&server),
-               serverLength) < 0) {
-    return false;  // e.g. ECONNREFUSED from an earlier probe: not up yet
+  // Connected, so "nothing listens there yet" comes back at once as ECONNREFUSED.
+  if (::connect(socket.get(), reinterpret_cast<sockaddr*>(&server), serverLength) != 0) {
+    return errnoError("dnsmasq: cannot reach " + address);
   }
+  if (::send(socket.get(), query, static_cast<size_t>(queryLength), 0) < 0) return false;
   pollfd ready{socket.get(), POLLIN, 0};
   if (::poll(&ready, 1, 200) <= 0) return false;
   unsigned char reply[1500];
@@ -66,6 +67,7 @@ DnsmasqServer::DnsmasqServer(std::string listenAddress, std::string directory, i
 DnsmasqServer::~DnsmasqServer() { stop(); }
 
 void DnsmasqServer::addHost(const std::string& name, const std::string& ip) {
+  if (probeName_.empty()) probeName_ = name;
   records_.push_back("--host-record=" + name + "," + ip);
 }
 
@@ -75,6 +77,7 @@ void DnsmasqServer::addCname(const std::string& alias, const std::string& target
 
 Status DnsmasqServer::start() {
   if (process_) return makeError("dnsmasq is already running");
+  if (probeName_.empty()) probeName_ = "shadowai-probe.test";
   if (::access(kBinary, X_OK) != 0) {
     return makeError(std::string("dnsmasq not found at ") + kBinary +
                      "; scripts/install-deps.sh installs it (Debian package dnsmasq-base)");
@@ -112,7 +115,7 @@ Status DnsmasqServer::start() {
       stop();
       return makeError("dnsmasq exited at start: " + why);
     }
-    auto answered = answersQuery(listenAddress_, port_, "shadowai-probe.test");
+    auto answered = answersQuery(listenAddress_, port_, probeName_);
     if (!answered) {
       stop();
       return answered.error();

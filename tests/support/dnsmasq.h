@@ -44,6 +44,7 @@ class DnsmasqServer {
   std::string directory_;
   int port_;
   std::vector<std::string> records_;  // dnsmasq options, one per record
+  std::string probeName_;             // what start() asks to see that dnsmasq answers
   std::unique_ptr<TempDir> ownedDir_;
   std::unique_ptr<ChildProcess> process_;
 };

@@ -22,6 +22,8 @@ bool hostsMounted = false;
 bool resolvConfMounted = false;
 
 // Where the replacement /etc files live: on the namespace's own /tmp, so they vanish with it.
+constexpr const char* kHostIpv4Address = "127.0.1.1";
+
 constexpr const char* kEtcOverrideDir = "/tmp/shadowai-test-etc";
 
 Result<int> threadCount() {
@@ -98,6 +100,10 @@ Status enterTestNamespaces() {
   if (::mkdir(kEtcOverrideDir, 0755) != 0) return errnoError(std::string("cannot create ") + kEtcOverrideDir);
 
   if (auto up = setLinkUp("lo"); !up) return up;
+  // glibc's getaddrinfo(AI_ADDRCONFIG) (getent ahosts, Node, ...) returns nothing for IPv4 unless an
+  // IPv4 address other than 127.0.0.1 exists; Debian hosts have 127.0.1.1, so the test world does too.
+  // IPv6 is covered by the fd5a:: addresses.
+  if (auto added = addTestAddress(kHostIpv4Address); !added) return added;
   for (int n = 1; n <= kTestIpv6AddressCount; ++n) {
     if (auto added = addTestAddress(testIpv6Address(n)); !added) return added;
   }
@@ -108,11 +114,7 @@ Status addTestAddress(const std::string& address) {
   if (!entered) return makeError("refusing to add " + address + " outside the test namespaces");
   auto parsed = IpAddress::parse(address);
   if (!parsed) return makeError("not an IP address: " + address);
-  if (parsed->isV4()) {
-    if (parsed->isLoopback()) return {};
-    return addInterfaceAddress("lo", *parsed, 32);
-  }
-  return addInterfaceAddress("lo", *parsed, 128);
+  return addInterfaceAddress("lo", *parsed, parsed->isV4() ? 32 : 128);
 }
 
 Status setHostsFile(const std::string& content) { return overrideEtcFile("/etc/hosts", "hosts", content, hostsMounted); }

@@ -10,8 +10,9 @@
 
 namespace shadowai::test {
 
-// Loopback carries 127.0.0.0/8 and ::1 as usual, plus fd5a::1 .. fd5a::<kTestIpv6AddressCount>
-// (/128, no duplicate address detection, usable at once).
+// Loopback carries 127.0.0.0/8 and ::1 as usual, 127.0.1.1/32 (so getaddrinfo's AI_ADDRCONFIG sees
+// IPv4 as configured), plus fd5a::1 .. fd5a::<kTestIpv6AddressCount> (/128, no duplicate address
+// detection, usable at once). Any 127.x address can be bound without adding it.
 inline constexpr int kTestIpv6AddressCount = 9;
 // "fd5a::N".
 std::string testIpv6Address(int n);
@@ -22,8 +23,8 @@ std::string testIpv6Address(int n);
 Status enterTestNamespaces();
 bool insideTestNamespaces();
 
-// Adds another address to lo: "127.x.y.z" needs nothing (all of 127/8 is local), an IPv6 one is
-// added as /128 without DAD.
+// Adds another address to lo (/32 or /128, IPv6 without DAD). 127.x addresses need not be added to
+// be usable; adding one only makes it show up as an interface address.
 Status addTestAddress(const std::string& address);
 
 // Replace /etc/hosts or /etc/resolv.conf for this test (and the children it starts) by

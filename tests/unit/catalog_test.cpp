@@ -366,6 +366,12 @@ TEST(CatalogErrors, SyntaxErrorMessageIsOnePrintableLine) {
   EXPECT_TRUE(std::all_of(error.begin(), error.end(), [](char c) { return c >= 0x20 && c < 0x7f; })) << error;
 }
 
+// The library reports these while building the value, not while parsing, and without a position.
+TEST(CatalogErrors, NumberTooLargeIsAnErrorWithAPosition) {
+  EXPECT_EQ(parseError("{\"schema\": 1,\n \"endpoints\": [1e999]}"),
+            "test.json:2:16: number overflow parsing '1e999'");
+}
+
 TEST(CatalogErrors, SchemaErrorsNameTheJsonPointer) {
   EXPECT_EQ(loadError(kDataDir + "/bad_host_type.json"),
             kDataDir + "/bad_host_type.json: /endpoints/3/hosts/0: expected a string");

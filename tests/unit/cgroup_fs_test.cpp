@@ -246,7 +246,9 @@ TEST(CgroupPathCache, MapsARealChildCgroup) {
   CgroupPathCache cache(*mount, std::chrono::milliseconds(0));
 
   RealCgroup parent(*mount + relative);
-  if (!parent.created()) GTEST_SKIP() << "cannot create a cgroup under " << *mount << ": " << std::strerror(parent.error());
+  if (!parent.created()) {
+    GTEST_SKIP() << "cannot create a cgroup under " << *mount << ": " << std::strerror(parent.error());
+  }
   RealCgroup child(*mount + relative + "/child");  // destroyed first, so removed before its parent
   ASSERT_TRUE(child.created()) << std::strerror(child.error());
 

@@ -104,6 +104,40 @@ Bytes cnameChainResponse() {
   return b.bytes();
 }
 
+Bytes fromHex(std::string_view hex) {
+  Bytes out;
+  for (size_t i = 0; i + 1 < hex.size(); i += 2) {
+    out.push_back(static_cast<uint8_t>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
+  }
+  return out;
+}
+
+// A real dnsmasq answer for chat.example.com A: chat -> alias -> api.openai.com, two addresses,
+// CNAME targets compressed against earlier names. The alias CNAME has TTL 60, the rest 300.
+constexpr std::string_view kDnsmasqCnameChain =
+    "0003858000010004000000000463686174076578616d706c6503636f6d0000010001c00c000500010000012c0013"
+    "05616c696173076578616d706c6503636f6d00c02e000500010000003c001003617069066f70656e616903636f6d"
+    "00c04d000100010000012c0004681207c0c04d000100010000012c0004681206c0";
+
+TEST(DnsMessage, ParsesARealDnsmasqResponse) {
+  auto message = parseDnsMessage(fromHex(kDnsmasqCnameChain));
+  ASSERT_TRUE(message) << message.error().describe();
+  EXPECT_EQ(message->id, 3);
+  EXPECT_EQ(message->questionName, "chat.example.com");
+  ASSERT_EQ(message->answers.size(), 4u);
+  EXPECT_EQ(message->answers[1].target, "api.openai.com");
+  auto learned = learnedAddresses(*message);
+  ASSERT_EQ(learned.size(), 2u);
+  const std::vector<std::string> chain = {"chat.example.com", "alias.example.com",
+                                          "api.openai.com"};
+  EXPECT_EQ(learned[0].address, ip("104.18.7.192"));
+  EXPECT_EQ(learned[1].address, ip("104.18.6.192"));
+  for (const auto& entry : learned) {
+    EXPECT_EQ(entry.names, chain);
+    EXPECT_EQ(entry.ttl, 60u);
+  }
+}
+
 TEST(DnsMessage, ParsesARecord) {
   DnsBuilder b;
   b.header(0xbeef, kResponseFlags, 1, 1).question("API.OpenAI.com", kDnsTypeA);

@@ -8,10 +8,12 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
 #include "cgroup/cgroup_fs.h"
+#include "common/file_util.h"
 
 namespace shadowai {
 namespace {
@@ -45,9 +47,20 @@ class SpawnedChild {
     for (auto& entry : environment) envp.push_back(entry.data());
     envp.push_back(nullptr);
     char* argv[] = {const_cast<char*>(program), const_cast<char*>("30"), nullptr};
-    // glibc's posix_spawn returns only once the child has exec'd, so its environ is already the new one.
     error_ = ::posix_spawn(&pid_, program, nullptr, nullptr, argv, envp.data());
     if (error_ != 0) pid_ = -1;
+  }
+
+  // posix_spawn returns when exec has dropped the parent's memory, which is before the kernel has
+  // laid out the new environment; until then /proc/PID/environ reads empty.
+  bool waitForEnvironment() const {
+    const std::string path = "/proc/" + std::to_string(pid_) + "/environ";
+    for (int attempt = 0; attempt < 500; ++attempt) {
+      auto content = readFile(path);
+      if (content && !content->empty()) return true;
+      ::usleep(10000);
+    }
+    return false;
   }
   ~SpawnedChild() {
     if (pid_ <= 0) return;
@@ -98,6 +111,7 @@ TEST(FindEnvKeys, FindsTheKeyOfARealProcessAndNeverItsValue) {
   SpawnedChild child(sleepPath, {"OPENAI_API_KEY=" + secret, "UNRELATED_SETTING=sk-not-a-key", "ANTHROPIC_API_KEY=",
                                  "PATH=/usr/bin:/bin"});
   ASSERT_GT(child.pid(), 0) << "cannot spawn " << sleepPath << ": " << std::strerror(child.error());
+  ASSERT_TRUE(child.waitForEnvironment());
 
   auto findings = findEnvKeys(child.pid(), kKeyNames);
   ASSERT_TRUE(findings) << findings.error().describe();

@@ -116,7 +116,8 @@ TEST(Workload, DockerPodmanContainerdCrio) {
 }
 
 TEST(Workload, KubernetesPods) {
-  const std::string burstable = "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod" + kPodSlice + ".slice";
+  const std::string burstable =
+      "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod" + kPodSlice + ".slice";
   const std::string besteffort =
       "/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod" + kPodSlice + ".slice";
   const std::string inPod = " in pod " + kPodUid;

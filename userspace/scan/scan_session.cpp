@@ -75,30 +75,21 @@ void scanEnvironments(const Catalog& catalog, const std::string& relativeCgroup,
 
 Result<ResolvedCgroup> resolveCgroupArgument(const std::string& cgroup2Root, const std::string& argument) {
   namespace fs = std::filesystem;
-  const fs::path root = fs::path(cgroup2Root).lexically_normal();
-  fs::path absolute;
-  if (argument.empty() || argument == "/") {
-    absolute = root;
-  } else {
-    fs::path given = fs::path(argument).lexically_normal();
-    const std::string text = given.string();
-    const std::string rootText = root.string();
-    const bool underMount = text == rootText || text.rfind(rootText + "/", 0) == 0;
-    absolute = underMount ? given : (root / given.relative_path()).lexically_normal();
-  }
-  std::string absoluteText = absolute.string();
+  const std::string root = fs::path(cgroup2Root).lexically_normal().string();
+  // Accept both a path under the mount point and one relative to the hierarchy's root.
+  fs::path given = fs::path(argument.empty() ? "/" : argument).lexically_normal();
+  fs::path absolute = isCgroupPathWithin(given.string(), root) ? given : fs::path(root) / given.relative_path();
+  std::string absoluteText = absolute.lexically_normal().string();
   if (absoluteText.size() > 1 && absoluteText.back() == '/') absoluteText.pop_back();
-  const std::string rootText = root.string();
-  if (absoluteText != rootText && absoluteText.rfind(rootText + "/", 0) != 0) {
-    return makeError("bad --cgroup " + argument + ": it leaves the cgroup v2 hierarchy at " + rootText);
+  if (!isCgroupPathWithin(absoluteText, root)) {
+    return makeError("bad --cgroup " + argument + ": it leaves the cgroup v2 hierarchy at " + root);
   }
   struct stat info {};
   if (::stat((absoluteText + "/cgroup.procs").c_str(), &info) != 0) {
     return makeError("bad --cgroup " + argument + ": " + absoluteText + " is not a cgroup v2 directory");
   }
-  std::string relative = absoluteText.substr(rootText.size());
-  if (relative.empty()) relative = "/";
-  return ResolvedCgroup{absoluteText, relative};
+  const bool isRoot = absoluteText.size() == root.size();
+  return ResolvedCgroup{absoluteText, isRoot ? std::string("/") : absoluteText.substr(root.size())};
 }
 
 Result<ScanOutcome> ScanSession::run(const std::atomic<bool>& stop, const ProgressCallback& progress) {

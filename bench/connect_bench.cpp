@@ -1,0 +1,800 @@
+// connect_bench: what the observation programs (bpf/observe.bpf.c) cost a workload's connect(),
+// measured side by side in one run, and the highest connect rate at which every event still reaches
+// user space. Root only; it builds its own network namespace and cgroup and removes the cgroup again.
+//
+//   build/bench/connect_bench [--rounds N] [--connects N] [--rate-seconds S] [--rate-threads N] [--json]
+//
+// Method (docs/benchmarks.md has the figures and what they mean):
+//  * Each client thread has its own listener on 127.0.0.N:443 (443 is a watched port, so every connect
+//    emits an event). Listeners are created before the process joins its cgroup: a socket keeps the
+//    cgroup of the task that made it, and accepted sockets that of their listener, so the server side
+//    stays outside the observed cgroup, as a remote server would.
+//  * One cycle = socket, connect, accept (non-blocking listener, drained by the same thread), close
+//    of the client with SO_LINGER 0, close of the accepted socket. The RST close leaves no TIME_WAIT,
+//    so the kernel's connection tables stay flat and round 7 costs what round 1 costs; rotating ports
+//    through TIME_WAIT would add a drift unrelated to the programs.
+//  * The figure of merit is the client's time in socket+connect+close. Loopback makes this the worst
+//    case: a real connect waits for a network round trip that dwarfs the programs.
+//  * Variants run interleaved in every round, in rotating order, so drift and noise from other work
+//    on the machine hit all of them alike: no programs, connect4 alone, and the real Observer with all
+//    six programs. Attached variants are read by a consumer thread feeding FlowTracker, as
+//    shadowai-scan does: that is the honest cost, since a consumer that falls behind loses events.
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "bench_world.h"
+#include "bpf/kernel_support.h"
+#include "bpf/libbpf_log.h"
+#include "bpf/observer.h"
+#include "catalog/catalog.h"
+#include "cgroup/cgroup_fs.h"
+#include "common/fd.h"
+#include "observe.skel.h"
+#include "observe/address_names.h"
+#include "observe/flow_tracker.h"
+#include "observe/process_attributor.h"
+
+namespace shadowai::bench {
+namespace {
+
+constexpr uint16_t kWatchedPort = 443;
+constexpr uint16_t kDnsPort = 53;
+constexpr int kListenBacklog = 4096;
+constexpr int kConsumerPollMs = 200;  // what shadowai-scan uses
+constexpr int kAcceptWaitMs = 1000;
+constexpr uint64_t kWarmupConnects = 1000;
+constexpr double kRatioGoal = 1.15;
+
+std::atomic<bool> stopRequested{false};
+
+void onStopSignal(int) { stopRequested.store(true); }
+
+void installStopHandlers() {
+  struct sigaction action {};
+  action.sa_handler = onStopSignal;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+}
+
+uint64_t nowNs() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+// CPU time of every thread of the process, user and system: it includes the consumer thread and the
+// softirq work loopback does on behalf of the sender.
+uint64_t processCpuNs() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+// What a variant attaches and who reads it.
+enum class Attachment {
+  kNone,
+  kConnect4Only,  // this file's SkeletonAttachment: the naive "one connect hook" design
+  kObserver,      // the real shadowai::Observer: all six programs
+  kAllSkeleton,   // all six through SkeletonAttachment, for the per-program statistics only
+};
+enum class Consumer { kCount, kFlowTracker };
+
+struct Variant {
+  const char* key;   // JSON
+  const char* name;  // humans
+  Attachment attachment;
+  Consumer consumer;
+};
+
+constexpr Variant kBaseline{"baseline", "no programs", Attachment::kNone, Consumer::kCount};
+constexpr Variant kConnect4Count{"connect4_only", "connect4 only, count", Attachment::kConnect4Only, Consumer::kCount};
+constexpr Variant kObserverCount{"observer_count", "observer, count", Attachment::kObserver, Consumer::kCount};
+// The headline: what shadowai-scan runs.
+constexpr Variant kObserverTracker{"observer", "observer + FlowTracker", Attachment::kObserver,
+                                   Consumer::kFlowTracker};
+constexpr Variant kProgramStats{"program_stats", "six programs, stats on", Attachment::kAllSkeleton, Consumer::kCount};
+
+// ---------------------------------------------------------------------------------------------
+// Listener side and the connect cycle
+
+struct Endpoint {
+  Fd listener;
+  sockaddr_in address{};
+};
+
+Result<Endpoint> listenOn(int index) {
+  Endpoint endpoint;
+  endpoint.address.sin_family = AF_INET;
+  endpoint.address.sin_port = htons(kWatchedPort);
+  endpoint.address.sin_addr.s_addr = htonl(INADDR_LOOPBACK + static_cast<uint32_t>(index));
+  endpoint.listener.reset(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  if (!endpoint.listener) return errnoError("cannot create a listener");
+  const int one = 1;
+  ::setsockopt(endpoint.listener.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  if (::bind(endpoint.listener.get(), reinterpret_cast<const sockaddr*>(&endpoint.address),
+             sizeof(endpoint.address)) != 0) {
+    return errnoError("cannot bind 127.0.0." + std::to_string(index + 1) + ":443");
+  }
+  if (::listen(endpoint.listener.get(), kListenBacklog) != 0) return errnoError("cannot listen");
+  return endpoint;
+}
+
+struct LoopTotals {
+  uint64_t attempts = 0;  // connect() calls: each one runs connect4, failed or not
+  uint64_t failures = 0;
+  uint64_t clientNs = 0;  // time in socket + connect + close on the client side
+};
+
+// One cycle. Returns false when any step failed; clientNs gets the client-side time either way.
+bool connectOnce(const Endpoint& endpoint, uint64_t& clientNs) {
+  const uint64_t started = nowNs();
+  Fd client(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!client) return false;
+  // Close with RST: no TIME_WAIT, so ephemeral ports never run out and the tables stay small.
+  const linger resetOnClose{1, 0};
+  ::setsockopt(client.get(), SOL_SOCKET, SO_LINGER, &resetOnClose, sizeof(resetOnClose));
+  const bool connected = ::connect(client.get(), reinterpret_cast<const sockaddr*>(&endpoint.address),
+                                   sizeof(endpoint.address)) == 0;
+  const uint64_t connectedAt = nowNs();
+
+  // On loopback the handshake completes inside connect(), so the child is normally queued already.
+  Fd accepted;
+  while (connected) {
+    accepted.reset(::accept4(endpoint.listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
+    if (accepted || errno != EAGAIN) break;
+    pollfd waitFor{endpoint.listener.get(), POLLIN, 0};
+    if (::poll(&waitFor, 1, kAcceptWaitMs) <= 0) break;
+  }
+
+  const uint64_t closing = nowNs();
+  client.reset();
+  clientNs = (connectedAt - started) + (nowNs() - closing);
+  return connected && accepted;
+}
+
+LoopTotals connectLoop(const Endpoint& endpoint, uint64_t count, std::vector<uint32_t>* samples) {
+  LoopTotals totals;
+  for (uint64_t i = 0; i < count && !stopRequested.load(std::memory_order_relaxed); ++i) {
+    uint64_t clientNs = 0;
+    if (!connectOnce(endpoint, clientNs)) ++totals.failures;
+    ++totals.attempts;
+    totals.clientNs += clientNs;
+    if (samples != nullptr) samples->push_back(static_cast<uint32_t>(std::min<uint64_t>(clientNs, UINT32_MAX)));
+  }
+  return totals;
+}
+
+LoopTotals connectUntil(const Endpoint& endpoint, uint64_t deadlineNs) {
+  LoopTotals totals;
+  while (!stopRequested.load(std::memory_order_relaxed)) {
+    // Check the clock every 64 cycles: the loop runs at hundreds of thousands per second.
+    if ((totals.attempts & 63) == 0 && nowNs() >= deadlineNs) break;
+    uint64_t clientNs = 0;
+    if (!connectOnce(endpoint, clientNs)) ++totals.failures;
+    ++totals.attempts;
+    totals.clientNs += clientNs;
+  }
+  return totals;
+}
+
+// ---------------------------------------------------------------------------------------------
+// What is attached, and the thread that reads it
+
+struct ProgramStat {
+  std::string name;
+  uint64_t runs = 0;
+  uint64_t runTimeNs = 0;
+};
+
+// The observation object loaded and attached by hand, for what the Observer does not offer: only
+// connect4 attached (the naive point of comparison; the difference to the Observer is what the two
+// cgroup_skb programs cost, sendmsg* never run for TCP), and each program's kernel statistics.
+class SkeletonAttachment {
+ public:
+  static Result<std::unique_ptr<SkeletonAttachment>> start(const ObserverOptions& options, bool allPrograms,
+                                                           Observer::EventHandler handler) {
+    Fd cgroup(::open(options.cgroupPath.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!cgroup) return errnoError("cannot open cgroup " + options.cgroupPath);
+    std::unique_ptr<SkeletonAttachment> self(new SkeletonAttachment());
+    self->handler_ = std::move(handler);
+    self->skeleton_.reset(observe_bpf__open());
+    if (!self->skeleton_) return errnoError("cannot open the observation BPF object");
+    auto* skeleton = self->skeleton_.get();
+    for (uint16_t port : options.watchedPorts) {
+      skeleton->rodata->watched_ports[port >> 3] |= static_cast<uint8_t>(1u << (port & 7));
+    }
+    if (int err = observe_bpf__load(skeleton); err != 0) return makeError("cannot load the BPF programs", -err);
+    struct {
+      bpf_program* program;
+      bpf_link** link;
+    } wanted[] = {
+        {skeleton->progs.connect4, &skeleton->links.connect4},
+        {skeleton->progs.connect6, &skeleton->links.connect6},
+        {skeleton->progs.sendmsg4, &skeleton->links.sendmsg4},
+        {skeleton->progs.sendmsg6, &skeleton->links.sendmsg6},
+        {skeleton->progs.egress_tls_hello, &skeleton->links.egress_tls_hello},
+        {skeleton->progs.ingress_dns_answer, &skeleton->links.ingress_dns_answer},
+    };
+    for (auto& [program, link] : wanted) {
+      // The links belong to the skeleton: observe_bpf__destroy() detaches them.
+      *link = bpf_program__attach_cgroup(program, cgroup.get());
+      if (!*link) return errnoError(std::string("cannot attach ") + bpf_program__name(program));
+      self->attached_.push_back(program);
+      if (!allPrograms) break;  // connect4 comes first
+    }
+    self->ring_.reset(
+        ring_buffer__new(bpf_map__fd(skeleton->maps.events), &SkeletonAttachment::onRecord, self.get(), nullptr));
+    if (!self->ring_) return errnoError("cannot set up the BPF ring buffer");
+    return self;
+  }
+
+  Result<int> poll(int timeoutMs) {
+    int delivered = ring_buffer__poll(ring_.get(), timeoutMs);
+    if (delivered < 0 && delivered != -EINTR) return makeError("reading the BPF ring buffer failed", -delivered);
+    return std::max(delivered, 0);
+  }
+
+  Result<int> drain() {
+    int delivered = ring_buffer__consume(ring_.get());
+    if (delivered < 0) return makeError("reading the BPF ring buffer failed", -delivered);
+    return delivered;
+  }
+
+  LostEventCounts lostEvents() const {
+    LostEventCounts totals{};
+    const int cpus = libbpf_num_possible_cpus();
+    if (cpus <= 0) return totals;
+    std::vector<uint64_t> perCpu(static_cast<size_t>(cpus));
+    const int fd = bpf_map__fd(skeleton_->maps.lost_events);
+    for (uint32_t slot = 0; slot < SHADOWAI_LOST_SLOTS; ++slot) {
+      if (bpf_map_lookup_elem(fd, &slot, perCpu.data()) != 0) continue;
+      for (uint64_t value : perCpu) totals[slot] += value;
+    }
+    return totals;
+  }
+
+  // Run counts and times; non-zero only while BPF statistics are enabled (bpf_enable_stats).
+  std::vector<ProgramStat> programStats() const {
+    std::vector<ProgramStat> stats;
+    for (bpf_program* program : attached_) {
+      bpf_prog_info info{};
+      uint32_t length = sizeof(info);
+      if (bpf_prog_get_info_by_fd(bpf_program__fd(program), &info, &length) != 0) continue;
+      stats.push_back(ProgramStat{bpf_program__name(program), info.run_cnt, info.run_time_ns});
+    }
+    return stats;
+  }
+
+ private:
+  SkeletonAttachment() = default;
+
+  static int onRecord(void* context, void* data, size_t size) {
+    if (size < sizeof(shadowai_event_header)) return 0;
+    RawEvent event;
+    event.header = static_cast<const shadowai_event_header*>(data);
+    static_cast<SkeletonAttachment*>(context)->handler_(event);
+    return 0;
+  }
+
+  struct SkeletonDeleter {
+    void operator()(observe_bpf* skeleton) const { observe_bpf__destroy(skeleton); }
+  };
+  struct RingBufferDeleter {
+    void operator()(ring_buffer* ring) const { ring_buffer__free(ring); }
+  };
+
+  std::unique_ptr<observe_bpf, SkeletonDeleter> skeleton_;
+  std::unique_ptr<ring_buffer, RingBufferDeleter> ring_;
+  std::vector<bpf_program*> attached_;
+  Observer::EventHandler handler_;
+};
+
+struct ConsumerReport {
+  uint64_t connectEvents = 0;  // connect events to the watched port from the bench cgroup
+  uint64_t otherEvents = 0;    // anything else (expected 0)
+  uint64_t lostEvents = 0;     // failed ring buffer reservations, all kinds
+  uint64_t wakeups = 0;        // polls that delivered something: one wake-up of the consumer each
+  uint64_t consumerCpuNs = 0;  // CPU time of the consumer thread while attached
+  FlowTrackerCounters tracker;
+  std::vector<ProgramStat> programStats;
+};
+
+struct ConsumerSetup {
+  const Catalog* catalog = nullptr;
+  std::string cgroup2Root;
+  std::string cgroupPath;
+  uint64_t cgroupId = 0;
+  std::vector<uint16_t> watchedPorts;
+};
+
+// One attachment and everything that consumes its events. Lives on the consumer thread only: the
+// Observer is not thread-safe.
+class ConsumerSession {
+ public:
+  explicit ConsumerSession(const ConsumerSetup& setup)
+      : setup_(setup),
+        attributor_(setup.cgroup2Root),
+        tracker_(
+            *setup.catalog, dnsNames_, resolvedNames_,
+            [this](const shadowai_event_header& header) { return attributor_.identify(header); },
+            [](const Detection&) {}, FlowTracker::Options{}) {}
+
+  Status start(const Variant& variant) {
+    feedTracker_ = variant.consumer == Consumer::kFlowTracker;
+    ObserverOptions options{setup_.cgroupPath, setup_.watchedPorts};
+    auto handler = [this](const RawEvent& event) { onEvent(event); };
+    if (variant.attachment == Attachment::kObserver) {
+      auto started = Observer::start(options, handler);
+      if (!started) return started.error();
+      observer_ = std::move(*started);
+    } else {
+      auto started = SkeletonAttachment::start(options, variant.attachment == Attachment::kAllSkeleton, handler);
+      if (!started) return started.error();
+      skeleton_ = std::move(*started);
+    }
+    return {};
+  }
+
+  Status poll(int timeoutMs) {
+    auto polled = observer_ ? observer_->poll(timeoutMs) : skeleton_->poll(timeoutMs);
+    if (!polled) return polled.error();
+    if (*polled > 0) ++report_.wakeups;
+    if (feedTracker_) tracker_.expire();
+    return {};
+  }
+
+  // Takes what is left in the ring buffer, detaches, and decides the flows still waiting.
+  Result<ConsumerReport> finish() {
+    auto drained = observer_ ? observer_->drain() : skeleton_->drain();
+    if (!drained) return drained.error();
+    const LostEventCounts lost = observer_ ? observer_->lostEvents() : skeleton_->lostEvents();
+    for (uint64_t count : lost) report_.lostEvents += count;
+    if (skeleton_) report_.programStats = skeleton_->programStats();
+    observer_.reset();
+    skeleton_.reset();
+    tracker_.flush();
+    report_.tracker = tracker_.counters();
+    return report_;
+  }
+
+ private:
+  void onEvent(const RawEvent& event) {
+    const shadowai_event_header& header = *event.header;
+    if (header.kind == SHADOWAI_EV_CONNECT && header.remote.port == kWatchedPort &&
+        header.cgroup_id == setup_.cgroupId) {
+      ++report_.connectEvents;
+    } else {
+      ++report_.otherEvents;
+    }
+    if (feedTracker_) tracker_.onEvent(event);
+  }
+
+  const ConsumerSetup& setup_;
+  AddressNames dnsNames_;
+  AddressNames resolvedNames_;  // no pre-resolution here: the namespace has no network
+  ProcessAttributor attributor_;
+  FlowTracker tracker_;
+  bool feedTracker_ = false;
+  ConsumerReport report_;
+  std::unique_ptr<Observer> observer_;
+  std::unique_ptr<SkeletonAttachment> skeleton_;
+};
+
+// The thread that owns the attachments: attach() and detach() hand it a request and wait for it.
+class EventConsumer {
+ public:
+  explicit EventConsumer(ConsumerSetup setup) : setup_(std::move(setup)), thread_([this] { run(); }) {}
+  EventConsumer(const EventConsumer&) = delete;
+  EventConsumer& operator=(const EventConsumer&) = delete;
+  ~EventConsumer() {
+    {
+      std::lock_guard lock(mutex_);
+      request_ = Request::kQuit;
+    }
+    release_.store(true);
+    changed_.notify_all();
+    thread_.join();
+  }
+
+  Status attach(const Variant& variant) {
+    std::unique_lock lock(mutex_);
+    variant_ = &variant;
+    attachResult_.reset();
+    request_ = Request::kAttach;
+    changed_.notify_all();
+    changed_.wait(lock, [this] { return attachResult_.has_value(); });
+    return *attachResult_;
+  }
+
+  Result<ConsumerReport> detach() {
+    std::unique_lock lock(mutex_);
+    report_.reset();
+    request_ = Request::kDetach;
+    release_.store(true);
+    changed_.notify_all();
+    changed_.wait(lock, [this] { return report_.has_value(); });
+    return *report_;
+  }
+
+ private:
+  enum class Request { kNone, kAttach, kDetach, kQuit };
+
+  static uint64_t threadCpuNs() {
+    timespec ts{};
+    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
+  }
+
+  void run() {
+    for (;;) {
+      const Variant* variant = nullptr;
+      {
+        std::unique_lock lock(mutex_);
+        changed_.wait(lock, [this] { return request_ == Request::kAttach || request_ == Request::kQuit; });
+        if (request_ == Request::kQuit) return;
+        variant = variant_;
+        request_ = Request::kNone;
+        release_.store(false);
+      }
+      ConsumerSession session(setup_);
+      Status started = session.start(*variant);
+      publish([&] { attachResult_ = started; });
+      if (!started) continue;
+
+      // Counted from here: loading and attaching are not the consumer's steady cost.
+      const uint64_t cpuStart = threadCpuNs();
+      Status polling;
+      while (!release_.load() && polling) polling = session.poll(kConsumerPollMs);
+      Result<ConsumerReport> report = polling ? session.finish() : Result<ConsumerReport>(polling.error());
+      if (report) report->consumerCpuNs = threadCpuNs() - cpuStart;
+      publish([&] { report_ = std::move(report); });
+    }
+  }
+
+  template <typename Update>
+  void publish(Update update) {
+    std::lock_guard lock(mutex_);
+    update();
+    changed_.notify_all();
+  }
+
+  const ConsumerSetup setup_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  Request request_ = Request::kNone;
+  const Variant* variant_ = nullptr;
+  std::optional<Status> attachResult_;
+  std::optional<Result<ConsumerReport>> report_;
+  // Read by the polling loop on every wake-up, so it does not take the mutex.
+  std::atomic<bool> release_{false};
+  std::thread thread_;  // last: it starts in the constructor and uses everything above
+};
+
+// ---------------------------------------------------------------------------------------------
+// Phases
+
+struct Options {
+  int rounds = 7;
+  uint64_t connects = 20000;
+  double rateSeconds = 3.0;
+  int rateThreads = 2;
+  bool json = false;
+};
+
+struct VariantFigures {
+  std::vector<double> clientNsPerConnect;  // one per round: mean over the round
+  std::vector<double> cpuNsPerCycle;       // one per round: all threads, whole cycle
+  std::vector<uint32_t> samples;           // every timed connect
+  uint64_t attempts = 0;                   // including warm-up, for the event check
+  uint64_t failures = 0;
+  ConsumerReport events;
+};
+
+double median(std::vector<double> values) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  const size_t middle = values.size() / 2;
+  return values.size() % 2 == 1 ? values[middle] : (values[middle - 1] + values[middle]) / 2;
+}
+
+double percentile(std::vector<uint32_t>& values, double fraction) {
+  if (values.empty()) return 0;
+  const size_t index = std::min(values.size() - 1, static_cast<size_t>(fraction * static_cast<double>(values.size())));
+  std::nth_element(values.begin(), values.begin() + static_cast<ptrdiff_t>(index), values.end());
+  return values[index];
+}
+
+void addEvents(ConsumerReport& into, const ConsumerReport& from) {
+  into.connectEvents += from.connectEvents;
+  into.otherEvents += from.otherEvents;
+  into.lostEvents += from.lostEvents;
+  into.detections += from.detections;
+  into.consumerCpuNs += from.consumerCpuNs;
+  into.tracker.connects += from.tracker.connects;
+  into.tracker.pendingOverflow += from.tracker.pendingOverflow;
+  into.tracker.nonCatalogFlows += from.tracker.nonCatalogFlows;
+}
+
+Result<std::map<Variant, VariantFigures>> measureRatio(const Options& options, const Endpoint& endpoint,
+                                                       EventConsumer& consumer) {
+  const std::vector<Variant> variants = {Variant::kBaseline, Variant::kConnect4Only, Variant::kObserver};
+  std::map<Variant, VariantFigures> figures;
+  for (Variant variant : variants) figures[variant].samples.reserve(options.connects * options.rounds);
+
+  for (int round = 0; round < options.rounds && !stopRequested.load(); ++round) {
+    for (size_t k = 0; k < variants.size() && !stopRequested.load(); ++k) {
+      const Variant variant = variants[(static_cast<size_t>(round) + k) % variants.size()];
+      VariantFigures& figure = figures[variant];
+      if (variant != Variant::kBaseline) {
+        if (auto attached = consumer.attach(variant); !attached) return attached.error();
+      }
+      const LoopTotals warmup = connectLoop(endpoint, kWarmupConnects, nullptr);
+      const uint64_t cpuStart = processCpuNs();
+      const LoopTotals timed = connectLoop(endpoint, options.connects, &figure.samples);
+      const uint64_t cpuNs = processCpuNs() - cpuStart;
+      if (variant != Variant::kBaseline) {
+        auto report = consumer.detach();
+        if (!report) return report.error();
+        addEvents(figure.events, *report);
+      }
+      if (timed.attempts == 0) continue;
+      figure.attempts += warmup.attempts + timed.attempts;
+      figure.failures += warmup.failures + timed.failures;
+      figure.clientNsPerConnect.push_back(static_cast<double>(timed.clientNs) / static_cast<double>(timed.attempts));
+      figure.cpuNsPerCycle.push_back(static_cast<double>(cpuNs) / static_cast<double>(timed.attempts));
+    }
+  }
+  return figures;
+}
+
+struct RateFigures {
+  uint64_t attempts = 0;
+  uint64_t failures = 0;
+  double seconds = 0;
+  double connectsPerSecond = 0;
+  ConsumerReport events;
+};
+
+Result<RateFigures> measureRate(const Options& options, const std::vector<Endpoint>& endpoints,
+                                EventConsumer& consumer, Variant variant) {
+  if (variant != Variant::kBaseline) {
+    if (auto attached = consumer.attach(variant); !attached) return attached.error();
+  }
+  RateFigures figures;
+  std::vector<LoopTotals> totals(static_cast<size_t>(options.rateThreads));
+  const uint64_t started = nowNs();
+  const uint64_t deadline = started + static_cast<uint64_t>(options.rateSeconds * 1e9);
+  {
+    std::vector<std::jthread> clients;
+    for (size_t i = 0; i < totals.size(); ++i) {
+      clients.emplace_back([&, i] { totals[i] = connectUntil(endpoints[i], deadline); });
+    }
+  }
+  figures.seconds = static_cast<double>(nowNs() - started) / 1e9;
+  if (variant != Variant::kBaseline) {
+    auto report = consumer.detach();
+    if (!report) return report.error();
+    figures.events = *report;
+  }
+  for (const LoopTotals& total : totals) {
+    figures.attempts += total.attempts;
+    figures.failures += total.failures;
+  }
+  figures.connectsPerSecond = static_cast<double>(figures.attempts - figures.failures) / figures.seconds;
+  return figures;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reporting
+
+std::string kernelRelease() {
+  utsname name{};
+  if (::uname(&name) != 0) return "unknown";
+  return name.release;
+}
+
+struct Summary {
+  std::map<Variant, VariantFigures> ratio;
+  RateFigures baselineRate;
+  RateFigures observerRate;
+};
+
+nlohmann::json toJson(const Options& options, Summary& summary) {
+  nlohmann::json out;
+  out["kernel"] = kernelRelease();
+  out["cpus"] = std::thread::hardware_concurrency();
+  out["rounds"] = options.rounds;
+  out["connects_per_round"] = options.connects;
+  const double baseClient = median(summary.ratio[Variant::kBaseline].clientNsPerConnect);
+  const double baseCpu = median(summary.ratio[Variant::kBaseline].cpuNsPerCycle);
+  for (auto& [variant, figure] : summary.ratio) {
+    nlohmann::json item;
+    item["client_ns_per_connect"] = median(figure.clientNsPerConnect);
+    item["client_ns_p50"] = percentile(figure.samples, 0.50);
+    item["client_ns_p99"] = percentile(figure.samples, 0.99);
+    item["cpu_ns_per_cycle"] = median(figure.cpuNsPerCycle);
+    item["ratio"] = median(figure.clientNsPerConnect) / baseClient;
+    item["cpu_ratio"] = median(figure.cpuNsPerCycle) / baseCpu;
+    item["connects"] = figure.attempts;
+    item["failures"] = figure.failures;
+    if (variant != Variant::kBaseline) {
+      item["connect_events"] = figure.events.connectEvents;
+      item["other_events"] = figure.events.otherEvents;
+      item["lost_events"] = figure.events.lostEvents;
+    }
+    out["ratio"][keyOf(variant)] = item;
+  }
+  out["ratio_goal"] = kRatioGoal;
+  auto rate = [](const RateFigures& figures, bool observed) {
+    nlohmann::json item;
+    item["seconds"] = figures.seconds;
+    item["connects"] = figures.attempts;
+    item["failures"] = figures.failures;
+    item["connects_per_second"] = figures.connectsPerSecond;
+    if (observed) {
+      item["connect_events"] = figures.events.connectEvents;
+      item["lost_events"] = figures.events.lostEvents;
+      item["tracker_pending_overflow"] = figures.events.tracker.pendingOverflow;
+      item["consumer_cpu_seconds"] = static_cast<double>(figures.events.consumerCpuNs) / 1e9;
+    }
+    return item;
+  };
+  out["rate"]["threads"] = options.rateThreads;
+  out["rate"]["baseline"] = rate(summary.baselineRate, false);
+  out["rate"]["observer"] = rate(summary.observerRate, true);
+  return out;
+}
+
+void printHuman(const Options& options, Summary& summary) {
+  std::printf("connect_bench: kernel %s, %u CPUs, own netns and cgroup, client -> 127.0.0.1:443 (watched)\n",
+              kernelRelease().c_str(), std::thread::hardware_concurrency());
+  std::printf("\nCost per connect: %d rounds x %llu connects per variant, interleaved; median of round means\n",
+              options.rounds, static_cast<unsigned long long>(options.connects));
+  std::printf("  %-22s %10s %8s %8s %8s %12s %8s %16s %6s\n", "variant", "client us", "p50 us", "p99 us", "ratio",
+              "CPU us/cycle", "ratio", "events/connects", "lost");
+  const double baseClient = median(summary.ratio[Variant::kBaseline].clientNsPerConnect);
+  const double baseCpu = median(summary.ratio[Variant::kBaseline].cpuNsPerCycle);
+  for (Variant variant : {Variant::kBaseline, Variant::kConnect4Only, Variant::kObserver}) {
+    VariantFigures& figure = summary.ratio[variant];
+    const double client = median(figure.clientNsPerConnect);
+    const double cpu = median(figure.cpuNsPerCycle);
+    std::string events = "-";
+    std::string lost = "-";
+    if (variant != Variant::kBaseline) {
+      events = std::to_string(figure.events.connectEvents) + "/" + std::to_string(figure.attempts);
+      lost = std::to_string(figure.events.lostEvents);
+    }
+    std::printf("  %-22s %10.2f %8.2f %8.2f %8.3f %12.2f %8.3f %16s %6s\n", nameOf(variant), client / 1000,
+                percentile(figure.samples, 0.50) / 1000, percentile(figure.samples, 0.99) / 1000, client / baseClient,
+                cpu / 1000, cpu / baseCpu, events.c_str(), lost.c_str());
+  }
+  const double ratio = median(summary.ratio[Variant::kObserver].clientNsPerConnect) / baseClient;
+  std::printf("  goal: observer ratio <= %.2f -> %.3f, %s\n", kRatioGoal, ratio, ratio <= kRatioGoal ? "met" : "MISSED");
+
+  std::printf("\nHighest connect rate: %d client threads for %.1f s each\n", options.rateThreads, options.rateSeconds);
+  std::printf("  %-22s %12.0f connects/s\n", nameOf(Variant::kBaseline), summary.baselineRate.connectsPerSecond);
+  const RateFigures& observed = summary.observerRate;
+  std::printf("  %-22s %12.0f connects/s (%.3f of baseline)\n", nameOf(Variant::kObserver), observed.connectsPerSecond,
+              observed.connectsPerSecond / summary.baselineRate.connectsPerSecond);
+  std::printf("  events received %llu of %llu connects, lost %llu; consumer CPU %.2f s; tracker overflow %llu\n",
+              static_cast<unsigned long long>(observed.events.connectEvents),
+              static_cast<unsigned long long>(observed.attempts),
+              static_cast<unsigned long long>(observed.events.lostEvents),
+              static_cast<double>(observed.events.consumerCpuNs) / 1e9,
+              static_cast<unsigned long long>(observed.events.tracker.pendingOverflow));
+  const bool complete = observed.events.lostEvents == 0 && observed.events.connectEvents == observed.attempts;
+  std::printf("  goal: no event lost -> %s\n", complete ? "met" : "MISSED");
+  uint64_t failures = summary.baselineRate.failures + observed.failures;
+  for (auto& [variant, figure] : summary.ratio) failures += figure.failures;
+  if (failures != 0) std::printf("\nwarning: %llu connect cycles failed\n", static_cast<unsigned long long>(failures));
+}
+
+int run(const Options& options) {
+  if (::geteuid() != 0) {
+    std::fprintf(stderr, "connect_bench: needs root (it loads BPF programs and creates a cgroup)\n");
+    return 1;
+  }
+  auto fail = [](const Error& error) {
+    std::fprintf(stderr, "connect_bench: %s\n", error.describe().c_str());
+    return 1;
+  };
+  routeLibbpfLog(false);
+  if (auto support = checkKernelSupport(); !support) return fail(support.error());
+  // Before any thread: unshare() only moves the calling thread.
+  if (auto entered = enterOwnNetworkNamespace(); !entered) return fail(entered.error());
+  installStopHandlers();
+
+  std::vector<Endpoint> endpoints;
+  for (int i = 0; i < std::max(options.rateThreads, 1); ++i) {
+    auto endpoint = listenOn(i);
+    if (!endpoint) return fail(endpoint.error());
+    endpoints.push_back(std::move(*endpoint));
+  }
+
+  auto catalog = Catalog::load(Catalog::defaultShippedFile(), {});
+  if (!catalog) return fail(catalog.error());
+  auto cgroup2Root = findCgroup2Mount();
+  if (!cgroup2Root) return fail(cgroup2Root.error());
+  auto cgroup = BenchCgroup::create();
+  if (!cgroup) return fail(cgroup.error());
+  // After the listeners, so the server side stays outside the observed cgroup.
+  if (auto joined = cgroup->join(); !joined) return fail(joined.error());
+
+  ConsumerSetup setup;
+  setup.catalog = &*catalog;
+  setup.cgroup2Root = *cgroup2Root;
+  setup.cgroupPath = cgroup->path();
+  setup.cgroupId = cgroup->id();
+  // The ports shadowai-scan watches, and 443 whatever the catalog says: the benchmark needs events.
+  setup.watchedPorts = catalog->ports();
+  setup.watchedPorts.push_back(kDnsPort);
+  setup.watchedPorts.push_back(kWatchedPort);
+
+  Summary summary;
+  {
+    EventConsumer consumer(setup);  // joined before the cgroup is removed
+    auto ratio = measureRatio(options, endpoints[0], consumer);
+    if (!ratio) return fail(ratio.error());
+    summary.ratio = std::move(*ratio);
+    if (options.rateThreads > 0 && !stopRequested.load()) {
+      auto baseline = measureRate(options, endpoints, consumer, Variant::kBaseline);
+      if (!baseline) return fail(baseline.error());
+      summary.baselineRate = *baseline;
+      auto observed = measureRate(options, endpoints, consumer, Variant::kObserver);
+      if (!observed) return fail(observed.error());
+      summary.observerRate = *observed;
+    }
+  }
+  if (stopRequested.load()) {
+    std::fprintf(stderr, "connect_bench: interrupted\n");
+    return 130;
+  }
+  if (options.json) {
+    std::printf("%s\n", toJson(options, summary).dump(2).c_str());
+  } else {
+    printHuman(options, summary);
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace shadowai::bench
+
+int main(int argc, char** argv) {
+  shadowai::bench::Options options;
+  CLI::App app{"Cost of connect() with and without the shadowai observation programs (root only)"};
+  app.add_option("--rounds", options.rounds, "interleaved rounds for the ratio")->check(CLI::Range(1, 50));
+  app.add_option("--connects", options.connects, "timed connects per variant per round")
+      ->check(CLI::Range(uint64_t{100}, uint64_t{1'000'000}));
+  app.add_option("--rate-seconds", options.rateSeconds, "length of each rate measurement")->check(CLI::Range(0.5, 10.0));
+  app.add_option("--rate-threads", options.rateThreads, "client threads for the rate measurement")
+      ->check(CLI::Range(1, 16));
+  app.add_flag("--json", options.json, "print the figures as JSON");
+  CLI11_PARSE(app, argc, argv);
+  return shadowai::bench::run(options);
+}
