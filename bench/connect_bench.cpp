@@ -284,7 +284,7 @@ class SkeletonAttachment {
     for (bpf_program* program : attached_) {
       bpf_prog_info info{};
       uint32_t length = sizeof(info);
-      if (bpf_prog_get_info_by_fd(bpf_program__fd(program), &info, &length) != 0) continue;
+      if (bpf_obj_get_info_by_fd(bpf_program__fd(program), &info, &length) != 0) continue;
       stats.push_back(ProgramStat{bpf_program__name(program), info.run_cnt, info.run_time_ns});
     }
     return stats;
@@ -503,10 +503,12 @@ struct Options {
   uint64_t connects = 20000;
   double rateSeconds = 3.0;
   int rateThreads = 2;
+  bool programStats = false;
   bool json = false;
 };
 
 struct VariantFigures {
+  const Variant* variant = nullptr;
   std::vector<double> clientNsPerConnect;  // one per round: mean over the round
   std::vector<double> cpuNsPerCycle;       // one per round: all threads, whole cycle
   std::vector<uint32_t> samples;           // every timed connect
@@ -533,38 +535,41 @@ void addEvents(ConsumerReport& into, const ConsumerReport& from) {
   into.connectEvents += from.connectEvents;
   into.otherEvents += from.otherEvents;
   into.lostEvents += from.lostEvents;
-  into.detections += from.detections;
+  into.wakeups += from.wakeups;
   into.consumerCpuNs += from.consumerCpuNs;
   into.tracker.connects += from.tracker.connects;
   into.tracker.pendingOverflow += from.tracker.pendingOverflow;
-  into.tracker.nonCatalogFlows += from.tracker.nonCatalogFlows;
 }
 
-Result<std::map<Variant, VariantFigures>> measureRatio(const Options& options, const Endpoint& endpoint,
-                                                       EventConsumer& consumer) {
-  const std::vector<Variant> variants = {Variant::kBaseline, Variant::kConnect4Only, Variant::kObserver};
-  std::map<Variant, VariantFigures> figures;
-  for (Variant variant : variants) figures[variant].samples.reserve(options.connects * options.rounds);
+Result<std::vector<VariantFigures>> measureCost(const Options& options, const Endpoint& endpoint,
+                                                EventConsumer& consumer) {
+  const std::vector<const Variant*> variants = {&kBaseline, &kConnect4Count, &kObserverCount, &kObserverTracker};
+  std::vector<VariantFigures> figures(variants.size());
+  for (size_t i = 0; i < variants.size(); ++i) {
+    figures[i].variant = variants[i];
+    figures[i].samples.reserve(options.connects * static_cast<uint64_t>(options.rounds));
+  }
 
   for (int round = 0; round < options.rounds && !stopRequested.load(); ++round) {
     for (size_t k = 0; k < variants.size() && !stopRequested.load(); ++k) {
-      const Variant variant = variants[(static_cast<size_t>(round) + k) % variants.size()];
-      VariantFigures& figure = figures[variant];
-      if (variant != Variant::kBaseline) {
-        if (auto attached = consumer.attach(variant); !attached) return attached.error();
+      // Rotating the order keeps "who runs right after a load/attach" from favouring one variant.
+      VariantFigures& figure = figures[(static_cast<size_t>(round) + k) % variants.size()];
+      const bool attached = figure.variant->attachment != Attachment::kNone;
+      if (attached) {
+        if (auto status = consumer.attach(*figure.variant); !status) return status.error();
       }
       const LoopTotals warmup = connectLoop(endpoint, kWarmupConnects, nullptr);
       const uint64_t cpuStart = processCpuNs();
       const LoopTotals timed = connectLoop(endpoint, options.connects, &figure.samples);
       const uint64_t cpuNs = processCpuNs() - cpuStart;
-      if (variant != Variant::kBaseline) {
+      if (attached) {
         auto report = consumer.detach();
         if (!report) return report.error();
         addEvents(figure.events, *report);
       }
-      if (timed.attempts == 0) continue;
       figure.attempts += warmup.attempts + timed.attempts;
       figure.failures += warmup.failures + timed.failures;
+      if (timed.attempts == 0) continue;
       figure.clientNsPerConnect.push_back(static_cast<double>(timed.clientNs) / static_cast<double>(timed.attempts));
       figure.cpuNsPerCycle.push_back(static_cast<double>(cpuNs) / static_cast<double>(timed.attempts));
     }
@@ -573,6 +578,7 @@ Result<std::map<Variant, VariantFigures>> measureRatio(const Options& options, c
 }
 
 struct RateFigures {
+  const Variant* variant = nullptr;
   uint64_t attempts = 0;
   uint64_t failures = 0;
   double seconds = 0;
@@ -581,11 +587,13 @@ struct RateFigures {
 };
 
 Result<RateFigures> measureRate(const Options& options, const std::vector<Endpoint>& endpoints,
-                                EventConsumer& consumer, Variant variant) {
-  if (variant != Variant::kBaseline) {
-    if (auto attached = consumer.attach(variant); !attached) return attached.error();
+                                EventConsumer& consumer, const Variant& variant) {
+  const bool attached = variant.attachment != Attachment::kNone;
+  if (attached) {
+    if (auto status = consumer.attach(variant); !status) return status.error();
   }
   RateFigures figures;
+  figures.variant = &variant;
   std::vector<LoopTotals> totals(static_cast<size_t>(options.rateThreads));
   const uint64_t started = nowNs();
   const uint64_t deadline = started + static_cast<uint64_t>(options.rateSeconds * 1e9);
@@ -596,7 +604,7 @@ Result<RateFigures> measureRate(const Options& options, const std::vector<Endpoi
     }
   }
   figures.seconds = static_cast<double>(nowNs() - started) / 1e9;
-  if (variant != Variant::kBaseline) {
+  if (attached) {
     auto report = consumer.detach();
     if (!report) return report.error();
     figures.events = *report;
@@ -609,6 +617,17 @@ Result<RateFigures> measureRate(const Options& options, const std::vector<Endpoi
   return figures;
 }
 
+// With BPF statistics on (which itself slows every program down a little), where the kernel-side
+// time goes: runs per connect and time per run of each program.
+Result<ConsumerReport> measureProgramStats(const Options& options, const Endpoint& endpoint, EventConsumer& consumer,
+                                           uint64_t& attempts) {
+  Fd statsEnabled(bpf_enable_stats(BPF_STATS_RUN_TIME));  // system-wide until this fd closes
+  if (!statsEnabled) return errnoError("cannot enable BPF statistics");
+  if (auto status = consumer.attach(kProgramStats); !status) return status.error();
+  attempts = connectLoop(endpoint, options.connects, nullptr).attempts;
+  return consumer.detach();
+}
+
 // ---------------------------------------------------------------------------------------------
 // Reporting
 
@@ -619,10 +638,27 @@ std::string kernelRelease() {
 }
 
 struct Summary {
-  std::map<Variant, VariantFigures> ratio;
-  RateFigures baselineRate;
-  RateFigures observerRate;
+  std::vector<VariantFigures> cost;
+  std::vector<RateFigures> rate;
+  std::optional<ConsumerReport> programStats;
+  uint64_t programStatsConnects = 0;
 };
+
+const VariantFigures& figuresOf(const Summary& summary, const Variant& variant) {
+  for (const auto& figure : summary.cost) {
+    if (figure.variant == &variant) return figure;
+  }
+  return summary.cost.front();
+}
+
+double perEvent(uint64_t ns, uint64_t events) { return events == 0 ? 0 : static_cast<double>(ns) / static_cast<double>(events); }
+double perWakeup(const ConsumerReport& report) {
+  return report.wakeups == 0 ? 0 : static_cast<double>(report.connectEvents) / static_cast<double>(report.wakeups);
+}
+
+bool noneLost(const RateFigures& figures) {
+  return figures.events.lostEvents == 0 && figures.events.connectEvents == figures.attempts;
+}
 
 nlohmann::json toJson(const Options& options, Summary& summary) {
   nlohmann::json out;
@@ -630,11 +666,13 @@ nlohmann::json toJson(const Options& options, Summary& summary) {
   out["cpus"] = std::thread::hardware_concurrency();
   out["rounds"] = options.rounds;
   out["connects_per_round"] = options.connects;
-  const double baseClient = median(summary.ratio[Variant::kBaseline].clientNsPerConnect);
-  const double baseCpu = median(summary.ratio[Variant::kBaseline].cpuNsPerCycle);
-  for (auto& [variant, figure] : summary.ratio) {
+  const double baseClient = median(figuresOf(summary, kBaseline).clientNsPerConnect);
+  const double baseCpu = median(figuresOf(summary, kBaseline).cpuNsPerCycle);
+  for (auto& figure : summary.cost) {
     nlohmann::json item;
+    item["name"] = figure.variant->name;
     item["client_ns_per_connect"] = median(figure.clientNsPerConnect);
+    item["client_ns_per_connect_rounds"] = figure.clientNsPerConnect;
     item["client_ns_p50"] = percentile(figure.samples, 0.50);
     item["client_ns_p99"] = percentile(figure.samples, 0.99);
     item["cpu_ns_per_cycle"] = median(figure.cpuNsPerCycle);
@@ -642,75 +680,109 @@ nlohmann::json toJson(const Options& options, Summary& summary) {
     item["cpu_ratio"] = median(figure.cpuNsPerCycle) / baseCpu;
     item["connects"] = figure.attempts;
     item["failures"] = figure.failures;
-    if (variant != Variant::kBaseline) {
+    if (figure.variant->attachment != Attachment::kNone) {
       item["connect_events"] = figure.events.connectEvents;
       item["other_events"] = figure.events.otherEvents;
       item["lost_events"] = figure.events.lostEvents;
+      item["events_per_wakeup"] = perWakeup(figure.events);
+      item["consumer_cpu_ns_per_event"] = perEvent(figure.events.consumerCpuNs, figure.events.connectEvents);
     }
-    out["ratio"][keyOf(variant)] = item;
+    out["cost"][figure.variant->key] = item;
   }
   out["ratio_goal"] = kRatioGoal;
-  auto rate = [](const RateFigures& figures, bool observed) {
+  out["rate"]["threads"] = options.rateThreads;
+  for (const auto& figures : summary.rate) {
     nlohmann::json item;
     item["seconds"] = figures.seconds;
     item["connects"] = figures.attempts;
     item["failures"] = figures.failures;
     item["connects_per_second"] = figures.connectsPerSecond;
-    if (observed) {
+    if (figures.variant->attachment != Attachment::kNone) {
       item["connect_events"] = figures.events.connectEvents;
       item["lost_events"] = figures.events.lostEvents;
-      item["tracker_pending_overflow"] = figures.events.tracker.pendingOverflow;
+      item["none_lost"] = noneLost(figures);
+      item["events_per_wakeup"] = perWakeup(figures.events);
       item["consumer_cpu_seconds"] = static_cast<double>(figures.events.consumerCpuNs) / 1e9;
+      item["tracker_pending_overflow"] = figures.events.tracker.pendingOverflow;
     }
-    return item;
-  };
-  out["rate"]["threads"] = options.rateThreads;
-  out["rate"]["baseline"] = rate(summary.baselineRate, false);
-  out["rate"]["observer"] = rate(summary.observerRate, true);
+    out["rate"][figures.variant->key] = item;
+  }
+  if (summary.programStats) {
+    for (const auto& stat : summary.programStats->programStats) {
+      out["program_stats"][stat.name] = {{"runs", stat.runs}, {"run_time_ns", stat.runTimeNs}};
+    }
+    out["program_stats_connects"] = summary.programStatsConnects;
+  }
   return out;
 }
 
 void printHuman(const Options& options, Summary& summary) {
   std::printf("connect_bench: kernel %s, %u CPUs, own netns and cgroup, client -> 127.0.0.1:443 (watched)\n",
               kernelRelease().c_str(), std::thread::hardware_concurrency());
-  std::printf("\nCost per connect: %d rounds x %llu connects per variant, interleaved; median of round means\n",
-              options.rounds, static_cast<unsigned long long>(options.connects));
-  std::printf("  %-22s %10s %8s %8s %8s %12s %8s %16s %6s\n", "variant", "client us", "p50 us", "p99 us", "ratio",
-              "CPU us/cycle", "ratio", "events/connects", "lost");
-  const double baseClient = median(summary.ratio[Variant::kBaseline].clientNsPerConnect);
-  const double baseCpu = median(summary.ratio[Variant::kBaseline].cpuNsPerCycle);
-  for (Variant variant : {Variant::kBaseline, Variant::kConnect4Only, Variant::kObserver}) {
-    VariantFigures& figure = summary.ratio[variant];
+  std::printf(
+      "\nCost per connect, client side (socket+connect+close): %d rounds x %llu connects per variant, interleaved;\n"
+      "median of the round means. CPU = all threads of the process per cycle, consumer and server side included.\n",
+      options.rounds, static_cast<unsigned long long>(options.connects));
+  std::printf("  %-24s %9s %6s %7s %7s %8s %6s %16s %5s %7s %9s\n", "variant", "client us", "ratio", "p50 us", "p99 us",
+              "CPU us", "ratio", "events/connects", "lost", "ev/wake", "us/event");
+  const double baseClient = median(figuresOf(summary, kBaseline).clientNsPerConnect);
+  const double baseCpu = median(figuresOf(summary, kBaseline).cpuNsPerCycle);
+  for (auto& figure : summary.cost) {
     const double client = median(figure.clientNsPerConnect);
     const double cpu = median(figure.cpuNsPerCycle);
-    std::string events = "-";
-    std::string lost = "-";
-    if (variant != Variant::kBaseline) {
-      events = std::to_string(figure.events.connectEvents) + "/" + std::to_string(figure.attempts);
-      lost = std::to_string(figure.events.lostEvents);
+    std::printf("  %-24s %9.2f %6.3f %7.2f %7.2f %8.2f %6.3f", figure.variant->name, client / 1000, client / baseClient,
+                percentile(figure.samples, 0.50) / 1000, percentile(figure.samples, 0.99) / 1000, cpu / 1000,
+                cpu / baseCpu);
+    if (figure.variant->attachment == Attachment::kNone) {
+      std::printf("\n");
+      continue;
     }
-    std::printf("  %-22s %10.2f %8.2f %8.2f %8.3f %12.2f %8.3f %16s %6s\n", nameOf(variant), client / 1000,
-                percentile(figure.samples, 0.50) / 1000, percentile(figure.samples, 0.99) / 1000, client / baseClient,
-                cpu / 1000, cpu / baseCpu, events.c_str(), lost.c_str());
+    const std::string events = std::to_string(figure.events.connectEvents) + "/" + std::to_string(figure.attempts);
+    std::printf(" %16s %5llu %7.1f %9.2f\n", events.c_str(), static_cast<unsigned long long>(figure.events.lostEvents),
+                perWakeup(figure.events), perEvent(figure.events.consumerCpuNs, figure.events.connectEvents) / 1000);
   }
-  const double ratio = median(summary.ratio[Variant::kObserver].clientNsPerConnect) / baseClient;
-  std::printf("  goal: observer ratio <= %.2f -> %.3f, %s\n", kRatioGoal, ratio, ratio <= kRatioGoal ? "met" : "MISSED");
+  const double ratio = median(figuresOf(summary, kObserverTracker).clientNsPerConnect) / baseClient;
+  std::printf("  goal: ratio <= %.2f for \"%s\": %.3f, %s\n", kRatioGoal, kObserverTracker.name, ratio,
+              ratio <= kRatioGoal ? "met" : "MISSED");
 
-  std::printf("\nHighest connect rate: %d client threads for %.1f s each\n", options.rateThreads, options.rateSeconds);
-  std::printf("  %-22s %12.0f connects/s\n", nameOf(Variant::kBaseline), summary.baselineRate.connectsPerSecond);
-  const RateFigures& observed = summary.observerRate;
-  std::printf("  %-22s %12.0f connects/s (%.3f of baseline)\n", nameOf(Variant::kObserver), observed.connectsPerSecond,
-              observed.connectsPerSecond / summary.baselineRate.connectsPerSecond);
-  std::printf("  events received %llu of %llu connects, lost %llu; consumer CPU %.2f s; tracker overflow %llu\n",
-              static_cast<unsigned long long>(observed.events.connectEvents),
-              static_cast<unsigned long long>(observed.attempts),
-              static_cast<unsigned long long>(observed.events.lostEvents),
-              static_cast<double>(observed.events.consumerCpuNs) / 1e9,
-              static_cast<unsigned long long>(observed.events.tracker.pendingOverflow));
-  const bool complete = observed.events.lostEvents == 0 && observed.events.connectEvents == observed.attempts;
-  std::printf("  goal: no event lost -> %s\n", complete ? "met" : "MISSED");
-  uint64_t failures = summary.baselineRate.failures + observed.failures;
-  for (auto& [variant, figure] : summary.ratio) failures += figure.failures;
+  if (!summary.rate.empty()) {
+    std::printf("\nHighest connect rate: %d client threads, %.1f s per variant\n", options.rateThreads,
+                options.rateSeconds);
+    const double baseRate = summary.rate.front().connectsPerSecond;
+    for (const auto& figures : summary.rate) {
+      std::printf("  %-24s %9.0f connects/s (%.3f)", figures.variant->name, figures.connectsPerSecond,
+                  figures.connectsPerSecond / baseRate);
+      if (figures.variant->attachment == Attachment::kNone) {
+        std::printf("\n");
+        continue;
+      }
+      std::printf(" events %llu/%llu, lost %llu (%s); %.1f events/wake-up, consumer CPU %.2f s",
+                  static_cast<unsigned long long>(figures.events.connectEvents),
+                  static_cast<unsigned long long>(figures.attempts),
+                  static_cast<unsigned long long>(figures.events.lostEvents), noneLost(figures) ? "none lost" : "LOST",
+                  perWakeup(figures.events), static_cast<double>(figures.events.consumerCpuNs) / 1e9);
+      if (figures.variant->consumer == Consumer::kFlowTracker) {
+        std::printf(", tracker overflow %llu", static_cast<unsigned long long>(figures.events.tracker.pendingOverflow));
+      }
+      std::printf("\n");
+    }
+  }
+
+  if (summary.programStats && summary.programStatsConnects > 0) {
+    std::printf("\nKernel time per program (BPF statistics on, %llu connects):\n",
+                static_cast<unsigned long long>(summary.programStatsConnects));
+    std::printf("  %-20s %10s %8s %12s\n", "program", "runs/conn", "ns/run", "ns/connect");
+    for (const auto& stat : summary.programStats->programStats) {
+      const double connects = static_cast<double>(summary.programStatsConnects);
+      std::printf("  %-20s %10.2f %8.0f %12.0f\n", stat.name.c_str(), static_cast<double>(stat.runs) / connects,
+                  stat.runs == 0 ? 0.0 : static_cast<double>(stat.runTimeNs) / static_cast<double>(stat.runs),
+                  static_cast<double>(stat.runTimeNs) / connects);
+    }
+  }
+
+  uint64_t failures = 0;
+  for (const auto& figure : summary.cost) failures += figure.failures;
+  for (const auto& figures : summary.rate) failures += figures.failures;
   if (failures != 0) std::printf("\nwarning: %llu connect cycles failed\n", static_cast<unsigned long long>(failures));
 }
 
@@ -730,7 +802,7 @@ int run(const Options& options) {
   installStopHandlers();
 
   std::vector<Endpoint> endpoints;
-  for (int i = 0; i < std::max(options.rateThreads, 1); ++i) {
+  for (int i = 0; i < options.rateThreads; ++i) {
     auto endpoint = listenOn(i);
     if (!endpoint) return fail(endpoint.error());
     endpoints.push_back(std::move(*endpoint));
@@ -757,17 +829,20 @@ int run(const Options& options) {
 
   Summary summary;
   {
-    EventConsumer consumer(setup);  // joined before the cgroup is removed
-    auto ratio = measureRatio(options, endpoints[0], consumer);
-    if (!ratio) return fail(ratio.error());
-    summary.ratio = std::move(*ratio);
-    if (options.rateThreads > 0 && !stopRequested.load()) {
-      auto baseline = measureRate(options, endpoints, consumer, Variant::kBaseline);
-      if (!baseline) return fail(baseline.error());
-      summary.baselineRate = *baseline;
-      auto observed = measureRate(options, endpoints, consumer, Variant::kObserver);
-      if (!observed) return fail(observed.error());
-      summary.observerRate = *observed;
+    EventConsumer consumer(setup);  // its thread ends before the cgroup is removed
+    auto cost = measureCost(options, endpoints[0], consumer);
+    if (!cost) return fail(cost.error());
+    summary.cost = std::move(*cost);
+    for (const Variant* variant : {&kBaseline, &kObserverTracker, &kObserverCount}) {
+      if (stopRequested.load()) break;
+      auto rate = measureRate(options, endpoints, consumer, *variant);
+      if (!rate) return fail(rate.error());
+      summary.rate.push_back(std::move(*rate));
+    }
+    if (options.programStats && !stopRequested.load()) {
+      auto stats = measureProgramStats(options, endpoints[0], consumer, summary.programStatsConnects);
+      if (!stats) return fail(stats.error());
+      summary.programStats = std::move(*stats);
     }
   }
   if (stopRequested.load()) {
@@ -794,6 +869,8 @@ int main(int argc, char** argv) {
   app.add_option("--rate-seconds", options.rateSeconds, "length of each rate measurement")->check(CLI::Range(0.5, 10.0));
   app.add_option("--rate-threads", options.rateThreads, "client threads for the rate measurement")
       ->check(CLI::Range(1, 16));
+  app.add_flag("--program-stats", options.programStats,
+               "also turn on BPF statistics (system-wide, briefly) and show the kernel time per program");
   app.add_flag("--json", options.json, "print the figures as JSON");
   CLI11_PARSE(app, argc, argv);
   return shadowai::bench::run(options);
