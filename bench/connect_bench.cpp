@@ -102,7 +102,12 @@ enum class Attachment {
   kObserver,      // the real shadowai::Observer: all six programs
   kAllSkeleton,   // all six through SkeletonAttachment, for the per-program statistics only
 };
-enum class Consumer { kCount, kFlowTracker };
+enum class Consumer {
+  kCount,        // counts events: the cheapest real consumer
+  kFlowTracker,  // counts and feeds FlowTracker, as shadowai-scan does
+  kUnread,       // never polls; drained at detach. Without a waiting reader the kernel sends no
+                 // wake-ups, so this shows the programs' cost with the wake-ups taken out.
+};
 
 struct Variant {
   const char* key;   // JSON
@@ -113,11 +118,15 @@ struct Variant {
 
 constexpr Variant kBaseline{"baseline", "no programs", Attachment::kNone, Consumer::kCount};
 constexpr Variant kConnect4Count{"connect4_only", "connect4 only, count", Attachment::kConnect4Only, Consumer::kCount};
+constexpr Variant kConnect4Unread{"connect4_unread", "connect4 only, unread", Attachment::kConnect4Only,
+                                  Consumer::kUnread};
 constexpr Variant kObserverCount{"observer_count", "observer, count", Attachment::kObserver, Consumer::kCount};
 // The headline: what shadowai-scan runs.
 constexpr Variant kObserverTracker{"observer", "observer + FlowTracker", Attachment::kObserver,
                                    Consumer::kFlowTracker};
 constexpr Variant kProgramStats{"program_stats", "six programs, stats on", Attachment::kAllSkeleton, Consumer::kCount};
+constexpr Variant kProgramStatsUnread{"program_stats_unread", "six programs, stats on, unread",
+                                      Attachment::kAllSkeleton, Consumer::kUnread};
 
 // ---------------------------------------------------------------------------------------------
 // Listener side and the connect cycle
@@ -469,6 +478,9 @@ class EventConsumer {
       // Counted from here: loading and attaching are not the consumer's steady cost.
       const uint64_t cpuStart = threadCpuNs();
       Status polling;
+      if (variant->consumer == Consumer::kUnread) {
+        while (!release_.load()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      }
       while (!release_.load() && polling) polling = session.poll(kConsumerPollMs);
       Result<ConsumerReport> report = polling ? session.finish() : Result<ConsumerReport>(polling.error());
       if (report) report->consumerCpuNs = threadCpuNs() - cpuStart;
@@ -543,7 +555,8 @@ void addEvents(ConsumerReport& into, const ConsumerReport& from) {
 
 Result<std::vector<VariantFigures>> measureCost(const Options& options, const Endpoint& endpoint,
                                                 EventConsumer& consumer) {
-  const std::vector<const Variant*> variants = {&kBaseline, &kConnect4Count, &kObserverCount, &kObserverTracker};
+  const std::vector<const Variant*> variants = {&kBaseline, &kConnect4Unread, &kConnect4Count, &kObserverCount,
+                                                 &kObserverTracker};
   std::vector<VariantFigures> figures(variants.size());
   for (size_t i = 0; i < variants.size(); ++i) {
     figures[i].variant = variants[i];
@@ -617,15 +630,29 @@ Result<RateFigures> measureRate(const Options& options, const std::vector<Endpoi
   return figures;
 }
 
+struct ProgramStatsRun {
+  const Variant* variant = nullptr;
+  uint64_t connects = 0;
+  ConsumerReport report;
+};
+
 // With BPF statistics on (which itself slows every program down a little), where the kernel-side
-// time goes: runs per connect and time per run of each program.
-Result<ConsumerReport> measureProgramStats(const Options& options, const Endpoint& endpoint, EventConsumer& consumer,
-                                           uint64_t& attempts) {
+// time goes: runs per connect and time per run of each program, with the ring buffer read (the
+// kernel wakes the reader) and unread (no wake-ups).
+Result<std::vector<ProgramStatsRun>> measureProgramStats(const Options& options, const Endpoint& endpoint,
+                                                         EventConsumer& consumer) {
   Fd statsEnabled(bpf_enable_stats(BPF_STATS_RUN_TIME));  // system-wide until this fd closes
   if (!statsEnabled) return errnoError("cannot enable BPF statistics");
-  if (auto status = consumer.attach(kProgramStats); !status) return status.error();
-  attempts = connectLoop(endpoint, options.connects, nullptr).attempts;
-  return consumer.detach();
+  std::vector<ProgramStatsRun> runs;
+  for (const Variant* variant : {&kProgramStats, &kProgramStatsUnread}) {
+    if (auto status = consumer.attach(*variant); !status) return status.error();
+    ProgramStatsRun run{variant, connectLoop(endpoint, options.connects, nullptr).attempts, {}};
+    auto report = consumer.detach();
+    if (!report) return report.error();
+    run.report = std::move(*report);
+    runs.push_back(std::move(run));
+  }
+  return runs;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -640,8 +667,7 @@ std::string kernelRelease() {
 struct Summary {
   std::vector<VariantFigures> cost;
   std::vector<RateFigures> rate;
-  std::optional<ConsumerReport> programStats;
-  uint64_t programStatsConnects = 0;
+  std::vector<ProgramStatsRun> programStats;
 };
 
 const VariantFigures& figuresOf(const Summary& summary, const Variant& variant) {
@@ -707,11 +733,13 @@ nlohmann::json toJson(const Options& options, Summary& summary) {
     }
     out["rate"][figures.variant->key] = item;
   }
-  if (summary.programStats) {
-    for (const auto& stat : summary.programStats->programStats) {
-      out["program_stats"][stat.name] = {{"runs", stat.runs}, {"run_time_ns", stat.runTimeNs}};
+  for (const auto& run : summary.programStats) {
+    nlohmann::json item;
+    item["connects"] = run.connects;
+    for (const auto& stat : run.report.programStats) {
+      item["programs"][stat.name] = {{"runs", stat.runs}, {"run_time_ns", stat.runTimeNs}};
     }
-    out["program_stats_connects"] = summary.programStatsConnects;
+    out["program_stats"][run.variant->key] = item;
   }
   return out;
 }
@@ -768,15 +796,23 @@ void printHuman(const Options& options, Summary& summary) {
     }
   }
 
-  if (summary.programStats && summary.programStatsConnects > 0) {
-    std::printf("\nKernel time per program (BPF statistics on, %llu connects):\n",
-                static_cast<unsigned long long>(summary.programStatsConnects));
-    std::printf("  %-20s %10s %8s %12s\n", "program", "runs/conn", "ns/run", "ns/connect");
-    for (const auto& stat : summary.programStats->programStats) {
-      const double connects = static_cast<double>(summary.programStatsConnects);
-      std::printf("  %-20s %10.2f %8.0f %12.0f\n", stat.name.c_str(), static_cast<double>(stat.runs) / connects,
-                  stat.runs == 0 ? 0.0 : static_cast<double>(stat.runTimeNs) / static_cast<double>(stat.runs),
-                  static_cast<double>(stat.runTimeNs) / connects);
+  if (summary.programStats.size() == 2) {
+    const ProgramStatsRun& read = summary.programStats[0];
+    const ProgramStatsRun& unread = summary.programStats[1];
+    std::printf("\nKernel time per program, BPF statistics on, %llu connects each; ring buffer read / unread:\n",
+                static_cast<unsigned long long>(read.connects));
+    std::printf("  %-20s %10s %14s %14s\n", "program", "runs/conn", "ns/run", "ns/connect");
+    auto nsPerRun = [](const ProgramStat& stat) {
+      return stat.runs == 0 ? 0.0 : static_cast<double>(stat.runTimeNs) / static_cast<double>(stat.runs);
+    };
+    for (size_t i = 0; i < read.report.programStats.size() && i < unread.report.programStats.size(); ++i) {
+      const ProgramStat& withReader = read.report.programStats[i];
+      const ProgramStat& withoutReader = unread.report.programStats[i];
+      if (withReader.runs == 0 && withoutReader.runs == 0) continue;
+      std::printf("  %-20s %10.2f %6.0f / %5.0f %6.0f / %5.0f\n", withReader.name.c_str(),
+                  static_cast<double>(withReader.runs) / static_cast<double>(read.connects), nsPerRun(withReader),
+                  nsPerRun(withoutReader), static_cast<double>(withReader.runTimeNs) / static_cast<double>(read.connects),
+                  static_cast<double>(withoutReader.runTimeNs) / static_cast<double>(unread.connects));
     }
   }
 
@@ -840,7 +876,7 @@ int run(const Options& options) {
       summary.rate.push_back(std::move(*rate));
     }
     if (options.programStats && !stopRequested.load()) {
-      auto stats = measureProgramStats(options, endpoints[0], consumer, summary.programStatsConnects);
+      auto stats = measureProgramStats(options, endpoints[0], consumer);
       if (!stats) return fail(stats.error());
       summary.programStats = std::move(*stats);
     }

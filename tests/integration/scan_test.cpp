@@ -268,14 +268,19 @@ TEST_F(ScanTest, BadArgumentsGiveOneLineErrorAndExitTwo) {
       {{"--cgroup", "../../etc"}, "bad --cgroup"},
       {{"--duration", "10parsecs"}, "bad duration"},
       {{"--format", "xml"}, "--format"},
-      {{"--catalog-dir", dir_->path() + "/bad-catalog"}, "bad.json"},
+      {{"--catalog-dir", dir_->path() + "/bad-catalog"}, "bad.json:"},
+      {{"as-nobody"}, "must run as root"},
   };
   ASSERT_TRUE(writeFileAtomic(dir_->path() + "/placeholder", ""));
   std::filesystem::create_directories(dir_->path() + "/bad-catalog");
   ASSERT_TRUE(writeFileAtomic(dir_->path() + "/bad-catalog/bad.json", "{\"endpoints\": [ {\"provider\": }\n"));
   for (const auto& c : cases) {
     std::vector<std::string> argv = {SHADOWAI_SCAN_BINARY};
-    argv.insert(argv.end(), c.args.begin(), c.args.end());
+    if (c.args.size() == 1 && c.args[0] == "as-nobody") {
+      argv = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", SHADOWAI_SCAN_BINARY};
+    } else {
+      argv.insert(argv.end(), c.args.begin(), c.args.end());
+    }
     if (std::find(argv.begin(), argv.end(), "--duration") == argv.end()) {
       argv.insert(argv.end(), {"--duration", "1s"});
     }

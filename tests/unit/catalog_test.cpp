@@ -252,7 +252,8 @@ TEST(CatalogMatch, GarbageNamesNeverMatch) {
 TEST(CatalogMatch, AnyHostEntriesMatchByPortAlone) {
   Catalog catalog = parseOrDie(document(R"(
     {"id": "ollama", "name": "Ollama", "apiFamily": "ollama", "category": "local", "hosts": ["*"], "ports": [11434]},
-    {"id": "box", "name": "Box", "apiFamily": "openai-chat", "category": "local", "hosts": ["box.lan"], "ports": [8000]}
+    {"id": "box", "name": "Box", "apiFamily": "openai-chat", "category": "local", "hosts": ["box.lan"],
+     "ports": [8000]}
   )"));
   EXPECT_EQ(catalog.matchPortOnly(11434)->entry->providerId, "ollama");
   EXPECT_FALSE(catalog.matchPortOnly(8000));  // named local hosts are matched by name
@@ -288,6 +289,19 @@ TEST(CatalogLoad, ExtraDirectoryAddsProvidersAndHosts) {
   EXPECT_THAT(catalog->envKeys().at("OPENAI_API_KEY"), ElementsAre("corp-llm-gateway", "openai"));
   EXPECT_THAT(catalog->envKeys().at("CORP_LLM_KEY"), ElementsAre("corp-llm-gateway"));
   EXPECT_THAT(catalog->ports(), Contains(8443));
+}
+
+TEST(CatalogLoad, SkipsHiddenFilesOtherNamesAndDirectories) {
+  TempDir dir;
+  ASSERT_FALSE(dir.path().empty());
+  dir.write(".#10-lock.json", "{ an editor's lock file");
+  dir.write(".20-hidden.json", "{ hidden");
+  dir.write("30-notes.txt", "{ not json");
+  ASSERT_TRUE(fs::create_directory(dir.path() + "/40-sub.json"));
+  dir.write("50-real.json", document(R"({"id": "real", "name": "Real", "apiFamily": "f", "hosts": ["r.example"]})"));
+  auto catalog = Catalog::load(kShippedFile, {dir.path()});
+  ASSERT_TRUE(catalog) << catalog.error().describe();
+  EXPECT_EQ(providerOf(*catalog, "r.example"), "real");
 }
 
 TEST(CatalogLoad, MissingExtraDirectoryIsFine) {
@@ -436,9 +450,11 @@ TEST(CatalogErrors, FieldsAreChecked) {
   EXPECT_EQ(
       parseError(document(R"({"id": "a", "name": "A", "apiFamily": "f", "category": "cloud", "hosts": ["a.b.c"]})")),
       "test.json: /endpoints/0/category: expected \"hosted\" or \"local\"");
-  EXPECT_EQ(parseError(document(R"({"id": "a", "name": "A", "apiFamily": "f", "category": "local", "hosts": ["*"]})")),
+  EXPECT_EQ(
+      parseError(document(R"({"id": "a", "name": "A", "apiFamily": "f", "category": "local", "hosts": ["*"]})")),
             "test.json: /endpoints/0: missing \"ports\" (required for a local entry)");
-  EXPECT_EQ(parseError(document(R"({"id": "a", "name": "A", "apiFamily": "f", "hosts": ["a.b.c"], "envKeys": ["A-B"]})")),
+  EXPECT_EQ(
+      parseError(document(R"({"id": "a", "name": "A", "apiFamily": "f", "hosts": ["a.b.c"], "envKeys": ["A-B"]})")),
             "test.json: /endpoints/0/envKeys/0: expected an environment variable name");
   EXPECT_EQ(parseError(document(R"({"id": "a", "name": "", "apiFamily": "f", "hosts": ["a.b.c"]})")),
             "test.json: /endpoints/0/name: must not be empty");
