@@ -25,6 +25,7 @@ enum shadowai_event_kind {
 	SHADOWAI_EV_SENDMSG = 2,     /* sendmsg()/sendto() on an unconnected UDP socket */
 	SHADOWAI_EV_TLS_HELLO = 3,   /* first bytes of an outgoing TLS ClientHello */
 	SHADOWAI_EV_DNS_ANSWER = 4,  /* an incoming UDP datagram from port 53 */
+	SHADOWAI_EV_QUIC_REFUSED = 5, /* enforce mode refused UDP/443 to an LLM address (daemon only) */
 };
 
 enum shadowai_l4_proto {

@@ -10,7 +10,6 @@
 namespace shadowai {
 
 void Observer::SkeletonDeleter::operator()(observe_bpf* skeleton) const { observe_bpf__destroy(skeleton); }
-void Observer::RingBufferDeleter::operator()(::ring_buffer* ring) const { ring_buffer__free(ring); }
 
 namespace {
 
@@ -27,7 +26,6 @@ Result<std::unique_ptr<Observer>> Observer::start(const ObserverOptions& options
   if (!cgroup) return errnoError("cannot open cgroup " + options.cgroupPath);
 
   std::unique_ptr<Observer> observer(new Observer());
-  observer->handler_ = std::move(handler);
   observer->skeleton_.reset(observe_bpf__open());
   if (!observer->skeleton_) return errnoError("cannot open the observation BPF object");
   auto* skeleton = observer->skeleton_.get();
@@ -61,60 +59,15 @@ Result<std::unique_ptr<Observer>> Observer::start(const ObserverOptions& options
     }
   }
 
-  observer->ring_.reset(ring_buffer__new(bpf_map__fd(skeleton->maps.events), &Observer::onRecord,
-                                         observer.get(), nullptr));
-  if (!observer->ring_) return errnoError("cannot set up the BPF ring buffer");
+  auto events = EventReader::create(bpf_map__fd(skeleton->maps.events), bpf_map__fd(skeleton->maps.lost_events),
+                                    std::move(handler));
+  if (!events) return events.error();
+  observer->events_ = std::move(*events);
   return observer;
 }
 
-Observer::~Observer() = default;
-
-int Observer::onRecord(void* context, void* data, size_t size) {
-  auto* self = static_cast<Observer*>(context);
-  if (size < sizeof(shadowai_event_header)) {
-    ++self->malformedRecords_;
-    return 0;
-  }
-  RawEvent event;
-  event.header = static_cast<const shadowai_event_header*>(data);
-  const uint32_t kind = event.header->kind;
-  if (kind == SHADOWAI_EV_TLS_HELLO || kind == SHADOWAI_EV_DNS_ANSWER) {
-    if (size < sizeof(shadowai_payload_event)) {
-      ++self->malformedRecords_;
-      return 0;
-    }
-    const auto* payloadEvent = static_cast<const shadowai_payload_event*>(data);
-    uint32_t length = std::min<uint32_t>(payloadEvent->payload_len, sizeof(payloadEvent->payload));
-    event.payload = std::span<const uint8_t>(payloadEvent->payload, length);
-    event.originalPayloadLength = payloadEvent->original_len;
-  }
-  self->handler_(event);
-  return 0;
-}
-
-Result<int> Observer::poll(int timeoutMs) {
-  int delivered = ring_buffer__poll(ring_.get(), timeoutMs);
-  if (delivered < 0 && delivered != -EINTR) return makeError("reading the BPF ring buffer failed", -delivered);
-  return delivered < 0 ? 0 : delivered;
-}
-
-Result<int> Observer::drain() {
-  int delivered = ring_buffer__consume(ring_.get());
-  if (delivered < 0) return makeError("reading the BPF ring buffer failed", -delivered);
-  return delivered;
-}
-
-LostEventCounts Observer::lostEvents() const {
-  LostEventCounts totals{};
-  int cpus = libbpf_num_possible_cpus();
-  if (cpus <= 0) return totals;
-  std::vector<uint64_t> perCpu(static_cast<size_t>(cpus));
-  int fd = bpf_map__fd(skeleton_->maps.lost_events);
-  for (uint32_t slot = 0; slot < SHADOWAI_LOST_SLOTS; ++slot) {
-    if (bpf_map_lookup_elem(fd, &slot, perCpu.data()) != 0) continue;
-    for (uint64_t value : perCpu) totals[slot] += value;
-  }
-  return totals;
+Observer::~Observer() {
+  events_.reset();  // before the skeleton closes the ring buffer map
 }
 
 }  // namespace shadowai

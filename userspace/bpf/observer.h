@@ -11,11 +11,10 @@
 #include <string>
 #include <vector>
 
+#include "bpf/event_reader.h"
 #include "common/result.h"
-#include "shadowai/observe_events.h"
 
 struct observe_bpf;
-struct ring_buffer;
 
 namespace shadowai {
 
@@ -24,18 +23,9 @@ struct ObserverOptions {
   std::vector<uint16_t> watchedPorts;  // destination ports reported by connect/sendmsg/TLS hooks
 };
 
-// One ring buffer record: the common header, and for TLS/DNS events the copied payload.
-struct RawEvent {
-  const shadowai_event_header* header = nullptr;
-  std::span<const uint8_t> payload;
-  uint32_t originalPayloadLength = 0;
-};
-
-using LostEventCounts = std::array<uint64_t, SHADOWAI_LOST_SLOTS>;
-
 class Observer {
  public:
-  using EventHandler = std::function<void(const RawEvent&)>;
+  using EventHandler = EventReader::EventHandler;
 
   static Result<std::unique_ptr<Observer>> start(const ObserverOptions& options, EventHandler handler);
   ~Observer();
@@ -43,29 +33,22 @@ class Observer {
   Observer& operator=(const Observer&) = delete;
 
   // Waits up to timeoutMs for records and delivers them. Returns the number delivered.
-  Result<int> poll(int timeoutMs);
+  Result<int> poll(int timeoutMs) { return events_->poll(timeoutMs); }
   // Delivers whatever is in the ring buffer without waiting (used before the final report).
-  Result<int> drain();
-  // Records the kernel side could not reserve space for, summed over CPUs, per event kind.
-  LostEventCounts lostEvents() const;
-  // Records the callback rejected as malformed (size mismatch): a bug, counted not hidden.
-  uint64_t malformedRecords() const { return malformedRecords_; }
+  Result<int> drain() { return events_->drain(); }
+  LostEventCounts lostEvents() const { return events_->lostEvents(); }
+  uint64_t malformedRecords() const { return events_->malformedRecords(); }
 
  private:
   Observer() = default;
-  static int onRecord(void* context, void* data, size_t size);
 
   struct SkeletonDeleter {
     void operator()(observe_bpf* skeleton) const;
   };
-  struct RingBufferDeleter {
-    void operator()(::ring_buffer* ring) const;
-  };
 
+  // Declared first so it is destroyed last: the ring buffer's maps belong to the skeleton.
   std::unique_ptr<observe_bpf, SkeletonDeleter> skeleton_;
-  std::unique_ptr<::ring_buffer, RingBufferDeleter> ring_;
-  EventHandler handler_;
-  uint64_t malformedRecords_ = 0;
+  std::unique_ptr<EventReader> events_;
 };
 
 }  // namespace shadowai

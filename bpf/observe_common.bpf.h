@@ -1,0 +1,246 @@
+/* Shared by the observation programs of shadowai-scan (observe.bpf.c) and of the daemon
+ * (daemon.bpf.c): maps, tunables and the event-emitting helpers. Included once per object, so each
+ * object has its own ring buffer and counters. */
+#ifndef SHADOWAI_OBSERVE_COMMON_BPF_H
+#define SHADOWAI_OBSERVE_COMMON_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "shadowai/observe_events.h"
+
+#define AF_INET 2
+#define AF_INET6 10
+#define ETH_P_IP 0x0800
+#define ETH_P_IPV6 0x86DD
+#define IPPROTO_TCP 6
+#define IPPROTO_UDP 17
+#define SOCK_STREAM 1
+#define SOCK_DGRAM 2
+#define DNS_PORT 53
+
+/* Destination ports worth reporting, one bit per port, filled from the catalog by user space
+ * before load. A bitmap in rodata keeps the hot path a single load, no map lookup. */
+const volatile __u8 watched_ports[65536 / 8] = {};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 22);
+} events SEC(".maps");
+
+/* Reservations that failed because user space fell behind, per event kind. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SHADOWAI_LOST_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64);
+} lost_events SEC(".maps");
+
+static __always_inline bool port_watched(__u16 port)
+{
+	return watched_ports[port >> 3] & (1 << (port & 7));
+}
+
+static __always_inline void count_lost(__u32 slot)
+{
+	__u64 *counter = bpf_map_lookup_elem(&lost_events, &slot);
+	if (counter)
+		__sync_fetch_and_add(counter, 1);
+}
+
+static __always_inline void set_v4(struct shadowai_addr *a, __u32 ip_be, __u16 port)
+{
+	a->addr[10] = 0xff;
+	a->addr[11] = 0xff;
+	__builtin_memcpy(&a->addr[12], &ip_be, 4);
+	a->port = port;
+	a->family = AF_INET;
+}
+
+static __always_inline void fill_task(struct shadowai_event_header *h)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u64 uid_gid = bpf_get_current_uid_gid();
+
+	h->pid = pid_tgid >> 32;
+	h->tid = (__u32)pid_tgid;
+	h->uid = (__u32)uid_gid;
+	h->gid = uid_gid >> 32;
+	h->cgroup_id = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(h->comm, sizeof(h->comm));
+}
+
+static __always_inline __u32 l4_proto(struct bpf_sock_addr *ctx)
+{
+	if (ctx->type == SOCK_STREAM)
+		return SHADOWAI_PROTO_TCP;
+	if (ctx->type == SOCK_DGRAM)
+		return SHADOWAI_PROTO_UDP;
+	return 0;
+}
+
+static __always_inline void emit_sock_addr(struct bpf_sock_addr *ctx, __u32 kind, bool v6)
+{
+	__u32 proto = l4_proto(ctx);
+	/* user_port is a 32-bit context field holding the port in network order. */
+	__u16 port = bpf_ntohs((__u16)ctx->user_port);
+
+	if (!proto || !port_watched(port))
+		return;
+
+	struct shadowai_flow_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count_lost(kind == SHADOWAI_EV_CONNECT ? SHADOWAI_LOST_CONNECT : SHADOWAI_LOST_SENDMSG);
+		return;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	e->header.kind = kind;
+	e->header.proto = proto;
+	e->header.timestamp_ns = bpf_ktime_get_ns();
+	e->header.socket_cookie = bpf_get_socket_cookie(ctx);
+	fill_task(&e->header);
+	if (v6) {
+		__u32 ip6[4];
+		ip6[0] = ctx->user_ip6[0];
+		ip6[1] = ctx->user_ip6[1];
+		ip6[2] = ctx->user_ip6[2];
+		ip6[3] = ctx->user_ip6[3];
+		__builtin_memcpy(e->header.remote.addr, ip6, 16);
+		e->header.remote.port = port;
+		e->header.remote.family = AF_INET6;
+	} else {
+		set_v4(&e->header.remote, ctx->user_ip4, port);
+	}
+	bpf_ringbuf_submit(e, 0);
+}
+
+/* Where the transport header and payload of an skb start, and its addresses. */
+struct l4_view {
+	__u32 l4_offset;
+	__u8 proto;
+	struct shadowai_addr src;
+	struct shadowai_addr dst;
+};
+
+static __always_inline bool parse_ip(struct __sk_buff *skb, struct l4_view *v)
+{
+	if (skb->protocol == bpf_htons(ETH_P_IP)) {
+		struct iphdr ip;
+		if (bpf_skb_load_bytes(skb, 0, &ip, sizeof(ip)))
+			return false;
+		if (ip.ihl < 5)
+			return false;
+		/* Fragments other than the first carry no transport header. */
+		if (ip.frag_off & bpf_htons(0x1FFF))
+			return false;
+		v->l4_offset = ip.ihl * 4;
+		v->proto = ip.protocol;
+		set_v4(&v->src, ip.saddr, 0);
+		set_v4(&v->dst, ip.daddr, 0);
+		return true;
+	}
+	if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr ip6;
+		if (bpf_skb_load_bytes(skb, 0, &ip6, sizeof(ip6)))
+			return false;
+		/* Extension headers are not walked: TCP and UDP from ordinary sockets carry none. */
+		v->l4_offset = sizeof(ip6);
+		v->proto = ip6.nexthdr;
+		__builtin_memcpy(v->src.addr, &ip6.saddr, 16);
+		__builtin_memcpy(v->dst.addr, &ip6.daddr, 16);
+		v->src.family = AF_INET6;
+		v->dst.family = AF_INET6;
+		return true;
+	}
+	return false;
+}
+
+static __always_inline void emit_payload(struct __sk_buff *skb, __u32 kind, __u32 lost_slot,
+					 __u32 proto, struct l4_view *v, __u32 payload_offset,
+					 bool remote_is_dst)
+{
+	if (payload_offset >= skb->len)
+		return;
+	__u32 available = skb->len - payload_offset;
+
+	struct shadowai_payload_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count_lost(lost_slot);
+		return;
+	}
+	/* Only the header needs zeroing: payload_len bounds what user space reads. */
+	__builtin_memset(&e->header, 0, sizeof(e->header));
+	e->header.kind = kind;
+	e->header.proto = proto;
+	e->header.timestamp_ns = bpf_ktime_get_ns();
+	e->header.socket_cookie = bpf_get_socket_cookie(skb);
+	e->header.cgroup_id = bpf_skb_cgroup_id(skb);
+	e->header.uid = bpf_get_socket_uid(skb);
+	if (remote_is_dst) {
+		e->header.local = v->src;
+		e->header.remote = v->dst;
+	} else {
+		e->header.local = v->dst;
+		e->header.remote = v->src;
+	}
+	e->original_len = available;
+
+	__u64 len = available;
+	if (len > sizeof(e->payload))
+		len = sizeof(e->payload);
+	/* Keep clang from re-deriving len from `available` after the clamp: the verifier must see
+	 * the bounds checked on the very register passed to bpf_skb_load_bytes. */
+	asm volatile("" : "+r"(len));
+	if (len == 0 || len > sizeof(e->payload) ||
+	    bpf_skb_load_bytes(skb, payload_offset, e->payload, len)) {
+		bpf_ringbuf_discard(e, 0);
+		return;
+	}
+	e->payload_len = len;
+	bpf_ringbuf_submit(e, 0);
+}
+
+static __always_inline void observe_tls_hello(struct __sk_buff *skb)
+{
+	struct l4_view v = {};
+	struct tcphdr tcp;
+	__u8 record[6];
+
+	if (!parse_ip(skb, &v) || v.proto != IPPROTO_TCP)
+		return;
+	if (bpf_skb_load_bytes(skb, v.l4_offset, &tcp, sizeof(tcp)))
+		return;
+	__u16 dport = bpf_ntohs(tcp.dest);
+	if (!port_watched(dport))
+		return;
+	__u32 payload_offset = v.l4_offset + tcp.doff * 4;
+	/* A TLS handshake record (0x16, version 3.x) whose first message is a ClientHello (0x01). */
+	if (bpf_skb_load_bytes(skb, payload_offset, record, sizeof(record)))
+		return;
+	if (record[0] != 0x16 || record[1] != 0x03 || record[5] != 0x01)
+		return;
+	v.src.port = bpf_ntohs(tcp.source);
+	v.dst.port = dport;
+	emit_payload(skb, SHADOWAI_EV_TLS_HELLO, SHADOWAI_LOST_TLS_HELLO, SHADOWAI_PROTO_TCP, &v,
+		     payload_offset, true);
+}
+
+static __always_inline void observe_dns_answer(struct __sk_buff *skb)
+{
+	struct l4_view v = {};
+	struct udphdr udp;
+
+	if (!parse_ip(skb, &v) || v.proto != IPPROTO_UDP)
+		return;
+	if (bpf_skb_load_bytes(skb, v.l4_offset, &udp, sizeof(udp)))
+		return;
+	if (udp.source != bpf_htons(DNS_PORT))
+		return;
+	v.src.port = DNS_PORT;
+	v.dst.port = bpf_ntohs(udp.dest);
+	emit_payload(skb, SHADOWAI_EV_DNS_ANSWER, SHADOWAI_LOST_DNS_ANSWER, SHADOWAI_PROTO_UDP, &v,
+		     v.l4_offset + sizeof(udp), false);
+}
+
+#endif /* SHADOWAI_OBSERVE_COMMON_BPF_H */

@@ -1,0 +1,256 @@
+#include "bpf/daemon_programs.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <set>
+
+#include "bpf/bpffs.h"
+#include "cgroup/cgroup_fs.h"
+#include "common/fd.h"
+#include "daemon.skel.h"
+
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71
+#endif
+
+namespace shadowai {
+
+void DaemonPrograms::SkeletonDeleter::operator()(daemon_bpf* skeleton) const { daemon_bpf__destroy(skeleton); }
+// Destroying a pinned link only closes our fd: the pin keeps the program attached.
+void DaemonPrograms::LinkDeleter::operator()(::bpf_link* link) const { bpf_link__destroy(link); }
+
+namespace {
+
+constexpr const char* kLinkPrefix = "link_";
+
+uint64_t monotonicNowNs() {
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return static_cast<uint64_t>(now.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(now.tv_nsec);
+}
+
+void setPortBits(volatile uint8_t* bitmap, const std::vector<uint16_t>& ports) {
+  for (uint16_t port : ports) bitmap[port >> 3] |= static_cast<uint8_t>(1u << (port & 7));
+}
+
+// The address of a socket end as the BPF side keys it: 16 bytes, IPv4 v4-mapped, port host order.
+bool socketEnd(int fd, bool peer, uint8_t address[16], uint16_t& port) {
+  sockaddr_storage storage{};
+  socklen_t length = sizeof(storage);
+  int rc = peer ? ::getpeername(fd, reinterpret_cast<sockaddr*>(&storage), &length)
+                : ::getsockname(fd, reinterpret_cast<sockaddr*>(&storage), &length);
+  if (rc != 0) return false;
+  if (storage.ss_family == AF_INET) {
+    const auto* v4 = reinterpret_cast<const sockaddr_in*>(&storage);
+    std::memcpy(address, IpAddress::fromV4(reinterpret_cast<const uint8_t*>(&v4->sin_addr)).bytes().data(), 16);
+    port = ntohs(v4->sin_port);
+    return true;
+  }
+  if (storage.ss_family == AF_INET6) {
+    const auto* v6 = reinterpret_cast<const sockaddr_in6*>(&storage);
+    std::memcpy(address, &v6->sin6_addr, 16);
+    port = ntohs(v6->sin6_port);
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<DaemonPrograms>> DaemonPrograms::start(const DaemonProgramsOptions& options,
+                                                              EventReader::EventHandler handler) {
+  if (auto bpffs = ensureBpffsDirectory(options.pinDir); !bpffs) return bpffs.error();
+  Fd cgroup(::open(options.cgroupPath.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!cgroup) return errnoError("cannot open cgroup " + options.cgroupPath);
+  auto cgroupId = cgroupIdOfPath(options.cgroupPath);
+  if (!cgroupId) return cgroupId.error();
+
+  std::unique_ptr<DaemonPrograms> programs(new DaemonPrograms());
+  programs->pinDir_ = options.pinDir;
+  LIBBPF_OPTS(bpf_object_open_opts, openOptions, .pin_root_path = options.pinDir.c_str());
+  programs->skeleton_.reset(daemon_bpf__open_opts(&openOptions));
+  if (!programs->skeleton_) return errnoError("cannot open the daemon's BPF object");
+  auto* skeleton = programs->skeleton_.get();
+
+  auto* rodata = skeleton->rodata;
+  setPortBits(rodata->watched_ports, options.watchedPorts);
+  setPortBits(rodata->redirect_ports, options.redirectPorts);
+  if (options.proxyIpv4) std::memcpy(const_cast<uint32_t*>(&rodata->proxy_ipv4), options.proxyIpv4->bytes().data() + 12, 4);
+  if (options.proxyIpv6) std::memcpy(const_cast<uint8_t*>(rodata->proxy_ipv6), options.proxyIpv6->bytes().data(), 16);
+  rodata->proxy_port = options.proxyPort;
+  rodata->upstream_mark = options.upstreamMark;
+  rodata->failure_open = options.failureOpen;
+  rodata->heartbeat_timeout_ns = static_cast<uint64_t>(options.heartbeatTimeout.count()) * 1'000'000'000ull;
+  rodata->default_mode = SHADOWAI_MODE_DETECT;
+
+  if (int err = daemon_bpf__load(skeleton); err != 0) {
+    return makeError("cannot load the daemon's BPF programs (a pinned map from an incompatible version in " +
+                         options.pinDir + "? run with --verbose for the verifier log)",
+                     -err);
+  }
+
+  uint32_t zero = 0;
+  bpf_map_lookup_elem(bpf_map__fd(skeleton->maps.heartbeat), &zero, &programs->heartbeatAtStart_);
+
+  struct Program {
+    const char* name;
+    ::bpf_program* program;
+  };
+  const Program list[] = {
+      {"connect4", skeleton->progs.connect4},       {"connect6", skeleton->progs.connect6},
+      {"sendmsg4", skeleton->progs.sendmsg4},       {"sendmsg6", skeleton->progs.sendmsg6},
+      {"getpeername4", skeleton->progs.getpeername4}, {"getpeername6", skeleton->progs.getpeername6},
+      {"sock_ops", skeleton->progs.sock_ops},       {"egress_tls_hello", skeleton->progs.egress_tls_hello},
+      {"ingress_dns_answer", skeleton->progs.ingress_dns_answer},
+  };
+  for (const auto& item : list) {
+    if (auto attached = programs->attachOrUpdate(item.name, item.program, cgroup.get(), *cgroupId); !attached) {
+      return attached.error();
+    }
+  }
+
+  auto events = EventReader::create(bpf_map__fd(skeleton->maps.events), bpf_map__fd(skeleton->maps.lost_events),
+                                    std::move(handler));
+  if (!events) return events.error();
+  programs->events_ = std::move(*events);
+  return programs;
+}
+
+Status DaemonPrograms::attachOrUpdate(const char* name, ::bpf_program* program, int cgroupFd,
+                                      uint64_t cgroupId) {
+  const std::string pinPath = pinDir_ + "/" + kLinkPrefix + name;
+  // A first start has no pin yet; only then is bpf_link__open expected to fail (quietly).
+  ::bpf_link* pinned = ::access(pinPath.c_str(), F_OK) == 0 ? bpf_link__open(pinPath.c_str()) : nullptr;
+  if (pinned) {
+    std::unique_ptr<::bpf_link, LinkDeleter> link(pinned);
+    bpf_link_info info{};
+    uint32_t length = sizeof(info);
+    const bool sameCgroup = bpf_obj_get_info_by_fd(bpf_link__fd(pinned), &info, &length) == 0 &&
+                            info.type == BPF_LINK_TYPE_CGROUP && info.cgroup.cgroup_id == cgroupId;
+    if (sameCgroup && bpf_link__update_program(pinned, program) == 0) {
+      linksWerePinned_ = true;
+      links_.push_back(std::move(link));
+      return {};
+    }
+    // Attached elsewhere (the configured cgroup changed) or not updatable: start afresh.
+    bpf_link__unpin(pinned);
+  }
+  ::bpf_link* link = bpf_program__attach_cgroup(program, cgroupFd);
+  if (!link) {
+    int err = errno;
+    if (err == EINVAL || err == EOPNOTSUPP) {
+      return makeError(std::string("kernel too old: cannot attach ") + name + " through a BPF link", err);
+    }
+    return makeError(std::string("cannot attach ") + name, err);
+  }
+  std::unique_ptr<::bpf_link, LinkDeleter> owned(link);
+  if (int err = bpf_link__pin(link, pinPath.c_str()); err != 0) {
+    return makeError("cannot pin " + pinPath, -err);
+  }
+  links_.push_back(std::move(owned));
+  return {};
+}
+
+DaemonPrograms::~DaemonPrograms() {
+  events_.reset();
+  links_.clear();  // closes our fds; the pins keep the programs attached
+}
+
+Status DaemonPrograms::setMode(uint64_t cgroupId, std::optional<shadowai_mode> mode) {
+  int fd = bpf_map__fd(skeleton_->maps.cgroup_modes);
+  if (!mode) {
+    if (bpf_map_delete_elem(fd, &cgroupId) != 0 && errno != ENOENT) return errnoError("cannot clear a cgroup's mode");
+    return {};
+  }
+  uint32_t value = *mode;
+  if (bpf_map_update_elem(fd, &cgroupId, &value, BPF_ANY) != 0) return errnoError("cannot set a cgroup's mode");
+  return {};
+}
+
+std::map<uint64_t, shadowai_mode> DaemonPrograms::modes() const {
+  std::map<uint64_t, shadowai_mode> result;
+  int fd = bpf_map__fd(skeleton_->maps.cgroup_modes);
+  uint64_t key = 0;
+  uint64_t next = 0;
+  void* previous = nullptr;
+  while (bpf_map_get_next_key(fd, previous, &next) == 0) {
+    uint32_t value = 0;
+    if (bpf_map_lookup_elem(fd, &next, &value) == 0) result[next] = static_cast<shadowai_mode>(value);
+    key = next;
+    previous = &key;
+  }
+  return result;
+}
+
+Status DaemonPrograms::beat() {
+  uint32_t zero = 0;
+  uint64_t now = monotonicNowNs();
+  if (bpf_map_update_elem(bpf_map__fd(skeleton_->maps.heartbeat), &zero, &now, BPF_ANY) != 0) {
+    return errnoError("cannot write the heartbeat");
+  }
+  return {};
+}
+
+std::optional<RecordedDestination> DaemonPrograms::takeOriginalDestination(int acceptedFd) const {
+  shadowai_flow_key key{};
+  if (!socketEnd(acceptedFd, true, key.client_addr, key.client_port)) return std::nullopt;
+  if (!socketEnd(acceptedFd, false, key.proxy_addr, key.proxy_port)) return std::nullopt;
+  uint64_t cookie = 0;
+  socklen_t length = sizeof(cookie);
+  if (::getsockopt(acceptedFd, SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &length) != 0) return std::nullopt;
+  key.netns_cookie = cookie;
+  shadowai_original_dst value{};
+  if (bpf_map_lookup_and_delete_elem(bpf_map__fd(skeleton_->maps.redirected_flows), &key, &value) != 0) {
+    return std::nullopt;
+  }
+  std::array<uint8_t, 16> bytes{};
+  std::memcpy(bytes.data(), value.addr, 16);
+  return RecordedDestination{IpAddress(bytes), value.port, value.pid, value.cgroup_id};
+}
+
+Status DaemonPrograms::syncLlmAddresses(const std::vector<IpAddress>& addresses) {
+  int fd = bpf_map__fd(skeleton_->maps.llm_addresses);
+  std::set<IpAddress> wanted(addresses.begin(), addresses.end());
+  std::set<IpAddress> present(llmAddresses_.begin(), llmAddresses_.end());
+  const uint8_t one = 1;
+  for (const auto& address : wanted) {
+    if (present.count(address)) continue;
+    if (bpf_map_update_elem(fd, address.bytes().data(), &one, BPF_ANY) != 0) {
+      return errnoError("cannot add an LLM address to the QUIC refusal map");
+    }
+  }
+  for (const auto& address : present) {
+    if (!wanted.count(address)) bpf_map_delete_elem(fd, address.bytes().data());
+  }
+  llmAddresses_.assign(wanted.begin(), wanted.end());
+  return {};
+}
+
+Status DaemonPrograms::removePins(const std::string& pinDir) {
+  namespace fs = std::filesystem;
+  std::error_code error;
+  if (!fs::exists(pinDir, error)) return {};
+  // Only our own pins: a freshly mounted bpffs also holds the kernel's maps.debug/progs.debug.
+  static const std::set<std::string> kPinnedMaps = {"cgroup_modes", "original_dst", "redirected_flows",
+                                                    "llm_addresses", "heartbeat"};
+  for (const auto& entry : fs::directory_iterator(pinDir, error)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind(kLinkPrefix, 0) != 0 && !kPinnedMaps.count(name)) continue;
+    if (::unlink(entry.path().c_str()) != 0 && errno != ENOENT) {
+      return errnoError("cannot remove pin " + entry.path().string());
+    }
+  }
+  return {};
+}
+
+}  // namespace shadowai
