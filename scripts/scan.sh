@@ -3,5 +3,5 @@
 # defaults. Extra arguments go to shadowai-scan (e.g. --duration 10s --format json).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/build.sh >&2
+bash scripts/build.sh
 exec "${BUILD_DIR:-build}/userspace/shadowai-scan" "$@"

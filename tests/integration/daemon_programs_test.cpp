@@ -207,6 +207,17 @@ TEST_F(DaemonProgramsTest, Ipv6AndPortsNotGovernedAndOtherCgroupsAreUntouched) {
   EXPECT_NE(otherPort.output.find("reply=other-port"), std::string::npos) << otherPort.output;
 }
 
+TEST_F(DaemonProgramsTest, V4MappedAddressOnAnIpv6SocketIsRedirectedToTheIpv4Listener) {
+  startPrograms(options());
+  startProxy();
+  setMode(*workload_, SHADOWAI_MODE_ENFORCE);
+  auto mapped = probe(*workload_, "::ffff:127.0.0.2", "443");  // getaddrinfo gives an AF_INET6 socket
+  EXPECT_EQ(mapped.exitCode, 0) << mapped.output;
+  EXPECT_NE(mapped.output.find("peer=[::ffff:127.0.0.2]:443"), std::string::npos) << mapped.output;
+  EXPECT_NE(mapped.output.find("reply=proxy orig=127.0.0.2:443"), std::string::npos) << mapped.output;
+  EXPECT_EQ(realV4_->accepted(), 0);
+}
+
 TEST_F(DaemonProgramsTest, ModesInheritFromNearestAncestor) {
   startPrograms(options());
   startProxy();

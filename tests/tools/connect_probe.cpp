@@ -50,7 +50,11 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
   if (argc > 3) {
     std::string message = std::string(argv[3]) + "\n";
-    if (write(fd, message.data(), message.size()) < 0) return 1;
+    // MSG_NOSIGNAL: a peer that closed at once (a refusing proxy) is a result to print, not SIGPIPE.
+    if (send(fd, message.data(), message.size(), MSG_NOSIGNAL) < 0) {
+      std::printf("write-error=%s\nreply=\n", strerrorname_np(errno));
+      return 0;
+    }
     std::string reply;
     char c;
     while (read(fd, &c, 1) == 1 && c != '\n') reply += c;

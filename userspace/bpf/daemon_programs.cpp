@@ -40,7 +40,9 @@ uint64_t monotonicNowNs() {
 }
 
 void setPortBits(volatile uint8_t* bitmap, const std::vector<uint16_t>& ports) {
-  for (uint16_t port : ports) bitmap[port >> 3] |= static_cast<uint8_t>(1u << (port & 7));
+  for (uint16_t port : ports) {
+    bitmap[port >> 3] = static_cast<uint8_t>(bitmap[port >> 3] | (1u << (port & 7)));
+  }
 }
 
 // The address of a socket end as the BPF side keys it: 16 bytes, IPv4 v4-mapped, port host order.

@@ -33,6 +33,20 @@ std::vector<std::string> AddressNames::namesOf(const IpAddress& address, Clock::
   return result;
 }
 
+std::vector<IpAddress> AddressNames::addresses(Clock::time_point now) const {
+  std::vector<IpAddress> result;
+  std::lock_guard lock(mutex_);
+  for (const auto& [address, names] : names_) {
+    for (const auto& [name, learned] : names) {
+      if (learned.expires > now) {
+        result.push_back(address);
+        break;
+      }
+    }
+  }
+  return result;
+}
+
 size_t AddressNames::prune(Clock::time_point now) {
   std::lock_guard lock(mutex_);
   for (auto it = names_.begin(); it != names_.end();) {

@@ -26,6 +26,8 @@ class AddressNames {
              Clock::time_point now = Clock::now());
   // Names for the address that have not expired, most recently learned first.
   std::vector<std::string> namesOf(const IpAddress& address, Clock::time_point now = Clock::now()) const;
+  // Every address with at least one name that has not expired.
+  std::vector<IpAddress> addresses(Clock::time_point now = Clock::now()) const;
   // Drops expired entries; returns how many addresses remain.
   size_t prune(Clock::time_point now = Clock::now());
   size_t size() const;

@@ -1,0 +1,378 @@
+// shadowaid end to end: the real daemon and CLI binaries, attached to the test's own cgroup, with
+// TLS servers posing as provider hosts, dnsmasq for the catalog's start-up resolution, and real
+// clients (curl, the connect probe, the UDP sender) in enforced and non-enforced child cgroups.
+#include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <signal.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "common/file_util.h"
+#include "support/child_process.h"
+#include "support/dnsmasq.h"
+#include "support/journald.h"
+#include "support/require_root.h"
+#include "support/temp_dir.h"
+#include "support/test_ca.h"
+#include "support/test_cgroup.h"
+#include "support/test_namespace.h"
+#include "support/tls_server.h"
+
+namespace shadowai::test {
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+constexpr const char* kOpenAi = "127.0.0.2";
+constexpr const char* kPlainSite = "127.0.0.4";  // www.not-an-llm.test
+constexpr const char* kDnsServer = "127.0.0.53";
+
+struct RunResult {
+  int exitCode = -1;
+  std::string out;
+  std::string err;
+};
+
+class DaemonTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    SHADOWAI_REQUIRE_ROOT();
+    auto journal = journald_.start();
+    ASSERT_TRUE(journal) << journal.error().describe();
+    auto dir = TempDir::create("shadowaid-test");
+    ASSERT_TRUE(dir);
+    dir_ = std::make_unique<TempDir>(std::move(*dir));
+    pinDir_ = dir_->filePath("bpf");
+    std::filesystem::create_directories(pinDir_);
+    ASSERT_TRUE(mountPrivateFilesystem("bpf", pinDir_));
+
+    anthropicV6_ = testIpv6Address(3);
+    ASSERT_TRUE(setHostsFile(std::string("127.0.0.1 localhost\n::1 localhost\n") + kOpenAi + " api.openai.com\n" +
+                             kPlainSite + " www.not-an-llm.test\n" + anthropicV6_ + " api.anthropic.com\n"));
+    ASSERT_TRUE(setResolvConf(std::string("nameserver ") + kDnsServer + "\noptions timeout:1 attempts:1\n"));
+    dns_ = std::make_unique<DnsmasqServer>(kDnsServer, dir_->path());
+    dns_->addHost("api.openai.com", kOpenAi);
+    ASSERT_TRUE(dns_->start());
+
+    auto ca = TestCa::create(dir_->path());
+    ASSERT_TRUE(ca);
+    ca_ = std::make_unique<TestCa>(std::move(*ca));
+    openAi_ = startServer(kOpenAi, "api.openai.com", {});
+    anthropic_ = startServer(anthropicV6_, "api.anthropic.com", {});
+    // The non-catalog site answers with a large body and records what it was sent.
+    TlsResponse big;
+    big.contentType = "application/octet-stream";
+    big.body = largePayload(4 << 20, 7);
+    plainSite_ = startServer(kPlainSite, "www.not-an-llm.test", big);
+
+    auto attach = TestCgroup::create("daemon");
+    ASSERT_TRUE(attach);
+    attach_ = std::make_unique<TestCgroup>(std::move(*attach));
+    auto workload = attach_->createChild("workload");
+    ASSERT_TRUE(workload);
+    workload_ = std::make_unique<TestCgroup>(std::move(*workload));
+    auto other = attach_->createChild("other");
+    ASSERT_TRUE(other);
+    other_ = std::make_unique<TestCgroup>(std::move(*other));
+    writeConfig("closed");
+  }
+
+  void TearDown() override {
+    daemon_.reset();
+    if (!pinDir_.empty()) {
+      RunResult removed = run({SHADOWAI_DAEMON_BINARY, "--config", configPath(), "--remove-pins"});
+      EXPECT_EQ(removed.exitCode, 0) << removed.err;
+    }
+  }
+
+  static std::string largePayload(size_t size, unsigned seed) {
+    std::string bytes(size, '\0');
+    uint32_t state = seed;
+    for (auto& byte : bytes) {
+      state = state * 1664525u + 1013904223u;
+      byte = static_cast<char>(state >> 24);
+    }
+    return bytes;
+  }
+
+  std::unique_ptr<TlsTestServer> startServer(const std::string& address, const std::string& name, TlsResponse response) {
+    auto leaf = ca_->issueLeaf({name});
+    EXPECT_TRUE(leaf);
+    TlsServerOptions options;
+    options.address = address;
+    options.port = 443;
+    options.certPath = leaf->certPath;
+    options.keyPath = leaf->keyPath;
+    options.response = std::move(response);
+    auto server = TlsTestServer::start(options);
+    EXPECT_TRUE(server) << server.error().describe();
+    return std::make_unique<TlsTestServer>(std::move(*server));
+  }
+
+  std::string configPath() const { return dir_->filePath("shadowaid.json"); }
+  std::string socketPath() const { return dir_->filePath("run/control.sock"); }
+
+  void writeConfig(const std::string& failureMode) {
+    json config = {
+        {"state_dir", dir_->filePath("state")},
+        {"runtime_dir", dir_->filePath("run")},
+        {"bpf_pin_dir", pinDir_},
+        {"control_socket", socketPath()},
+        {"control_group", nullptr},
+        {"cgroup", attach_->relativePath()},
+        {"catalog_dirs", json::array()},
+        {"failure_mode", failureMode},
+        {"heartbeat_timeout_s", 1},
+        {"proxy", {{"listen_ipv4", "127.0.0.1"}, {"listen_ipv6", "::1"}, {"port", 15443}}},
+    };
+    ASSERT_TRUE(writeFileAtomic(configPath(), config.dump(2)));
+  }
+
+  RunResult run(std::vector<std::string> argv, const TestCgroup* cgroup = nullptr) {
+    SpawnOptions options;
+    if (cgroup) options.cgroupDirectory = cgroup->path();
+    auto child = ChildProcess::spawn(std::move(argv), options);
+    EXPECT_TRUE(child) << child.error().describe();
+    if (!child) return {};
+    auto status = child->wait(60s);
+    return RunResult{status ? *status : -1, child->stdoutText(), child->stderrText()};
+  }
+
+  RunResult cli(std::vector<std::string> args) {
+    std::vector<std::string> argv = {SHADOWAI_CLI_BINARY, "--socket", socketPath()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run(argv);
+  }
+
+  json status() {
+    RunResult result = cli({"status", "--json"});
+    EXPECT_EQ(result.exitCode, 0) << result.err;
+    return result.exitCode == 0 ? json::parse(result.out) : json();
+  }
+
+  void startDaemon() {
+    auto daemon = ChildProcess::spawn({SHADOWAI_DAEMON_BINARY, "--config", configPath()});
+    ASSERT_TRUE(daemon) << daemon.error().describe();
+    daemon_ = std::make_unique<ChildProcess>(std::move(*daemon));
+    for (int attempt = 0; attempt < 200; ++attempt) {
+      if (cli({"status", "--json"}).exitCode == 0) return;
+      ASSERT_TRUE(daemon_->running()) << daemon_->describeOutput();
+      std::this_thread::sleep_for(50ms);
+    }
+    FAIL() << "shadowaid did not come up\n" << daemon_->describeOutput();
+  }
+
+  void enforce(const TestCgroup& cgroup) {
+    RunResult result = cli({"enforce", "--cgroup", cgroup.relativePath()});
+    ASSERT_EQ(result.exitCode, 0) << result.out << result.err;
+  }
+
+  // curl from inside CGROUP; prints "REMOTE_IP REMOTE_PORT" (curl reads them with getpeername()).
+  RunResult curl(const TestCgroup& cgroup, std::vector<std::string> args) {
+    std::vector<std::string> argv = {"curl", "-sS", "--max-time", "20", "--cacert", ca_->certPath(),
+                                     "-w", "\n%{remote_ip} %{remote_port}"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run(argv, &cgroup);
+  }
+
+  static std::string lastLine(const std::string& text) {
+    auto end = text.find_last_not_of('\n');
+    if (end == std::string::npos) return "";
+    auto start = text.rfind('\n', end);
+    return text.substr(start == std::string::npos ? 0 : start + 1, end - (start == std::string::npos ? 0 : start + 1) + 1);
+  }
+
+  // Alerts of KIND (its short name) with every FIELD=VALUE given; waits for COUNT of them.
+  std::vector<json> alerts(const std::string& kind, std::vector<std::string> matches, size_t count = 1) {
+    matches.insert(matches.begin(), "SHADOWAI_ALERT=" + kind);
+    matches.insert(matches.begin(), "SYSLOG_IDENTIFIER=shadowaid");
+    auto entries = journald_.waitForEntries(matches, count, 10s);
+    EXPECT_TRUE(entries) << entries.error().describe();
+    return entries ? *entries : std::vector<json>{};
+  }
+
+  TestJournald journald_;
+  std::unique_ptr<TempDir> dir_;
+  std::string pinDir_;
+  std::string anthropicV6_;
+  std::unique_ptr<DnsmasqServer> dns_;
+  std::unique_ptr<TestCa> ca_;
+  std::unique_ptr<TlsTestServer> openAi_, anthropic_, plainSite_;
+  std::unique_ptr<TestCgroup> attach_, workload_, other_;
+  std::unique_ptr<ChildProcess> daemon_;
+};
+
+TEST_F(DaemonTest, EnforcedLlmCallGoesThroughTheProxyAndOthersAreUntouched) {
+  startDaemon();
+  ASSERT_FALSE(HasFatalFailure());
+  enforce(*workload_);
+
+  RunResult enforced = curl(*workload_, {"https://api.openai.com/v1/models"});
+  ASSERT_EQ(enforced.exitCode, 0) << enforced.err;
+  EXPECT_NE(enforced.out.find("shadowai-test"), std::string::npos) << "the provider's answer did not arrive";
+  EXPECT_EQ(lastLine(enforced.out), "127.0.0.2 443") << "getpeername() did not show the original address";
+  ASSERT_EQ(openAi_->requests().size(), 1u);
+  EXPECT_EQ(openAi_->requests()[0].sni, "api.openai.com");
+
+  json afterEnforced = status();
+  EXPECT_EQ(afterEnforced["proxy"]["accepted"], 1) << afterEnforced.dump(2);
+  EXPECT_EQ(afterEnforced["proxy"]["passed_through_llm_calls"], 1);
+
+  // What an operator reviews: journalctl -t shadowaid SHADOWAI_CGROUP=... with structured fields.
+  auto modeChanged = alerts("mode-changed", {"SHADOWAI_CGROUP=" + workload_->relativePath(), "SHADOWAI_MODE=enforce"});
+  ASSERT_EQ(modeChanged.size(), 1u);
+  EXPECT_EQ(modeChanged[0]["SHADOWAI_PREVIOUS_MODE"], "detect");
+  auto passed = alerts("llm-call-passed-through",
+                       {"SHADOWAI_PROVIDER=openai", "SHADOWAI_HOST=api.openai.com", "SHADOWAI_MATCH=sni"});
+  ASSERT_EQ(passed.size(), 1u);
+  EXPECT_EQ(passed[0]["SHADOWAI_CGROUP"], workload_->relativePath());
+  EXPECT_EQ(passed[0]["SHADOWAI_ADDRESS"], "127.0.0.2");
+  EXPECT_EQ(passed[0]["SHADOWAI_COMM"], "curl");
+  auto detected = alerts("llm-call-detected", {"SHADOWAI_PROVIDER=openai", "SHADOWAI_CGROUP=" + workload_->relativePath()});
+  ASSERT_GE(detected.size(), 1u);
+  EXPECT_EQ(detected[0]["SHADOWAI_PORT"], "443") << "detection must report the original destination, not the proxy";
+
+  RunResult bystander = curl(*other_, {"https://api.openai.com/v1/models"});
+  ASSERT_EQ(bystander.exitCode, 0) << bystander.err;
+  EXPECT_EQ(openAi_->requests().size(), 2u);
+  EXPECT_EQ(status()["proxy"]["accepted"], 1) << "a non-enforced cgroup went through the proxy";
+
+  // IPv6 destination, through the proxy's IPv6 listener.
+  RunResult v6 = curl(*workload_, {"-6", "https://api.anthropic.com/v1/messages"});
+  ASSERT_EQ(v6.exitCode, 0) << v6.err;
+  EXPECT_EQ(lastLine(v6.out), anthropicV6_ + " 443");
+  EXPECT_EQ(status()["proxy"]["accepted"], 2);
+}
+
+TEST_F(DaemonTest, NonCatalogTlsIsSplicedByteForByteWithTheRealCertificate) {
+  startDaemon();
+  ASSERT_FALSE(HasFatalFailure());
+  enforce(*workload_);
+  const std::string upload = largePayload(3 << 20, 11);
+  ASSERT_TRUE(writeFileAtomic(dir_->filePath("upload.bin"), upload));
+  const std::string downloaded = dir_->filePath("download.bin");
+  // --cacert: curl accepts only the real server's certificate, so nothing in between terminated TLS.
+  RunResult result = curl(*workload_, {"--data-binary", "@" + dir_->filePath("upload.bin"), "-o", downloaded,
+                                       "https://www.not-an-llm.test/upload"});
+  ASSERT_EQ(result.exitCode, 0) << result.err;
+  ASSERT_EQ(plainSite_->requests().size(), 1u);
+  EXPECT_TRUE(plainSite_->requests()[0].body == upload) << "upload changed on the way";
+  auto received = readFile(downloaded);
+  ASSERT_TRUE(received);
+  EXPECT_TRUE(*received == largePayload(4 << 20, 7)) << "download changed on the way";
+  json after = status();
+  EXPECT_EQ(after["proxy"]["spliced"], 1) << after.dump(2);
+  EXPECT_EQ(after["proxy"]["passed_through_llm_calls"], 0);
+}
+
+TEST_F(DaemonTest, DirectConnectionToTheProxyPortIsRefused) {
+  startDaemon();
+  ASSERT_FALSE(HasFatalFailure());
+  RunResult probe = run({SHADOWAI_CONNECT_PROBE_BINARY, "127.0.0.1", "15443", "GET / HTTP/1.0"}, other_.get());
+  EXPECT_EQ(probe.exitCode, 0) << probe.out << probe.err;
+  EXPECT_NE(probe.out.find("reply=\n"), std::string::npos) << "the proxy answered a direct connection: " << probe.out;
+  EXPECT_GE(status()["proxy"]["refused_no_destination"].get<int>(), 1);
+  EXPECT_EQ(alerts("proxy-direct-connect-refused", {"SHADOWAI_ACTION=refused"}).size(), 1u);
+}
+
+TEST_F(DaemonTest, QuicToAnLlmEndpointIsRefusedInEnforceModeOnly) {
+  startDaemon();
+  ASSERT_FALSE(HasFatalFailure());
+  enforce(*workload_);
+  // The daemon learns api.openai.com's address by resolving the catalog through dnsmasq and
+  // publishes it to the kernel once a second.
+  int exitCode = 0;
+  for (int attempt = 0; attempt < 100 && exitCode != 1; ++attempt) {
+    exitCode = run({SHADOWAI_UDP_SEND_BINARY, kOpenAi, "443"}, workload_.get()).exitCode;
+    if (exitCode != 1) std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_EQ(exitCode, 1) << "UDP/443 to an LLM address left an enforced cgroup";
+  EXPECT_EQ(run({SHADOWAI_UDP_SEND_BINARY, kOpenAi, "443"}, other_.get()).exitCode, 0);
+  EXPECT_EQ(run({SHADOWAI_UDP_SEND_BINARY, kPlainSite, "443"}, workload_.get()).exitCode, 0);
+  auto refused = alerts("quic-refused", {"SHADOWAI_ADDRESS=127.0.0.2", "SHADOWAI_CGROUP=" + workload_->relativePath()});
+  ASSERT_GE(refused.size(), 1u);
+  EXPECT_EQ(refused[0]["SHADOWAI_HOST"], "api.openai.com");
+}
+
+TEST_F(DaemonTest, ClosedModeFailsFastAfterKillAndRestartRestoresEnforcement) {
+  startDaemon();
+  ASSERT_FALSE(HasFatalFailure());
+  enforce(*workload_);
+  ASSERT_TRUE(daemon_->sendSignal(SIGKILL));
+  (void)daemon_->wait(10s);
+
+  const size_t before = openAi_->connectionCount();
+  RunResult down = curl(*workload_, {"https://api.openai.com/v1/models"});
+  EXPECT_EQ(down.exitCode, 7) << "curl should fail to connect: " << down.err;
+  EXPECT_EQ(openAi_->connectionCount(), before) << "an enforced connection reached the server directly";
+
+  startDaemon();  // no `shadowai enforce` again
+  ASSERT_FALSE(HasFatalFailure());
+  RunResult up = curl(*workload_, {"https://api.openai.com/v1/models"});
+  ASSERT_EQ(up.exitCode, 0) << up.err;
+  EXPECT_EQ(status()["proxy"]["accepted"], 1) << "enforcement did not come back with the daemon";
+}
+
+TEST_F(DaemonTest, OpenModeLetsTrafficThroughOnceTheHeartbeatExpires) {
+  writeConfig("open");
+  startDaemon();
+  ASSERT_FALSE(HasFatalFailure());
+  enforce(*workload_);
+  ASSERT_TRUE(daemon_->sendSignal(SIGKILL));
+  (void)daemon_->wait(10s);
+  std::this_thread::sleep_for(1500ms);  // past heartbeat_timeout_s: the behaviour under test
+  RunResult direct = curl(*workload_, {"https://api.openai.com/v1/models"});
+  ASSERT_EQ(direct.exitCode, 0) << direct.err;
+  EXPECT_EQ(openAi_->requests().size(), 1u);
+  startDaemon();  // it notices the gap and says so
+  ASSERT_FALSE(HasFatalFailure());
+  auto resumed = alerts("enforcement-resumed", {"SHADOWAI_FAILURE_MODE=open"});
+  ASSERT_EQ(resumed.size(), 1u);
+  EXPECT_EQ(resumed[0]["PRIORITY"], "3");
+}
+
+TEST_F(DaemonTest, KeysInEnvironmentsAreAlertedWithFingerprintOnly) {
+  SpawnOptions holder;
+  holder.environment = {{"ANTHROPIC_API_KEY", "sk-ant-test-0123456789abcdef"}};
+  holder.cgroupDirectory = workload_->path();
+  auto process = ChildProcess::spawn({"sleep", "60"}, holder);
+  ASSERT_TRUE(process);
+  // spawn() returns before exec has replaced the environment; wait until /proc shows the new one.
+  const std::string environ = "/proc/" + std::to_string(process->pid()) + "/environ";
+  for (int i = 0; i < 200; ++i) {
+    auto text = readFile(environ);
+    if (text && text->find("ANTHROPIC_API_KEY=") != std::string::npos) break;
+    std::this_thread::sleep_for(10ms);
+  }
+  startDaemon();
+  ASSERT_FALSE(HasFatalFailure());
+  auto found = alerts("env-key-detected", {"SHADOWAI_VARIABLE=ANTHROPIC_API_KEY"});
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0]["SHADOWAI_PID"], std::to_string(process->pid()));
+  EXPECT_EQ(found[0]["SHADOWAI_PROVIDER"], "anthropic");
+  EXPECT_EQ(found[0]["SHADOWAI_FINGERPRINT"].get<std::string>().rfind("sha256:", 0), 0u);
+  EXPECT_EQ(found[0].dump().find("sk-ant-test"), std::string::npos) << "the key leaked into the journal";
+}
+
+TEST_F(DaemonTest, CliErrorsAreOneLine) {
+  RunResult notRunning = cli({"status"});
+  EXPECT_EQ(notRunning.exitCode, 2);
+  EXPECT_NE(notRunning.err.find("not running"), std::string::npos) << notRunning.err;
+  startDaemon();
+  ASSERT_FALSE(HasFatalFailure());
+  RunResult unknown = cli({"enforce", "--cgroup", attach_->relativePath() + "/no-such"});
+  EXPECT_EQ(unknown.exitCode, 2);
+  EXPECT_NE(unknown.err.find("unknown cgroup"), std::string::npos) << unknown.err;
+  RunResult unit = cli({"enforce", "--unit", "no-such-unit.service"});
+  EXPECT_EQ(unit.exitCode, 2);
+  EXPECT_NE(unit.err.find("unknown unit"), std::string::npos) << unit.err;
+  for (const auto* result : {&notRunning, &unknown, &unit}) {
+    EXPECT_EQ(std::count(result->err.begin(), result->err.end(), '\n'), 1) << result->err;
+  }
+}
+
+}  // namespace
+}  // namespace shadowai::test

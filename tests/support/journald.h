@@ -1,0 +1,68 @@
+// TestJournald: a real systemd-journald of the test's own, inside the test's mount namespace, so a
+// test sends alerts through the ordinary client path (sd_journal_sendv to /run/systemd/journal/socket)
+// and reads them back with journalctl, as a user would, without ever reaching the host's journal.
+// It starts with an empty journal: a test never sees another test's entries.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/result.h"
+#include "support/child_process.h"
+
+namespace shadowai::test {
+
+class TestJournald {
+ public:
+  static constexpr const char* kBinary = "/lib/systemd/systemd-journald";
+  // Volatile storage, where this journald writes and readEntries() reads.
+  static constexpr const char* kJournalDirectory = "/run/log/journal";
+  // Where clients send: journald's native protocol socket.
+  static constexpr const char* kSocketPath = "/run/systemd/journal/socket";
+
+  TestJournald() = default;
+  ~TestJournald();
+  TestJournald(const TestJournald&) = delete;
+  TestJournald& operator=(const TestJournald&) = delete;
+
+  // Mounts the private directories (see journald.cpp for why each one) and starts journald; returns
+  // once it accepts entries and answers `journalctl --sync`. Only inside the test namespaces.
+  Status start();
+  // Kills journald (by its pid) and unmounts what start() mounted; the destructor does this too.
+  void stop();
+  // Kills journald but keeps the private mounts, so clients now fail to send (nobody listens on the
+  // socket) instead of reaching whatever journald the host has.
+  Status killDaemonForTest();
+
+  // `journalctl --sync`: every entry sent before the call is in the journal file when it returns.
+  Status sync();
+  // sync(), then `journalctl -o json` over kJournalDirectory with MATCHES ("FIELD=value", "+" for
+  // OR, as journalctl takes them): the matching entries, oldest first, each a parsed JSON object.
+  Result<std::vector<nlohmann::json>> readEntries(const std::vector<std::string>& matches);
+  // readEntries() until at least COUNT entries match, or TIMEOUT passes (then an error that says
+  // how many there were).
+  Result<std::vector<nlohmann::json>> waitForEntries(const std::vector<std::string>& matches, size_t count,
+                                                     std::chrono::milliseconds timeout);
+
+  // journald's own messages (it logs to stderr here, never to the host's kernel log).
+  std::string logText() const;
+
+ private:
+  Status mountPrivateDirectory(const std::string& directory);
+
+  std::vector<std::string> mounted_;  // mount points, in mount order
+  std::unique_ptr<ChildProcess> process_;
+};
+
+// One field of an entry as text. journalctl -o json prints a value that is not printable UTF-8 as an
+// array of byte values, and a field an entry holds more than once as an array of such values; this
+// decodes the first form and returns nullopt for a missing or repeated field.
+std::optional<std::string> journalField(const nlohmann::json& entry, const std::string& name);
+
+}  // namespace shadowai::test

@@ -1,0 +1,19 @@
+#include "control/printable_text.h"
+
+namespace shadowai {
+
+std::string printableText(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (unsigned char c : text) {
+    if (c >= 0x20 && c < 0x7f) {
+      out += static_cast<char>(c);
+    } else {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out += {'\\', 'x', kHex[c >> 4], kHex[c & 0xf]};
+    }
+  }
+  return out;
+}
+
+}  // namespace shadowai

@@ -1,0 +1,480 @@
+#include "daemon/daemon.h"
+
+#include <sys/stat.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "bpf/kernel_support.h"
+#include "cgroup/cgroup_fs.h"
+#include "cgroup/workload.h"
+#include "observe/env_keys.h"
+#include "observe/process_info.h"
+#include "scan/scan_session.h"
+
+namespace shadowai {
+namespace {
+
+constexpr uint16_t kDnsPort = 53;
+constexpr int kPollIntervalMs = 200;
+constexpr auto kPeriodicInterval = std::chrono::seconds(1);
+// Reading every process environment is the costliest periodic job; keys rarely appear mid-life.
+constexpr auto kEnvScanInterval = std::chrono::seconds(30);
+
+shadowai_mode toBpfMode(Mode mode) {
+  switch (mode) {
+    case Mode::kOff: return SHADOWAI_MODE_OFF;
+    case Mode::kDetect: return SHADOWAI_MODE_DETECT;
+    case Mode::kEnforce: return SHADOWAI_MODE_ENFORCE;
+  }
+  return SHADOWAI_MODE_DETECT;
+}
+
+std::string joinCgroupPath(const std::string& root, const std::string& relative) {
+  return relative == "/" ? root : root + relative;
+}
+
+Status makeDirectory(const std::string& path, mode_t mode) {
+  std::error_code error;
+  std::filesystem::create_directories(path, error);
+  if (error) return makeError("cannot create " + path, error.value());
+  ::chmod(path.c_str(), mode);
+  return {};
+}
+
+uint64_t monotonicNowNs() {
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return static_cast<uint64_t>(now.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(now.tv_nsec);
+}
+
+}  // namespace
+
+Daemon::Daemon(DaemonConfig config, DaemonOptions options, Catalog catalog)
+    : config_(std::move(config)),
+      options_(options),
+      catalog_(std::move(catalog)),
+      alerter_(AlerterOptions{AlertRateLimit{}, options.alertsToStderr}) {}
+
+Result<std::unique_ptr<Daemon>> Daemon::start(DaemonConfig config, DaemonOptions options) {
+  const std::string catalogFile = config.catalogFile.empty() ? Catalog::defaultShippedFile() : config.catalogFile;
+  auto catalog = Catalog::load(catalogFile, config.catalogDirs);
+  if (!catalog) return catalog.error();
+  if (auto support = checkKernelSupport(); !support) return support.error();
+
+  std::unique_ptr<Daemon> daemon(new Daemon(std::move(config), options, std::move(*catalog)));
+  if (auto started = daemon->startParts(); !started) return started.error();
+  return daemon;
+}
+
+Status Daemon::startParts() {
+  startedAt_ = std::chrono::steady_clock::now();
+  auto root = findCgroup2Mount();
+  if (!root) return root.error();
+  cgroup2Root_ = *root;
+  auto attach = resolveCgroupArgument(cgroup2Root_, config_.cgroup);
+  if (!attach) return makeError("bad \"cgroup\" in the configuration: " + attach.error().message);
+  attachPath_ = attach->absolute;
+
+  if (auto made = makeDirectory(config_.stateDir, 0700); !made) return made;
+  if (auto made = makeDirectory(config_.runtimeDir, 0755); !made) return made;
+  auto store = ModeStore::load(config_.stateDir);
+  if (!store) return store.error();
+  modes_.emplace(std::move(*store));
+
+  // Detection: the scan's pipeline, fed by the daemon's programs.
+  resolver_ = std::make_unique<CatalogResolver>(catalog_.exactHosts(), resolvedNames_);
+  attributor_ = std::make_unique<ProcessAttributor>(cgroup2Root_);
+  FlowTracker::Options trackerOptions;
+  trackerOptions.sniWait = config_.sniWait;
+  tracker_ = std::make_unique<FlowTracker>(
+      catalog_, dnsNames_, resolvedNames_,
+      [this](const shadowai_event_header& header) { return attributor_->identify(header); },
+      [this](const Detection& detection) { onDetection(detection); }, trackerOptions);
+
+  DaemonProgramsOptions programOptions;
+  programOptions.cgroupPath = attachPath_;
+  programOptions.pinDir = config_.bpfPinDir;
+  programOptions.watchedPorts = catalog_.ports();
+  programOptions.watchedPorts.push_back(kDnsPort);
+  // A redirected connection's ClientHello travels to the proxy port: watch it so detection still
+  // sees the SNI (joined to the connect, which reported the original destination).
+  programOptions.watchedPorts.push_back(config_.proxy.port);
+  programOptions.redirectPorts = config_.proxy.redirectPorts;
+  if (config_.proxy.listenIpv4) programOptions.proxyIpv4 = IpAddress::parse(*config_.proxy.listenIpv4);
+  if (config_.proxy.listenIpv6) programOptions.proxyIpv6 = IpAddress::parse(*config_.proxy.listenIpv6);
+  programOptions.proxyPort = config_.proxy.port;
+  programOptions.upstreamMark = config_.proxy.upstreamMark;
+  programOptions.failureOpen = config_.failureMode == FailureMode::kOpen;
+  programOptions.heartbeatTimeout = config_.heartbeatTimeout;
+  auto programs = DaemonPrograms::start(programOptions, [this](const RawEvent& event) { onEvent(event); });
+  if (!programs) return programs.error();
+  programs_ = std::move(*programs);
+  if (auto applied = applyStoredModes(); !applied) return applied;
+
+  if (config_.failureMode == FailureMode::kOpen) {
+    const uint64_t previous = programs_->heartbeatAtStartNs();
+    const uint64_t timeoutNs = static_cast<uint64_t>(config_.heartbeatTimeout.count()) * 1'000'000'000ull;
+    const uint64_t now = monotonicNowNs();
+    if (previous != 0 && now > previous + timeoutNs) {
+      AlertFields fields;
+      fields.add(AlertField::kFailureMode, "open").add(AlertField::kUnenforcedSeconds, (now - previous - timeoutNs) / 1'000'000'000ull);
+      (void)alerter_.send(AlertKind::kEnforcementResumed,
+                          "enforcement resumed: enforced workloads' traffic flowed without the proxy while shadowaid was down",
+                          fields);
+    }
+    if (auto beat = programs_->beat(); !beat) return beat;
+  }
+  resolver_->start();
+
+  ProxyOptions proxyOptions;
+  proxyOptions.listenIpv4 = config_.proxy.listenIpv4;
+  proxyOptions.listenIpv6 = config_.proxy.listenIpv6;
+  proxyOptions.port = config_.proxy.port;
+  proxyOptions.threads = config_.proxy.threads;
+  proxyOptions.peekTimeout = config_.proxy.peekTimeout;
+  proxyOptions.connectTimeout = config_.proxy.connectTimeout;
+  proxyOptions.idleTimeout = config_.proxy.idleTimeout;
+  proxyOptions.maxConnections = config_.proxy.maxConnections;
+  proxyOptions.upstreamMark = config_.proxy.upstreamMark;
+  DaemonPrograms* programsForLookup = programs_.get();
+  auto proxy = ProxyServer::start(
+      proxyOptions,
+      [programsForLookup](int fd) -> std::optional<OriginalDestination> {
+        auto recorded = programsForLookup->takeOriginalDestination(fd);
+        if (!recorded) return std::nullopt;
+        return OriginalDestination{recorded->address, recorded->port, recorded->cgroupId, recorded->pid};
+      },
+      [this](const ConnectionFacts& facts) { return decide(facts); },
+      [this](const ProxyEvent& event) { onProxyEvent(event); });
+  if (!proxy) return makeError("cannot start the proxy: " + proxy.error().describe());
+  proxy_ = std::move(*proxy);
+
+  ControlServerOptions controlOptions;
+  controlOptions.socketPath = config_.controlSocket;
+  controlOptions.controlGroup = config_.controlGroup;
+  controlOptions.cgroup2Root = cgroup2Root_;
+  controlOptions.governedCgroup = attach->relative;
+  controlOptions.log = [](std::string_view line) { std::fprintf(stderr, "shadowaid: %.*s\n", static_cast<int>(line.size()), line.data()); };
+  auto control = ControlServer::start(controlOptions, *this);
+  if (!control) return control.error();
+  control_ = std::move(*control);
+  return {};
+}
+
+Status Daemon::applyStoredModes() {
+  // The store is the truth; the pinned map may hold entries of cgroups removed since, or miss
+  // entries if the pins were cleared.
+  std::map<uint64_t, shadowai_mode> wanted;
+  for (const auto& [path, mode] : modes_->all()) {
+    auto id = cgroupIdOfPath(joinCgroupPath(cgroup2Root_, path));
+    if (!id) {
+      std::fprintf(stderr, "shadowaid: cgroup %s (mode %s) does not exist now; kept for when it does\n", path.c_str(),
+                   std::string(toString(mode)).c_str());
+      continue;
+    }
+    wanted[*id] = toBpfMode(mode);
+  }
+  for (const auto& [id, mode] : programs_->modes()) {
+    if (!wanted.count(id)) {
+      if (auto cleared = programs_->setMode(id, std::nullopt); !cleared) return cleared;
+    }
+  }
+  for (const auto& [id, mode] : wanted) {
+    if (auto set = programs_->setMode(id, mode); !set) return set;
+  }
+  return {};
+}
+
+Daemon::~Daemon() {
+  const bool open = config_.failureMode == FailureMode::kOpen;
+  (void)alerter_.send(AlertKind::kDaemonStopping,
+                      open ? "shadowaid stopping; enforced cgroups' traffic flows directly once the heartbeat expires"
+                           : "shadowaid stopping; enforced cgroups' LLM calls fail until it is back (fail closed)",
+                      AlertFields()
+                          .add(AlertField::kVersion, SHADOWAI_VERSION)
+                          .add(AlertField::kFailureMode, std::string(toString(config_.failureMode))));
+  if (control_) control_->stop();
+  if (proxy_) proxy_->stop();
+  if (resolver_) resolver_->stop();
+}
+
+Status Daemon::run(const std::atomic<bool>& stop) {
+  (void)alerter_.send(AlertKind::kDaemonStarted, "shadowaid started",
+                      AlertFields()
+                          .add(AlertField::kVersion, SHADOWAI_VERSION)
+                          .add(AlertField::kCgroup, attachPath_)
+                          .add(AlertField::kFailureMode, std::string(toString(config_.failureMode))));
+  sd_notify(0, "READY=1");
+  uint64_t watchdogUsec = 0;
+  const bool watchdog = sd_watchdog_enabled(0, &watchdogUsec) > 0;
+
+  auto nextPeriodic = std::chrono::steady_clock::now();
+  while (!stop.load()) {
+    auto polled = programs_->events().poll(kPollIntervalMs);
+    if (!polled) return polled.error();
+    tracker_->expire();
+    if (std::chrono::steady_clock::now() >= nextPeriodic) {
+      periodicWork();
+      if (watchdog) sd_notify(0, "WATCHDOG=1");
+      nextPeriodic = std::chrono::steady_clock::now() + kPeriodicInterval;
+    }
+  }
+  sd_notify(0, "STOPPING=1");
+  return {};
+}
+
+void Daemon::scanEnvironments() {
+  std::set<std::string> names;
+  for (const auto& [name, providers] : catalog_.envKeys()) names.insert(name);
+  std::optional<std::string> filter;
+  const std::string governed = attachPath_.substr(cgroup2Root_.size());
+  if (!governed.empty()) filter = governed;
+  EnvScanResult result = scanEnvKeys(names, filter);
+  std::set<std::string> present;
+  for (const auto& finding : result.findings) {
+    const std::string key = std::to_string(finding.pid) + "|" + finding.variable + "|" + finding.fingerprint;
+    present.insert(key);
+    if (alertedEnvKeys_.count(key)) continue;
+    ProcessIdentity process = identityOf(0, static_cast<uint32_t>(finding.pid));
+    AlertFields fields;
+    fields.addEnvKey(finding).addProcess(process);
+    if (!process.cgroupPath.empty()) fields.addWorkload(workloadFromCgroupPath(process.cgroupPath));
+    auto providers = catalog_.envKeys().find(finding.variable);
+    if (providers != catalog_.envKeys().end() && !providers->second.empty()) {
+      fields.add(AlertField::kProvider, providers->second.front());
+    }
+    (void)alerter_.send(AlertKind::kEnvKeyDetected,
+                        "process " + std::to_string(finding.pid) + " (" +
+                            (process.exe.empty() ? process.comm : process.exe) + ") holds " + finding.variable +
+                            " in its environment",
+                        fields);
+  }
+  // Forget processes that are gone, so a reused pid with a key is reported again.
+  alertedEnvKeys_ = std::move(present);
+}
+
+void Daemon::periodicWork() {
+  if (std::chrono::steady_clock::now() >= nextEnvScan_) {
+    scanEnvironments();
+    nextEnvScan_ = std::chrono::steady_clock::now() + kEnvScanInterval;
+  }
+  if (config_.failureMode == FailureMode::kOpen) {
+    if (auto beat = programs_->beat(); !beat) std::fprintf(stderr, "shadowaid: %s\n", beat.error().describe().c_str());
+  }
+  if (auto synced = programs_->syncLlmAddresses(llmAddresses()); !synced) {
+    std::fprintf(stderr, "shadowaid: %s\n", synced.error().describe().c_str());
+  }
+  dnsNames_.prune();
+  const LostEventCounts lost = programs_->events().lostEvents();
+  uint64_t totalLost = 0;
+  for (uint64_t value : lost) totalLost += value;
+  if (totalLost > lostReported_) {
+    (void)alerter_.send(AlertKind::kEventsLost, "the kernel dropped observation events: detection may miss calls",
+                        AlertFields().add(AlertField::kLostEvents, totalLost - lostReported_));
+    lostReported_ = totalLost;
+  }
+  std::lock_guard lock(mutex_);
+  snapshot_.detection = tracker_->counters();
+  snapshot_.lost = lost;
+  snapshot_.quicRefused = quicRefused_;
+}
+
+std::vector<IpAddress> Daemon::llmAddresses() const {
+  // The resolver only ever learns catalog names; names from DNS answers must match the catalog.
+  std::vector<IpAddress> addresses;
+  for (const auto& address : resolvedNames_.addresses()) {
+    if (!resolvedNames_.namesOf(address).empty()) addresses.push_back(address);
+  }
+  for (const auto& address : dnsNames_.addresses()) {
+    for (const auto& name : dnsNames_.namesOf(address)) {
+      auto match = catalog_.matchHost(name, 443);
+      if (match && match->entry->category == EndpointCategory::kHosted) {
+        addresses.push_back(address);
+        break;
+      }
+    }
+  }
+  return addresses;
+}
+
+void Daemon::onEvent(const RawEvent& event) {
+  if (event.header->kind == SHADOWAI_EV_QUIC_REFUSED) {
+    onQuicRefused(*event.header);
+    return;
+  }
+  tracker_->onEvent(event);
+}
+
+void Daemon::onDetection(const Detection& detection) {
+  const auto& process = detection.process;
+  const std::string key = process.cgroupPath + "|" + (process.exe.empty() ? process.comm : process.exe) + "|" +
+                          detection.classification.match.entry->providerId + "|" + detection.classification.host +
+                          "|" + toString(detection.classification.method) + "|" + toString(detection.transport);
+  if (!alertedCalls_.insert(key).second) return;
+  const std::string workload = workloadFromCgroupPath(process.cgroupPath.empty() ? "/" : process.cgroupPath).displayName();
+  (void)alerter_.send(AlertKind::kLlmCallDetected,
+                      workload + " (" + (process.exe.empty() ? process.comm : process.exe) + ") calls " +
+                          detection.classification.match.entry->providerName + " at " + detection.classification.host,
+                      AlertFields().addDetection(detection));
+}
+
+void Daemon::onQuicRefused(const shadowai_event_header& header) {
+  ++quicRefused_;
+  ProcessIdentity process = attributor_->identify(header);
+  std::array<uint8_t, 16> bytes{};
+  std::memcpy(bytes.data(), header.remote.addr, 16);
+  const IpAddress address(bytes);
+  AlertFields fields;
+  fields.add(AlertField::kAddress, address.toString()).add(AlertField::kPort, 443).add(AlertField::kProtocol, "quic");
+  auto names = dnsNames_.namesOf(address);
+  if (names.empty()) names = resolvedNames_.namesOf(address);
+  if (!names.empty()) fields.add(AlertField::kHost, names.front());
+  fields.addProcess(process);
+  if (!process.cgroupPath.empty()) fields.addWorkload(workloadFromCgroupPath(process.cgroupPath));
+  fields.add(AlertField::kAction, "refused");
+  (void)alerter_.send(AlertKind::kQuicRefused,
+                      "refused QUIC (UDP/443) to " + (names.empty() ? address.toString() : names.front()) +
+                          " from an enforced workload; it will fall back to TCP through the proxy",
+                      fields);
+}
+
+ProcessIdentity Daemon::identityOf(uint64_t cgroupId, uint32_t pid) {
+  // Called on proxy threads: no shared caches, just /proc.
+  ProcessIdentity identity;
+  identity.pid = static_cast<int>(pid);
+  identity.cgroupId = cgroupId;
+  if (pid != 0) {
+    if (auto info = readProcessInfo(static_cast<int>(pid))) {
+      identity.uid = info->uid;
+      identity.userName = info->userName;
+      identity.comm = info->comm;
+      identity.exe = info->exe;
+      identity.cgroupPath = info->cgroupPath;
+    }
+  }
+  return identity;
+}
+
+ConnectionVerdict Daemon::decide(const ConnectionFacts& facts) {
+  const auto& destination = facts.destination;
+  FlowEvidence evidence;
+  if (facts.sni) evidence.sni = *facts.sni;
+  evidence.dnsNames = dnsNames_.namesOf(destination.address);
+  evidence.resolvedNames = resolvedNames_.namesOf(destination.address);
+  evidence.port = destination.port;
+  auto classification = classifyFlow(catalog_, evidence);
+  if (!classification || classification->match.entry->category != EndpointCategory::kHosted) {
+    return ConnectionVerdict::kSplice;  // not an LLM call: untouched
+  }
+  ProcessIdentity process = identityOf(destination.cgroupId, destination.pid);
+  AlertFields fields;
+  fields.add(AlertField::kProvider, classification->match.entry->providerId)
+      .add(AlertField::kHost, classification->host)
+      .add(AlertField::kMatch, toString(classification->method))
+      .add(AlertField::kAddress, destination.address.toString())
+      .add(AlertField::kPort, destination.port)
+      .add(AlertField::kProtocol, "tcp")
+      .addProcess(process);
+  if (!process.cgroupPath.empty()) fields.addWorkload(workloadFromCgroupPath(process.cgroupPath));
+
+  if (classification->method == MatchMethod::kSni) {
+    // Interception (TLS termination, policy) is not built yet: the call goes through untouched.
+    fields.add(AlertField::kAction, "passed");
+    (void)alerter_.send(AlertKind::kLlmCallPassedThrough,
+                        "enforced workload called " + classification->match.entry->providerName + " at " +
+                            classification->host + "; passed through (interception not available yet)",
+                        fields);
+    return ConnectionVerdict::kIntercept;
+  }
+  const bool refuse = config_.noSniCatalogAddress == NoSniCatalogAddressAction::kRefuse;
+  fields.add(AlertField::kAction, refuse ? "refused" : "passed");
+  (void)alerter_.send(AlertKind::kNoSniCatalogAddress,
+                      std::string("enforced connection without SNI to ") + destination.address.toString() + " (" +
+                          classification->host + "); " + (refuse ? "refused" : "passed through"),
+                      fields);
+  return refuse ? ConnectionVerdict::kRefuse : ConnectionVerdict::kSplice;
+}
+
+void Daemon::onProxyEvent(const ProxyEvent& event) {
+  if (event.kind != ProxyEventKind::kRefusedNoDestination) return;  // the rest are counted
+  AlertFields fields;
+  fields.add(AlertField::kAddress, event.clientAddress.toString())
+      .add(AlertField::kPort, event.clientPort)
+      .add(AlertField::kAction, "refused");
+  (void)alerter_.send(AlertKind::kProxyDirectConnectRefused,
+                      "refused a connection from " + formatEndpoint(event.clientAddress, event.clientPort) +
+                          " to the proxy port: it was not redirected by enforce mode",
+                      fields);
+}
+
+Result<nlohmann::json> Daemon::setMode(const std::string& cgroupPath, std::optional<Mode> mode,
+                                       const PeerCredentials& who) {
+  auto id = cgroupIdOfPath(joinCgroupPath(cgroup2Root_, cgroupPath));
+  if (!id) return makeError("unknown cgroup " + cgroupPath);
+  std::lock_guard lock(mutex_);
+  const Mode previous = modes_->modeOf(cgroupPath);
+  Status stored = mode ? modes_->set(cgroupPath, *mode) : modes_->remove(cgroupPath);
+  if (!stored) return stored.error();
+  if (auto applied = programs_->setMode(*id, mode ? std::optional(toBpfMode(*mode)) : std::nullopt); !applied) {
+    return applied.error();
+  }
+  const Mode effective = modes_->modeOf(cgroupPath);
+  AlertFields fields;
+  fields.add(AlertField::kCgroup, cgroupPath)
+      .add(AlertField::kMode, std::string(mode ? toString(*mode) : "inherit"))
+      .add(AlertField::kPreviousMode, std::string(toString(previous)))
+      .add(AlertField::kRequesterUid, static_cast<uint64_t>(who.uid));
+  if (who.pid > 0) fields.add(AlertField::kRequesterPid, static_cast<int64_t>(who.pid));
+  (void)alerter_.send(AlertKind::kModeChanged,
+                      "cgroup " + cgroupPath + " set to " + std::string(mode ? toString(*mode) : "inherit") +
+                          " (effective " + std::string(toString(effective)) + ") by uid " + std::to_string(who.uid),
+                      fields);
+  return nlohmann::json{{"cgroup", cgroupPath},
+                        {"mode", mode ? std::string(toString(*mode)) : std::string("inherit")},
+                        {"effective_mode", std::string(toString(effective))}};
+}
+
+nlohmann::json Daemon::status() {
+  const ProxyCounters proxy = proxy_->counters();
+  std::lock_guard lock(mutex_);
+  uint64_t lostTotal = 0;
+  for (uint64_t value : snapshot_.lost) lostTotal += value;
+  const auto& detection = snapshot_.detection;
+  return {
+      {"version", SHADOWAI_VERSION},
+      {"pid", static_cast<int>(::getpid())},
+      {"uptime_seconds",
+       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - startedAt_).count()},
+      {"cgroup", attachPath_},
+      {"failure_mode", std::string(toString(config_.failureMode))},
+      {"modes", modes_->toStatusJson()},
+      {"proxy",
+       {{"running", true},
+        {"listen_ipv4", config_.proxy.listenIpv4 ? nlohmann::json(*config_.proxy.listenIpv4) : nlohmann::json(nullptr)},
+        {"listen_ipv6", config_.proxy.listenIpv6 ? nlohmann::json(*config_.proxy.listenIpv6) : nlohmann::json(nullptr)},
+        {"port", proxy_->port()},
+        {"redirect_ports", config_.proxy.redirectPorts},
+        {"accepted", proxy.accepted},
+        {"spliced", proxy.spliced},
+        {"passed_through_llm_calls", proxy.interceptUnavailable},
+        {"refused_no_destination", proxy.refusedNoDestination},
+        {"refused_by_decision", proxy.refusedByDecision},
+        {"refused_over_limit", proxy.refusedOverLimit},
+        {"peek_timeouts", proxy.peekTimeouts},
+        {"upstream_connect_failures", proxy.upstreamConnectFailures},
+        {"active", proxy.active},
+        {"bytes_up", proxy.bytesUp},
+        {"bytes_down", proxy.bytesDown}}},
+      {"detection",
+       {{"tcp_connects", detection.connects},
+        {"detections", detection.detections},
+        {"tls_hellos", detection.tlsHellos},
+        {"dns_answers", detection.dnsAnswers},
+        {"quic_refused", snapshot_.quicRefused},
+        {"lost_events", lostTotal}}},
+  };
+}
+
+}  // namespace shadowai

@@ -1,0 +1,104 @@
+// Daemon: shadowaid's core. Continuous detection (the scan's pipeline, alerting each new finding to
+// journald), per-cgroup modes applied to the pinned BPF maps and persisted in the state directory,
+// the transparent proxy that enforce mode redirects into, and the control socket the `shadowai`
+// CLI talks to. The binary's main only loads the configuration and signals.
+//
+// Threads: run() is the event loop (ring buffer, heartbeat, periodic work); the control server and
+// the proxy workers have their own threads and call back into the Daemon, so shared state is
+// either immutable after start (catalog, config), internally locked (AddressNames, Alerter), or
+// guarded by mutex_.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "audit/alerter.h"
+#include "bpf/daemon_programs.h"
+#include "catalog/catalog.h"
+#include "control/control_handler.h"
+#include "control/control_server.h"
+#include "daemon/daemon_config.h"
+#include "daemon/mode_store.h"
+#include "observe/address_names.h"
+#include "observe/catalog_resolver.h"
+#include "observe/flow_tracker.h"
+#include "observe/process_attributor.h"
+#include "proxy/proxy_server.h"
+
+namespace shadowai {
+
+struct DaemonOptions {
+  // Echo alerts as human lines on stderr; off under systemd, where stderr is the journal already.
+  bool alertsToStderr = !stderrIsJournal();
+};
+
+class Daemon final : public ControlHandler {
+ public:
+  static Result<std::unique_ptr<Daemon>> start(DaemonConfig config, DaemonOptions options = {});
+  ~Daemon() override;
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
+
+  // The event loop, until `stop` becomes true. Tells systemd READY=1 once everything is up (before
+  // the loop) and WATCHDOG=1 as it goes, when systemd asked for a watchdog.
+  Status run(const std::atomic<bool>& stop);
+
+  // ControlHandler (called on the control server's thread).
+  Result<nlohmann::json> setMode(const std::string& cgroupPath, std::optional<Mode> mode,
+                                 const PeerCredentials& who) override;
+  nlohmann::json status() override;
+
+ private:
+  explicit Daemon(DaemonConfig config, DaemonOptions options, Catalog catalog);
+
+  Status startParts();
+  Status applyStoredModes();
+  void onEvent(const RawEvent& event);
+  void onDetection(const Detection& detection);
+  void onQuicRefused(const shadowai_event_header& header);
+  ConnectionVerdict decide(const ConnectionFacts& facts);
+  void onProxyEvent(const ProxyEvent& event);
+  void periodicWork();
+  void scanEnvironments();
+  std::vector<IpAddress> llmAddresses() const;
+  ProcessIdentity identityOf(uint64_t cgroupId, uint32_t pid);
+
+  const DaemonConfig config_;
+  const DaemonOptions options_;
+  const Catalog catalog_;
+  std::string cgroup2Root_;
+  std::string attachPath_;
+  Alerter alerter_;
+
+  AddressNames dnsNames_;
+  AddressNames resolvedNames_;
+  std::unique_ptr<CatalogResolver> resolver_;
+  std::unique_ptr<ProcessAttributor> attributor_;  // event loop only
+  std::unique_ptr<FlowTracker> tracker_;            // event loop only
+  std::set<std::string> alertedCalls_;              // event loop only: one alert per new finding
+  std::set<std::string> alertedEnvKeys_;            // event loop only: (pid, variable, fingerprint)
+  std::chrono::steady_clock::time_point nextEnvScan_{};
+
+  mutable std::mutex mutex_;  // guards modes_, programs_ map updates, snapshot_
+  std::optional<ModeStore> modes_;
+  std::unique_ptr<DaemonPrograms> programs_;
+  std::unique_ptr<ProxyServer> proxy_;
+  std::unique_ptr<ControlServer> control_;
+
+  struct Snapshot {
+    FlowTrackerCounters detection;
+    LostEventCounts lost{};
+    uint64_t quicRefused = 0;
+  } snapshot_;
+  uint64_t lostReported_ = 0;
+  uint64_t quicRefused_ = 0;
+  std::chrono::steady_clock::time_point startedAt_;
+};
+
+}  // namespace shadowai

@@ -1,0 +1,54 @@
+// ProxyServer: the transparent proxy that enforce mode redirects workloads' connects to. For each
+// accepted connection it recovers the original destination (OriginalDestinationLookup), peeks at
+// the first bytes for a TLS ClientHello, asks the ConnectionDecider, and splices the bytes
+// untouched to the original destination or refuses the connection (interception comes later).
+//
+// Threads: `threads` workers, each with its own io_context and its own SO_REUSEPORT listeners;
+// a connection lives on the worker that accepted it. The lookup, decider and event sink are
+// called on those workers, concurrently: they must be thread-safe, quick, and must not throw.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "common/result.h"
+#include "proxy/connection_decision.h"
+#include "proxy/original_destination.h"
+#include "proxy/proxy_counters.h"
+#include "proxy/proxy_event.h"
+#include "proxy/proxy_options.h"
+
+namespace shadowai {
+
+class ProxyContext;
+class ProxyWorker;
+
+class ProxyServer {
+ public:
+  // Binds every listener (failing, with nothing left running, if one cannot be bound) and starts
+  // the workers. ON_EVENT may be empty.
+  static Result<std::unique_ptr<ProxyServer>> start(ProxyOptions options, OriginalDestinationLookup lookup,
+                                                    ConnectionDecider decider, ProxyEventSink onEvent);
+
+  ProxyServer(const ProxyServer&) = delete;
+  ProxyServer& operator=(const ProxyServer&) = delete;
+  ~ProxyServer();
+
+  // Closes the listeners, resets every open connection (both sides: a cut stream must not read as
+  // a whole one) and joins the workers. Idempotent; not to be called from a callback.
+  void stop();
+
+  ProxyCounters counters() const;
+  // The port the listeners are bound to (the one picked when ProxyOptions::port was 0).
+  uint16_t port() const { return port_; }
+
+ private:
+  explicit ProxyServer(std::unique_ptr<ProxyContext> context);
+
+  std::unique_ptr<ProxyContext> context_;  // outlives the workers
+  std::vector<std::unique_ptr<ProxyWorker>> workers_;
+  uint16_t port_ = 0;
+};
+
+}  // namespace shadowai

@@ -1,0 +1,120 @@
+#include "proxy/proxy_worker.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <chrono>
+
+#include "proxy/connection_slot.h"
+#include "proxy/proxy_connection.h"
+#include "proxy/proxy_sockets.h"
+#include "proxy/reuseport_listener.h"
+
+namespace shadowai {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+// Large enough that a bulk transfer moves in few system calls, shared by all of a worker's relays.
+constexpr size_t kScratchSize = 64 * 1024;
+// After an accept error other than an aborted handshake (EMFILE, ENFILE, ENOBUFS, ...) the pending
+// connection stays queued and the listener stays readable: retrying at once would spin. Back off,
+// doubling up to a second, until accepts succeed again.
+constexpr auto kFirstBackoff = std::chrono::milliseconds(10);
+constexpr auto kLongestBackoff = std::chrono::milliseconds(1000);
+
+}  // namespace
+
+ProxyWorker::ProxyWorker(ProxyContext& context) : context_(context), scratch_(kScratchSize) {}
+
+ProxyWorker::~ProxyWorker() { stop(); }
+
+Result<uint16_t> ProxyWorker::listen(const tcp::endpoint& endpoint) {
+  auto acceptor = openReusePortListener(io_, endpoint);
+  if (!acceptor) return acceptor.error();
+  boost::system::error_code error;
+  const uint16_t port = acceptor->local_endpoint(error).port();
+  if (error) return makeError("cannot read the listener's port: " + error.message(), error.value());
+  acceptors_.push_back(std::move(*acceptor));
+  return port;
+}
+
+void ProxyWorker::start() {
+  for (auto& acceptor : acceptors_) {
+    asio::co_spawn(io_, acceptLoop(acceptor), [](const std::exception_ptr&) {});
+  }
+  thread_ = std::thread([this] { io_.run(); });
+}
+
+void ProxyWorker::stop() {
+  io_.stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+asio::awaitable<void> ProxyWorker::acceptLoop(tcp::acceptor& acceptor) {
+  asio::steady_timer backoff(io_);
+  auto delay = kFirstBackoff;
+  for (;;) {
+    auto [error, socket] = co_await acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
+    if (error == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+    if (error) {
+      bump(context_.counters().acceptErrors);
+      if (error == asio::error::connection_aborted) continue;  // the client gave up; nothing is stuck
+      backoff.expires_after(delay);
+      co_await backoff.async_wait(asio::as_tuple(asio::use_awaitable));
+      delay = std::min(delay * 2, kLongestBackoff);
+      continue;
+    }
+    delay = kFirstBackoff;
+    admit(std::move(socket));
+  }
+}
+
+void ProxyWorker::admit(tcp::socket socket) {
+  ProxyCounterCells& counters = context_.counters();
+  bump(counters.accepted);
+  // First thing: the record of the original destination is consumed by the lookup, so it is asked
+  // for even when the connection is refused below.
+  std::optional<OriginalDestination> destination = context_.lookup(socket.native_handle());
+
+  AcceptedConnection connection{std::move(socket), {}, {}, 0};
+  boost::system::error_code error;
+  const tcp::endpoint client = connection.socket.remote_endpoint(error);
+  if (!error) {
+    connection.clientAddress = fromAsioAddress(client.address());
+    connection.clientPort = client.port();
+  }
+
+  if (!destination) {
+    bump(counters.refusedNoDestination);
+    ProxyEvent event;
+    event.kind = ProxyEventKind::kRefusedNoDestination;
+    event.clientAddress = connection.clientAddress;
+    event.clientPort = connection.clientPort;
+    event.detail = "no recorded original destination: a direct connection to the proxy port";
+    context_.report(event);
+    resetAndClose(connection.socket);
+    return;
+  }
+  connection.destination = *destination;
+
+  auto slot = ConnectionSlot::tryAcquire(counters.active, context_.options().maxConnections);
+  if (!slot) {
+    bump(counters.refusedOverLimit);
+    ProxyEvent event;
+    event.kind = ProxyEventKind::kRefusedOverLimit;
+    event.clientAddress = connection.clientAddress;
+    event.clientPort = connection.clientPort;
+    event.destination = connection.destination;
+    event.detail = "more than " + std::to_string(context_.options().maxConnections) + " connections";
+    context_.report(event);
+    resetAndClose(connection.socket);
+    return;
+  }
+  serveConnection(std::move(connection), context_, scratch_, std::move(*slot));
+}
+
+}  // namespace shadowai
