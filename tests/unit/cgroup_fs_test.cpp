@@ -1,3 +1,4 @@
+#include "scratch_dir.h"
 #include "cgroup/cgroup_fs.h"
 
 #include <gtest/gtest.h>
@@ -20,21 +21,7 @@ namespace fs = std::filesystem;
 
 const std::string kMountinfoDir = std::string(SHADOWAI_TEST_DATA_DIR) + "/mountinfo/";
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "shadowai-cgroup-fs-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) != nullptr) path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    if (!path_.empty()) fs::remove_all(path_, ignored);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using TempDir = ScratchDir;
 
 void writeText(const std::string& path, const std::string& text) {
   std::ofstream(path, std::ios::binary) << text;

@@ -228,7 +228,7 @@ TEST(DaemonConfig, SyntaxErrorsGiveFileLineAndColumn) {
 
   EXPECT_THAT(parseError(""), StartsWith("test.json:1:1: "));
   EXPECT_THAT(parseError("{\"state_dir\": \"/x\",\n"), StartsWith("test.json:2:1: "));
-  EXPECT_THAT(parseError("{\"proxy\": {\"port\": 1e999}}"), StartsWith("test.json: "));
+  EXPECT_THAT(parseError("{\"proxy\": {\"port\": 1e999}}"), StartsWith("test.json:1:20: number overflow"));
   // Bytes of the input quoted in the message are escaped: the line may reach a terminal.
   EXPECT_EQ(parseError("{\"a\x1b[31m\": }").find('\x1b'), std::string::npos);
 }

@@ -1,3 +1,4 @@
+#include "scratch_dir.h"
 #include "observe/env_keys.h"
 
 #include <gtest/gtest.h>
@@ -23,21 +24,7 @@ using namespace std::string_view_literals;
 
 const std::set<std::string> kKeyNames = {"OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY"};
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "shadowai-env-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) != nullptr) path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    if (!path_.empty()) fs::remove_all(path_, ignored);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using TempDir = ScratchDir;
 
 // A child we started, killed by its pid and reaped whatever the test's outcome.
 class SpawnedChild {

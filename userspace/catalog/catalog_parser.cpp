@@ -6,79 +6,12 @@
 #include <nlohmann/json.hpp>
 
 #include "catalog/host_pattern.h"
+#include "common/json_document.h"
 
 namespace shadowai {
 namespace {
 
 using Json = nlohmann::json;
-
-// RFC 6901: '~' and '/' inside a key are escaped.
-std::string childPointer(const std::string& pointer, std::string_view key) {
-  std::string result = pointer + "/";
-  for (char c : key) {
-    if (c == '~') {
-      result += "~0";
-    } else if (c == '/') {
-      result += "~1";
-    } else {
-      result += c;
-    }
-  }
-  return result;
-}
-
-std::string childPointer(const std::string& pointer, size_t index) {
-  return pointer + "/" + std::to_string(index);
-}
-
-// "LINE:COLUMN" (both from 1) of the byte at OFFSET.
-std::string lineAndColumn(std::string_view json, size_t offset) {
-  std::string_view before = json.substr(0, std::min(offset, json.size()));
-  size_t line = 1 + static_cast<size_t>(std::count(before.begin(), before.end(), '\n'));
-  size_t lastNewline = before.rfind('\n');
-  size_t column = lastNewline == std::string_view::npos ? before.size() + 1 : before.size() - lastNewline;
-  return std::to_string(line) + ":" + std::to_string(column);
-}
-
-// nlohmann's what() minus its "[json.exception.x.n] ..." prefix up to SEPARATOR, with bytes outside
-// printable ASCII escaped: the message quotes the input, which must not reach a terminal or the
-// journal raw.
-std::string libraryMessage(const Json::exception& error, std::string_view separator) {
-  std::string_view what = error.what();
-  if (size_t cut = what.find(separator); cut != std::string_view::npos) what.remove_prefix(cut + separator.size());
-  std::string message;
-  for (unsigned char c : what) {
-    if (c >= 0x20 && c < 0x7f) {
-      message += static_cast<char>(c);
-    } else {
-      static constexpr char kHex[] = "0123456789abcdef";
-      message += {'\\', 'x', kHex[c >> 4], kHex[c & 0xf]};
-    }
-  }
-  return message;
-}
-
-// parse_error carries the offset of the last byte read ("byte", from 1).
-Error syntaxError(std::string_view json, const Json::parse_error& error, const std::string& sourceName) {
-  size_t offset = error.byte > 0 ? error.byte - 1 : 0;
-  // what() is "[json.exception.parse_error.101] parse error at line 1, column 2: <message>".
-  return makeError(sourceName + ":" + lineAndColumn(json, offset) + ": " + libraryMessage(error, ": "));
-}
-
-// A number too large for a double ("1e999") fails while the value is built, without a position;
-// the message quotes the literal, so find it to point at it.
-Error numberError(std::string_view json, const Json::exception& error, const std::string& sourceName) {
-  std::string message = libraryMessage(error, "] ");
-  std::string_view what = error.what();
-  size_t open = what.find('\'');
-  size_t close = what.rfind('\'');
-  if (open != std::string_view::npos && close > open + 1) {
-    if (size_t at = json.find(what.substr(open + 1, close - open - 1)); at != std::string_view::npos) {
-      return makeError(sourceName + ":" + lineAndColumn(json, at) + ": " + message);
-    }
-  }
-  return makeError(sourceName + ": " + message);
-}
 
 // Lower-case identifiers: provider ids and API families, used as journald field values and keys.
 bool isIdentifier(std::string_view text) {
@@ -272,15 +205,9 @@ Error catalogSchemaError(const std::string& sourceName, const std::string& point
 }
 
 Result<std::vector<ParsedEntry>> parseCatalogDocument(std::string_view json, const std::string& sourceName) {
-  Json document;
-  try {
-    document = Json::parse(json.begin(), json.end());
-  } catch (const Json::parse_error& error) {
-    return syntaxError(json, error, sourceName);
-  } catch (const Json::exception& error) {
-    return numberError(json, error, sourceName);
-  }
-  return DocumentReader(sourceName).read(document);
+  auto document = parseJsonDocument(json, sourceName);
+  if (!document) return document.error();
+  return DocumentReader(sourceName).read(*document);
 }
 
 }  // namespace shadowai

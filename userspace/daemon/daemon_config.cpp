@@ -7,53 +7,13 @@
 #include <limits>
 
 #include "common/file_util.h"
+#include "common/json_document.h"
 #include "daemon/mode_store.h"
 
 namespace shadowai {
 namespace {
 
 using Json = nlohmann::json;
-
-// RFC 6901: '~' and '/' inside a key are escaped.
-std::string childPointer(const std::string& pointer, std::string_view key) {
-  std::string result = pointer + "/";
-  for (char c : key) {
-    if (c == '~') {
-      result += "~0";
-    } else if (c == '/') {
-      result += "~1";
-    } else {
-      result += c;
-    }
-  }
-  return result;
-}
-
-// "LINE:COLUMN" (both from 1) of the byte at OFFSET.
-std::string lineAndColumn(std::string_view json, size_t offset) {
-  std::string_view before = json.substr(0, std::min(offset, json.size()));
-  size_t line = 1 + static_cast<size_t>(std::count(before.begin(), before.end(), '\n'));
-  size_t lastNewline = before.rfind('\n');
-  size_t column = lastNewline == std::string_view::npos ? before.size() + 1 : before.size() - lastNewline;
-  return std::to_string(line) + ":" + std::to_string(column);
-}
-
-// nlohmann's what() after SEPARATOR, with bytes outside printable ASCII escaped: the message may
-// quote the input, which must not reach a terminal or the journal raw.
-std::string libraryMessage(const Json::exception& error, std::string_view separator) {
-  std::string_view what = error.what();
-  if (size_t cut = what.find(separator); cut != std::string_view::npos) what.remove_prefix(cut + separator.size());
-  std::string message;
-  for (unsigned char c : what) {
-    if (c >= 0x20 && c < 0x7f) {
-      message += static_cast<char>(c);
-    } else {
-      static constexpr char kHex[] = "0123456789abcdef";
-      message += {'\\', 'x', kHex[c >> 4], kHex[c & 0xf]};
-    }
-  }
-  return message;
-}
 
 // A JSON integer in [MIN, MAX], or nullopt (a float, a string, out of range).
 std::optional<uint64_t> integerIn(const Json& value, uint64_t min, uint64_t max) {
@@ -378,21 +338,8 @@ class ConfigReader {
 
 }  // namespace
 
-Result<nlohmann::json> parseJsonText(std::string_view json, const std::string& sourceName) {
-  try {
-    return Json::parse(json.begin(), json.end());
-  } catch (const Json::parse_error& error) {
-    // parse_error carries the offset of the last byte read ("byte", from 1).
-    size_t offset = error.byte > 0 ? error.byte - 1 : 0;
-    return makeError(sourceName + ":" + lineAndColumn(json, offset) + ": " + libraryMessage(error, ": "));
-  } catch (const Json::exception& error) {
-    // A number too large for a double ("1e999") fails without a position.
-    return makeError(sourceName + ": " + libraryMessage(error, "] "));
-  }
-}
-
 Result<DaemonConfig> DaemonConfig::parse(std::string_view json, const std::string& sourceName) {
-  auto document = parseJsonText(json, sourceName);
+  auto document = parseJsonDocument(json, sourceName);
   if (!document) return document.error();
   return ConfigReader(sourceName).read(*document);
 }

@@ -80,8 +80,4 @@ struct DaemonConfig {
 std::string_view toString(FailureMode mode);
 std::string_view toString(NoSniCatalogAddressAction action);
 
-// Parses JSON text, turning a syntax error into one line "SOURCE:LINE:COLUMN: message" (the daemon's
-// other JSON files, like the mode store, report errors the same way).
-Result<nlohmann::json> parseJsonText(std::string_view json, const std::string& sourceName);
-
 }  // namespace shadowai

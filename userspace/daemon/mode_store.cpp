@@ -1,5 +1,7 @@
 #include "daemon/mode_store.h"
 
+#include "common/json_document.h"
+
 #include <filesystem>
 #include <system_error>
 
@@ -59,7 +61,7 @@ Result<ModeStore> ModeStore::load(const std::string& stateDir) {
     if (text.error().errnum == ENOENT) return store;
     return text.error();
   }
-  auto document = parseJsonText(*text, store.filePath_);
+  auto document = parseJsonDocument(*text, store.filePath_);
   if (!document) return document.error();
   auto fail = [&store](const std::string& pointer, const std::string& message) {
     return makeError(store.filePath_ + ": " + pointer + ": " + message);

@@ -1,0 +1,76 @@
+#include "common/json_document.h"
+
+#include <algorithm>
+
+namespace shadowai {
+namespace {
+
+using Json = nlohmann::json;
+
+// "LINE:COLUMN" (both from 1) of the byte at OFFSET.
+std::string lineAndColumn(std::string_view json, size_t offset) {
+  std::string_view before = json.substr(0, std::min(offset, json.size()));
+  size_t line = 1 + static_cast<size_t>(std::count(before.begin(), before.end(), '\n'));
+  size_t lastNewline = before.rfind('\n');
+  size_t column = lastNewline == std::string_view::npos ? before.size() + 1 : before.size() - lastNewline;
+  return std::to_string(line) + ":" + std::to_string(column);
+}
+
+// nlohmann's what() after SEPARATOR (dropping its "[json.exception.x.n] ..." prefix), escaped.
+std::string libraryMessage(const Json::exception& error, std::string_view separator) {
+  std::string_view what = error.what();
+  if (size_t cut = what.find(separator); cut != std::string_view::npos) what.remove_prefix(cut + separator.size());
+  std::string message;
+  for (unsigned char c : what) {
+    if (c >= 0x20 && c < 0x7f) {
+      message += static_cast<char>(c);
+    } else {
+      static constexpr char kHex[] = "0123456789abcdef";
+      message += {'\\', 'x', kHex[c >> 4], kHex[c & 0xf]};
+    }
+  }
+  return message;
+}
+
+}  // namespace
+
+Result<nlohmann::json> parseJsonDocument(std::string_view json, const std::string& sourceName) {
+  try {
+    return Json::parse(json.begin(), json.end());
+  } catch (const Json::parse_error& error) {
+    // parse_error carries the offset of the last byte read ("byte", from 1).
+    size_t offset = error.byte > 0 ? error.byte - 1 : 0;
+    return makeError(sourceName + ":" + lineAndColumn(json, offset) + ": " + libraryMessage(error, ": "));
+  } catch (const Json::exception& error) {
+    // A number too large for a double ("1e999") fails while the value is built, without a position;
+    // the message quotes the literal, so find it to point at it.
+    std::string message = libraryMessage(error, "] ");
+    std::string_view what = error.what();
+    size_t open = what.find('\'');
+    size_t close = what.rfind('\'');
+    if (open != std::string_view::npos && close > open + 1) {
+      if (size_t at = json.find(what.substr(open + 1, close - open - 1)); at != std::string_view::npos) {
+        return makeError(sourceName + ":" + lineAndColumn(json, at) + ": " + message);
+      }
+    }
+    return makeError(sourceName + ": " + message);
+  }
+}
+
+std::string childPointer(const std::string& pointer, std::string_view key) {
+  std::string result = pointer + "/";
+  for (char c : key) {
+    if (c == '~') {
+      result += "~0";
+    } else if (c == '/') {
+      result += "~1";
+    } else {
+      result += c;
+    }
+  }
+  return result;
+}
+
+std::string childPointer(const std::string& pointer, size_t index) { return pointer + "/" + std::to_string(index); }
+
+}  // namespace shadowai
