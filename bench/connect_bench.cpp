@@ -445,14 +445,15 @@ class ConsumerSession {
     }
     if (!feedTracker_) return;
     // Checking the clock every 1024 events is enough to bound the final drain.
-    if (finishDeadline_ && (report_.connectEvents & 1023) == 0 && std::chrono::steady_clock::now() > *finishDeadline_) {
-      feedTracker_ = false;
+    if (finishDeadline_ && !trackingCut_ && (report_.connectEvents & 1023) == 0 &&
+        std::chrono::steady_clock::now() > *finishDeadline_) {
+      trackingCut_ = true;
     }
-    if (feedTracker_) {
-      tracker_.onEvent(event);
-    } else {
+    if (trackingCut_) {
       ++report_.untracked;
+      return;
     }
+    tracker_.onEvent(event);
   }
 
   Result<int> drain() { return observer_ ? observer_->drain() : skeleton_->drain(); }
@@ -468,6 +469,7 @@ class ConsumerSession {
   bool timed_ = false;
   std::optional<std::chrono::steady_clock::time_point> finishDeadline_;  // set once stopping
   uint64_t readBeforeStop_ = 0;
+  bool trackingCut_ = false;  // the final drain ran past kFinishTrackingFor
   ConsumerReport report_;
   std::unique_ptr<Observer> observer_;
   std::unique_ptr<SkeletonAttachment> skeleton_;

@@ -174,7 +174,7 @@ static __always_inline int refuse_quic(struct bpf_sock_addr *ctx, bool v6)
 		__builtin_memcpy(e->header.remote.addr, destination, 16);
 		e->header.remote.port = QUIC_PORT;
 		e->header.remote.family = v6 ? AF_INET6 : AF_INET;
-		bpf_ringbuf_submit(e, 0);
+		submit_event(e);
 	} else {
 		count_lost(SHADOWAI_LOST_SENDMSG);
 	}

@@ -24,10 +24,23 @@
  * before load. A bitmap in rodata keeps the hot path a single load, no map lookup. */
 const volatile __u8 watched_ports[65536 / 8] = {};
 
+#define SHADOWAI_RINGBUF_BYTES (1 << 22)
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 1 << 22);
+	__uint(max_entries, SHADOWAI_RINGBUF_BYTES);
 } events SEC(".maps");
+
+/* Wake the reader only once this much is waiting; below it the reader drains on its own timer.
+ * A wake-up per event (an IRQ-work interrupt each) cost more than the programs themselves and made
+ * connect() 1.6x slower under load (docs/benchmarks.md). */
+const volatile __u64 wakeup_threshold_bytes = SHADOWAI_RINGBUF_BYTES / 8;
+
+static __always_inline void submit_event(void *event)
+{
+	__u64 waiting = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+	bpf_ringbuf_submit(event, waiting >= wakeup_threshold_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+}
 
 /* Reservations that failed because user space fell behind, per event kind. */
 struct {
@@ -112,7 +125,7 @@ static __always_inline void emit_sock_addr(struct bpf_sock_addr *ctx, __u32 kind
 	} else {
 		set_v4(&e->header.remote, ctx->user_ip4, port);
 	}
-	bpf_ringbuf_submit(e, 0);
+	submit_event(e);
 }
 
 /* Where the transport header and payload of an skb start, and its addresses. */
@@ -198,7 +211,7 @@ static __always_inline void emit_payload(struct __sk_buff *skb, __u32 kind, __u3
 		return;
 	}
 	e->payload_len = len;
-	bpf_ringbuf_submit(e, 0);
+	submit_event(e);
 }
 
 static __always_inline void observe_tls_hello(struct __sk_buff *skb)

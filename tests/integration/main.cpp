@@ -36,8 +36,11 @@ int main(int argc, char** argv) {
       return 1;
     }
     shadowai::test::removeStaleTestCgroups();
+    shadowai::test::removeStaleTestScratch();
   }
   // A peer that closes early must fail a write, not kill the test binary.
   ::signal(SIGPIPE, SIG_IGN);
-  return RUN_ALL_TESTS();
+  const int result = RUN_ALL_TESTS();
+  shadowai::test::leaveTestScratch();
+  return result;
 }

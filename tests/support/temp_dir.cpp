@@ -10,7 +10,9 @@
 namespace shadowai::test {
 
 Result<TempDir> TempDir::create(const std::string& prefix) {
-  std::string pattern = "/tmp/" + prefix + "-XXXXXX";
+  // TMPDIR is the test namespace's private scratch tmpfs when the tests run inside one.
+  const char* base = ::getenv("TMPDIR");
+  std::string pattern = std::string(base && *base ? base : "/tmp") + "/" + prefix + "-XXXXXX";
   std::vector<char> buffer(pattern.begin(), pattern.end());
   buffer.push_back('\0');
   if (::mkdtemp(buffer.data()) == nullptr) return errnoError("cannot create a directory like " + pattern);

@@ -2,11 +2,13 @@
 
 #include <fcntl.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <memory>
 
 #include "common/fd.h"
@@ -21,10 +23,14 @@ bool entered = false;
 bool hostsMounted = false;
 bool resolvConfMounted = false;
 
-// Where the replacement /etc files live: on the namespace's own /tmp, so they vanish with it.
 constexpr const char* kHostIpv4Address = "127.0.1.1";
 
-constexpr const char* kEtcOverrideDir = "/tmp/shadowai-test-etc";
+// The namespace's own scratch space: a private tmpfs on /tmp/shadowai-ns-PID. Not on /tmp itself,
+// which would hide a checkout (and its binaries) that lives under /tmp, as a CI clone may.
+constexpr const char* kScratchPrefix = "/tmp/shadowai-ns-";
+std::string scratchRoot;
+
+std::string etcOverrideDir() { return scratchRoot + "/etc"; }
 
 Result<int> threadCount() {
   auto status = readFile("/proc/self/status");
@@ -62,7 +68,7 @@ Result<std::string> resolvedPath(const std::string& path) {
 Status overrideEtcFile(const std::string& etcPath, const std::string& overrideName, const std::string& content,
                        bool& mounted) {
   if (!entered) return makeError("refusing to replace " + etcPath + " outside the test namespaces");
-  const std::string source = std::string(kEtcOverrideDir) + "/" + overrideName;
+  const std::string source = etcOverrideDir() + "/" + overrideName;
   if (auto written = writeInPlace(source, content); !written) return written;
   if (mounted) return {};
   auto target = resolvedPath(etcPath);
@@ -95,9 +101,13 @@ Status enterTestNamespaces() {
   }
   entered = true;
 
-  if (auto mounted = mountPrivateFilesystem("tmpfs", "/tmp"); !mounted) return mounted;
-  if (::chmod("/tmp", 01777) != 0) return errnoError("cannot chmod the test namespace's /tmp");
-  if (::mkdir(kEtcOverrideDir, 0755) != 0) return errnoError(std::string("cannot create ") + kEtcOverrideDir);
+  scratchRoot = kScratchPrefix + std::to_string(::getpid());
+  if (::mkdir(scratchRoot.c_str(), 01777) != 0 && errno != EEXIST) return errnoError("cannot create " + scratchRoot);
+  if (auto mounted = mountPrivateFilesystem("tmpfs", scratchRoot); !mounted) return mounted;
+  if (::chmod(scratchRoot.c_str(), 01777) != 0) return errnoError("cannot chmod " + scratchRoot);
+  // Children (and std::filesystem::temp_directory_path) put their temporary files there too.
+  ::setenv("TMPDIR", scratchRoot.c_str(), 1);
+  if (::mkdir(etcOverrideDir().c_str(), 0755) != 0) return errnoError("cannot create " + etcOverrideDir());
 
   if (auto up = setLinkUp("lo"); !up) return up;
   // glibc's getaddrinfo(AI_ADDRCONFIG) (getent ahosts, Node, ...) returns nothing for IPv4 unless an
@@ -129,6 +139,26 @@ Status mountPrivateFilesystem(const std::string& type, const std::string& direct
     return errnoError("cannot mount " + type + " on " + directory);
   }
   return {};
+}
+
+const std::string& testScratchRoot() { return scratchRoot; }
+
+void leaveTestScratch() {
+  if (scratchRoot.empty()) return;
+  ::umount2(scratchRoot.c_str(), MNT_DETACH);
+  ::rmdir(scratchRoot.c_str());
+}
+
+void removeStaleTestScratch() {
+  // Left by a test binary killed before leaveTestScratch(): empty directories of dead pids.
+  for (const auto& entry : std::filesystem::directory_iterator("/tmp", std::filesystem::directory_options::skip_permission_denied)) {
+    const std::string path = entry.path().string();
+    if (path.rfind(kScratchPrefix, 0) != 0) continue;
+    const std::string pid = path.substr(std::string(kScratchPrefix).size());
+    if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    if (::kill(std::stoi(pid), 0) == 0 || errno != ESRCH) continue;
+    ::rmdir(path.c_str());  // only if empty: it is, in the host's view, unless someone else used it
+  }
 }
 
 }  // namespace shadowai::test

@@ -39,4 +39,11 @@ Status setResolvConf(const std::string& content);
 // goes away with the namespace. Refuses to run outside the test namespaces.
 Status mountPrivateFilesystem(const std::string& type, const std::string& directory);
 
+// The private scratch directory of the test namespaces (TMPDIR inside them); empty outside.
+const std::string& testScratchRoot();
+// Unmounts and removes the scratch directory; main() calls it when the tests are done.
+void leaveTestScratch();
+// Removes empty scratch directories that test binaries killed earlier left in /tmp.
+void removeStaleTestScratch();
+
 }  // namespace shadowai::test

@@ -45,9 +45,12 @@ int EventReader::onRecord(void* context, void* data, size_t size) {
 }
 
 Result<int> EventReader::poll(int timeoutMs) {
-  int delivered = ring_buffer__poll(ring_.get(), timeoutMs);
-  if (delivered < 0 && delivered != -EINTR) return makeError("reading the BPF ring buffer failed", -delivered);
-  return delivered < 0 ? 0 : delivered;
+  int woken = ring_buffer__poll(ring_.get(), timeoutMs);
+  if (woken < 0 && woken != -EINTR) return makeError("reading the BPF ring buffer failed", -woken);
+  // Records submitted without a wake-up do not end the wait; take them now.
+  auto drained = drain();
+  if (!drained) return drained.error();
+  return (woken > 0 ? woken : 0) + *drained;
 }
 
 Result<int> EventReader::drain() {

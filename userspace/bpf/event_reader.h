@@ -34,7 +34,9 @@ class EventReader {
   EventReader(const EventReader&) = delete;
   EventReader& operator=(const EventReader&) = delete;
 
-  // Waits up to timeoutMs for records and delivers them. Returns the number delivered.
+  // Waits up to timeoutMs, then delivers every record waiting. The programs wake the reader only
+  // when the ring is filling up, so the timeout is what bounds the delay of a quiet trickle.
+  // Returns the number delivered.
   Result<int> poll(int timeoutMs);
   // Delivers whatever is in the ring buffer without waiting.
   Result<int> drain();

@@ -69,14 +69,8 @@ void FlowTracker::onConnect(const shadowai_event_header& header, Clock::time_poi
   ++counters_.connects;
   if (pending_.size() >= options_.maxPending) {
     // Decide the flow closest to its deadline rather than grow without bound.
-    auto oldest = pending_.begin();
-    for (auto it = pending_.begin(); it != pending_.end(); ++it) {
-      if (it->second.deadline < oldest->second.deadline) oldest = it;
-    }
     ++counters_.pendingOverflow;
-    decide(oldest->second, Transport::kTcp, nullptr);
-    rememberDecided(oldest->first);
-    pending_.erase(oldest);
+    decideFront(std::nullopt);
   }
   PendingFlow flow;
   // Read /proc now, while a short-lived client is most likely still there.
@@ -85,6 +79,7 @@ void FlowTracker::onConnect(const shadowai_event_header& header, Clock::time_poi
   flow.port = header.remote.port;
   flow.timestampNs = header.timestamp_ns;
   flow.deadline = now + options_.sniWait;
+  deadlines_.emplace_back(flow.deadline, header.socket_cookie);
   pending_[header.socket_cookie] = std::move(flow);
 }
 
@@ -142,15 +137,24 @@ void FlowTracker::onDnsAnswer(const RawEvent& event, Clock::time_point now) {
 }
 
 void FlowTracker::expire(Clock::time_point now) {
-  for (auto it = pending_.begin(); it != pending_.end();) {
-    if (it->second.deadline <= now) {
-      decide(it->second, Transport::kTcp, nullptr);
-      rememberDecided(it->first);
-      it = pending_.erase(it);
-    } else {
-      ++it;
-    }
+  while (decideFront(now)) {
   }
+}
+
+bool FlowTracker::decideFront(std::optional<Clock::time_point> now) {
+  while (!deadlines_.empty()) {
+    const auto [deadline, cookie] = deadlines_.front();
+    if (now && deadline > *now) return false;
+    deadlines_.pop_front();
+    auto it = pending_.find(cookie);
+    // Decided already (its ClientHello came), or replaced by a later connect on the same socket.
+    if (it == pending_.end() || it->second.deadline != deadline) continue;
+    decide(it->second, Transport::kTcp, nullptr);
+    rememberDecided(cookie);
+    pending_.erase(it);
+    return true;
+  }
+  return false;
 }
 
 void FlowTracker::flush() {
@@ -159,6 +163,7 @@ void FlowTracker::flush() {
     rememberDecided(cookie);
   }
   pending_.clear();
+  deadlines_.clear();
 }
 
 void FlowTracker::decide(const PendingFlow& flow, Transport transport, const std::string* sni) {

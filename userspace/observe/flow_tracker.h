@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <optional>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -71,6 +72,9 @@ class FlowTracker {
   void onTlsHello(const RawEvent& event);
   void onDnsAnswer(const RawEvent& event, Clock::time_point now);
   void decide(const PendingFlow& flow, Transport transport, const std::string* sni);
+  // Decides (without SNI) the pending flow at the front of deadlines_ if it is due by NOW (or
+  // unconditionally when NOW is nullopt). False when none was.
+  bool decideFront(std::optional<Clock::time_point> now);
   void rememberDecided(uint64_t cookie);
   std::chrono::system_clock::time_point wallClockOf(uint64_t monotonicNs) const;
 
@@ -82,6 +86,10 @@ class FlowTracker {
   Options options_;
   FlowTrackerCounters counters_;
   std::unordered_map<uint64_t, PendingFlow> pending_;  // by socket cookie
+  // (deadline, cookie) in arrival order. Every flow waits the same time, so deadlines come due in
+  // this order: expiry and overflow take from the front instead of scanning pending_. Entries of
+  // flows decided early stay until they reach the front and are skipped there.
+  std::deque<std::pair<Clock::time_point, uint64_t>> deadlines_;
   // Cookies already decided, so a retransmitted ClientHello is not a second call.
   std::unordered_set<uint64_t> decided_;
   std::deque<uint64_t> decidedOrder_;
