@@ -357,6 +357,25 @@ TEST_F(DaemonTest, KeysInEnvironmentsAreAlertedWithFingerprintOnly) {
   EXPECT_EQ(found[0].dump().find("sk-ant-test"), std::string::npos) << "the key leaked into the journal";
 }
 
+TEST_F(DaemonTest, ModeFollowsTheCgroupPathWhenItIsRecreated) {
+  startDaemon();
+  ASSERT_FALSE(HasFatalFailure());
+  enforce(*workload_);
+  // As `systemctl restart` does: the unit's cgroup is removed and made again, with a new id.
+  workload_.reset();
+  auto again = attach_->createChild("workload");
+  ASSERT_TRUE(again);
+  workload_ = std::make_unique<TestCgroup>(std::move(*again));
+  int accepted = 0;
+  for (int attempt = 0; attempt < 50 && accepted == 0; ++attempt) {
+    RunResult result = curl(*workload_, {"https://api.openai.com/v1/models"});
+    ASSERT_EQ(result.exitCode, 0) << result.err;
+    accepted = status()["proxy"]["accepted"].get<int>();
+    if (accepted == 0) std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_GE(accepted, 1) << "the recreated cgroup lost its enforce mode";
+}
+
 TEST_F(DaemonTest, CliErrorsAreOneLine) {
   RunResult notRunning = cli({"status"});
   EXPECT_EQ(notRunning.exitCode, 2);

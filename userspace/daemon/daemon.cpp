@@ -169,11 +169,7 @@ Status Daemon::applyStoredModes() {
   std::map<uint64_t, shadowai_mode> wanted;
   for (const auto& [path, mode] : modes_->all()) {
     auto id = cgroupIdOfPath(joinCgroupPath(cgroup2Root_, path));
-    if (!id) {
-      std::fprintf(stderr, "shadowaid: cgroup %s (mode %s) does not exist now; kept for when it does\n", path.c_str(),
-                   std::string(toString(mode)).c_str());
-      continue;
-    }
+    if (!id) continue;  // not there now (a stopped unit): applied again once it is
     wanted[*id] = toBpfMode(mode);
   }
   for (const auto& [id, mode] : programs_->modes()) {
@@ -181,7 +177,10 @@ Status Daemon::applyStoredModes() {
       if (auto cleared = programs_->setMode(id, std::nullopt); !cleared) return cleared;
     }
   }
+  const auto current = programs_->modes();
   for (const auto& [id, mode] : wanted) {
+    auto found = current.find(id);
+    if (found != current.end() && found->second == mode) continue;
     if (auto set = programs_->setMode(id, mode); !set) return set;
   }
   return {};
@@ -256,6 +255,14 @@ void Daemon::scanEnvironments() {
 }
 
 void Daemon::periodicWork() {
+  {
+    // A unit restart (or a container re-creation) makes a new cgroup with a new id at the same
+    // path; the mode belongs to the path, so carry it over to the new id.
+    std::lock_guard lock(mutex_);
+    if (auto applied = applyStoredModes(); !applied) {
+      std::fprintf(stderr, "shadowaid: %s\n", applied.error().describe().c_str());
+    }
+  }
   if (std::chrono::steady_clock::now() >= nextEnvScan_) {
     scanEnvironments();
     nextEnvScan_ = std::chrono::steady_clock::now() + kEnvScanInterval;
