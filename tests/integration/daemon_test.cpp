@@ -153,8 +153,10 @@ class DaemonTest : public ::testing::Test {
     return result.exitCode == 0 ? json::parse(result.out) : json();
   }
 
-  void startDaemon() {
-    auto daemon = ChildProcess::spawn({SHADOWAI_DAEMON_BINARY, "--config", configPath()});
+  // PREFIX runs the daemon under another command (e.g. prlimit to give it a small fd limit).
+  void startDaemon(std::vector<std::string> prefix = {}) {
+    prefix.insert(prefix.end(), {SHADOWAI_DAEMON_BINARY, "--config", configPath()});
+    auto daemon = ChildProcess::spawn(prefix);
     ASSERT_TRUE(daemon) << daemon.error().describe();
     daemon_ = std::make_unique<ChildProcess>(std::move(*daemon));
     for (int attempt = 0; attempt < 200; ++attempt) {
@@ -374,6 +376,34 @@ TEST_F(DaemonTest, ModeFollowsTheCgroupPathWhenItIsRecreated) {
     if (accepted == 0) std::this_thread::sleep_for(100ms);
   }
   EXPECT_GE(accepted, 1) << "the recreated cgroup lost its enforce mode";
+}
+
+TEST_F(DaemonTest, ExhaustingTheProxysDescriptorsNeverLetsTrafficBypassIt) {
+  // 600 descriptors: the proxy admits (600 - 256) / 2 = 172 connections and refuses the rest.
+  startDaemon({"prlimit", "--nofile=600:600"});
+  ASSERT_FALSE(HasFatalFailure());
+  enforce(*workload_);
+  SpawnOptions options;
+  options.cgroupDirectory = workload_->path();
+  auto holder = ChildProcess::spawn({SHADOWAI_HOLD_CONNECTIONS_BINARY, kOpenAi, "443", "500"}, options);
+  ASSERT_TRUE(holder);
+  for (int i = 0; i < 100 && holder->stdoutText().find("opened=") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_NE(holder->stdoutText().find("opened="), std::string::npos) << holder->describeOutput();
+  std::this_thread::sleep_for(2500ms);  // two rounds of the daemon's periodic mode re-application
+
+  json after = status();
+  ASSERT_FALSE(after.is_null());
+  EXPECT_GE(after["proxy"]["refused_over_limit"].get<int>(), 1) << after.dump(2);
+  EXPECT_EQ(openAi_->connectionCount(), 0u) << "connections reached the server without the proxy";
+  bool enforced = false;
+  for (const auto& entry : after["modes"]) {
+    if (entry["cgroup"] == workload_->relativePath() && entry["mode"] == "enforce") enforced = true;
+  }
+  EXPECT_TRUE(enforced) << after["modes"].dump();
+  RunResult later = curl(*workload_, {"--max-time", "5", "https://api.openai.com/v1/models"});
+  EXPECT_EQ(openAi_->connectionCount(), 0u) << "a new connection bypassed the proxy: " << later.out;
 }
 
 TEST_F(DaemonTest, CliErrorsAreOneLine) {

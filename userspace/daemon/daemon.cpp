@@ -1,5 +1,6 @@
 #include "daemon/daemon.h"
 
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
@@ -41,6 +42,28 @@ Status makeDirectory(const std::string& path, mode_t mode) {
   if (error) return makeError("cannot create " + path, error.value());
   ::chmod(path.c_str(), mode);
   return {};
+}
+
+// Each proxied connection holds two descriptors. Raise the soft limit to the hard one and admit
+// no more connections than the descriptors left after a reserve for everything else (maps,
+// control socket, /proc reads), so the proxy refuses (and counts) extra connections instead of
+// starving the daemon of descriptors.
+size_t connectionBudget(size_t configured) {
+  constexpr rlim_t kReserve = 256;
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return configured;
+  if (limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) ::getrlimit(RLIMIT_NOFILE, &limit);
+  }
+  const size_t budget = limit.rlim_cur > 2 * kReserve ? static_cast<size_t>((limit.rlim_cur - kReserve) / 2) : 64;
+  if (configured > budget) {
+    std::fprintf(stderr,
+                 "shadowaid: proxy.max_connections %zu lowered to %zu: RLIMIT_NOFILE is %llu (raise LimitNOFILE=)\n",
+                 configured, budget, static_cast<unsigned long long>(limit.rlim_cur));
+    return budget;
+  }
+  return configured;
 }
 
 uint64_t monotonicNowNs() {
@@ -136,7 +159,7 @@ Status Daemon::startParts() {
   proxyOptions.peekTimeout = config_.proxy.peekTimeout;
   proxyOptions.connectTimeout = config_.proxy.connectTimeout;
   proxyOptions.idleTimeout = config_.proxy.idleTimeout;
-  proxyOptions.maxConnections = config_.proxy.maxConnections;
+  proxyOptions.maxConnections = connectionBudget(config_.proxy.maxConnections);
   proxyOptions.upstreamMark = config_.proxy.upstreamMark;
   DaemonPrograms* programsForLookup = programs_.get();
   auto proxy = ProxyServer::start(
@@ -169,7 +192,13 @@ Status Daemon::applyStoredModes() {
   std::map<uint64_t, shadowai_mode> wanted;
   for (const auto& [path, mode] : modes_->all()) {
     auto id = cgroupIdOfPath(joinCgroupPath(cgroup2Root_, path));
-    if (!id) continue;  // not there now (a stopped unit): applied again once it is
+    if (!id) {
+      // Only "no such cgroup" means gone (a stopped unit; applied again once it is back). Any
+      // other failure (EMFILE when a workload exhausts our descriptors, EACCES...) must change
+      // nothing: dropping an enforce entry on a transient error would fail open.
+      if (id.error().errnum == ENOENT) continue;
+      return makeError("cannot look up cgroup " + path + "; modes left as they were", id.error().errnum);
+    }
     wanted[*id] = toBpfMode(mode);
   }
   for (const auto& [id, mode] : programs_->modes()) {
