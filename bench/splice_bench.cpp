@@ -102,6 +102,9 @@ constexpr auto kWorkerRequestTimeout = 120s;
 constexpr auto kDaemonStartTimeout = 20s;
 constexpr auto kDaemonStopTimeout = 10s;
 constexpr auto kCliTimeout = 20s;
+// A daemon out of file descriptors cannot accept on its control socket either, and the CLI then
+// waits for an answer that never comes: the idle phase polls with this shorter bound.
+constexpr auto kStatusPollTimeout = 3s;
 constexpr auto kSettleTimeout = 5s;
 
 constexpr double kHandshakeRatioGoal = 1.2;
@@ -827,6 +830,7 @@ class DaemonInstance {
       if (auto answered = status(); answered) return {};
       std::this_thread::sleep_for(100ms);
     }
+    if (stopRequested.load()) return makeError("interrupted");
     return makeError("shadowaid did not answer on its control socket in time:\n" + logTail());
   }
 
@@ -850,8 +854,8 @@ class DaemonInstance {
 
   pid_t pid() const { return process_.pid(); }
 
-  Result<json> status() {
-    auto output = cli({"status", "--json"});
+  Result<json> status(std::chrono::milliseconds timeout = kCliTimeout) {
+    auto output = cli({"status", "--json"}, timeout);
     if (!output) return output.error();
     try {
       return json::parse(output->out);
@@ -874,10 +878,10 @@ class DaemonInstance {
   }
 
  private:
-  Result<CommandOutput> cli(std::vector<std::string> args) {
+  Result<CommandOutput> cli(std::vector<std::string> args, std::chrono::milliseconds timeout = kCliTimeout) {
     std::vector<std::string> argv = {options_.cliBinary, "--socket", socketPath_};
     argv.insert(argv.end(), args.begin(), args.end());
-    auto output = runCommand(argv, kCliTimeout);
+    auto output = runCommand(argv, timeout);
     if (!output) return output.error();
     if (output->exitCode != 0) {
       std::string message = output->err;
@@ -1046,19 +1050,23 @@ struct IdleFigures {
   std::string firstError;  // why a connection could not be opened
   // The daemon before, with half, with all, and after closing them again.
   std::array<MemoryFigures, 4> memory{};
-  std::array<uint64_t, 4> active{};  // the proxy's "active" counter at the same moments
+  // The proxy's "active" counter at the same moments; nullopt when the daemon did not answer.
+  std::array<std::optional<uint64_t>, 4> active{};
   double openSeconds = 0;
 };
 
 // Waits until the proxy holds EXPECTED connections (the relays of connections the clients already
 // completed a handshake over exist; a closed one may take a moment to be noticed), then reads the
-// daemon's memory.
-Result<std::pair<MemoryFigures, uint64_t>> settledMemory(DaemonInstance& daemon, uint64_t expected) {
+// daemon's memory. A daemon that does not answer (out of file descriptors) is measured all the same.
+Result<std::pair<MemoryFigures, std::optional<uint64_t>>> settledMemory(DaemonInstance& daemon, uint64_t expected) {
   const auto deadline = std::chrono::steady_clock::now() + kSettleTimeout;
-  uint64_t active = 0;
+  std::optional<uint64_t> active;
   do {
-    auto status = daemon.status();
-    if (!status) return status.error();
+    auto status = daemon.status(kStatusPollTimeout);
+    if (!status) {
+      progress("the daemon did not answer: " + status.error().describe());
+      break;
+    }
     active = proxyCounter(*status, "active");
     if (active == expected) break;
     std::this_thread::sleep_for(50ms);
@@ -1162,24 +1170,40 @@ double handshakeCpuRatio(const Summary& summary) {
 }
 
 struct IdleMetrics {
-  double kibPerConnection = 0;  // (all - before) / opened
-  double kibSlope = 0;          // (all - half) / (opened - half): without fixed costs of the first ones
+  // Connections the daemon holds with all opened: the proxy's count, or, when it did not answer, its
+  // open files over the two sockets each takes. Below what the client opened when connections went
+  // past the proxy (the counters say so too).
+  uint64_t held = 0;
+  uint64_t heldAtHalf = 0;
+  double kibPerConnection = 0;  // (all - before) / held
+  double kibSlope = 0;          // (all - half) / (held - held at half): without the first ones' fixed costs
   double pssKibPerConnection = 0;
   double filesPerConnection = 0;
 };
 
 IdleMetrics idleMetrics(const IdleFigures& idle) {
   IdleMetrics metrics;
-  if (idle.opened == 0) return metrics;
-  const double opened = idle.opened;
   auto delta = [](uint64_t after, uint64_t before) { return static_cast<double>(after) - static_cast<double>(before); };
-  metrics.kibPerConnection = delta(idle.memory[2].rssKiB, idle.memory[0].rssKiB) / opened;
-  metrics.pssKibPerConnection = delta(idle.memory[2].pssKiB, idle.memory[0].pssKiB) / opened;
-  metrics.filesPerConnection = delta(idle.memory[2].openFiles, idle.memory[0].openFiles) / opened;
-  if (idle.opened > idle.half) {
-    metrics.kibSlope = delta(idle.memory[2].rssKiB, idle.memory[1].rssKiB) / static_cast<double>(idle.opened - idle.half);
+  auto heldAt = [&](size_t moment) {
+    if (idle.active[moment]) return *idle.active[moment];
+    const uint64_t files = idle.memory[moment].openFiles;
+    return files > idle.memory[0].openFiles ? (files - idle.memory[0].openFiles) / 2 : 0;
+  };
+  metrics.held = heldAt(2);
+  metrics.heldAtHalf = heldAt(1);
+  if (metrics.held == 0) return metrics;
+  const double held = static_cast<double>(metrics.held);
+  metrics.kibPerConnection = delta(idle.memory[2].rssKiB, idle.memory[0].rssKiB) / held;
+  metrics.pssKibPerConnection = delta(idle.memory[2].pssKiB, idle.memory[0].pssKiB) / held;
+  metrics.filesPerConnection = delta(idle.memory[2].openFiles, idle.memory[0].openFiles) / held;
+  if (metrics.held > metrics.heldAtHalf) {
+    metrics.kibSlope = delta(idle.memory[2].rssKiB, idle.memory[1].rssKiB) / static_cast<double>(metrics.held - metrics.heldAtHalf);
   }
   return metrics;
+}
+
+bool idleGoalMet(const IdleFigures& idle, const IdleMetrics& metrics) {
+  return idle.opened == idle.requested && metrics.held == idle.requested && metrics.kibPerConnection <= kIdleKiBGoal;
 }
 
 // Every connection of the enforced worker passed the proxy, and no other did.
@@ -1269,7 +1293,7 @@ json toJson(const Options& options, const Summary& summary) {
                         {"rss_kib", idle.memory[i].rssKiB},
                         {"pss_kib", idle.memory[i].pssKiB},
                         {"open_files", idle.memory[i].openFiles},
-                        {"proxy_active", idle.active[i]}});
+                        {"proxy_active", idle.active[i] ? json(*idle.active[i]) : json(nullptr)}});
     }
     out["idle"] = {{"requested", idle.requested},
                    {"opened", idle.opened},
@@ -1277,12 +1301,13 @@ json toJson(const Options& options, const Summary& summary) {
                    {"first_error", idle.firstError},
                    {"open_seconds", idle.openSeconds},
                    {"samples", memory},
+                   {"held_by_daemon", metrics.held},
                    {"rss_kib_per_connection", metrics.kibPerConnection},
                    {"rss_kib_per_connection_second_half", metrics.kibSlope},
                    {"pss_kib_per_connection", metrics.pssKibPerConnection},
                    {"open_files_per_connection", metrics.filesPerConnection},
                    {"goal_kib", kIdleKiBGoal},
-                   {"goal_met", idle.opened == idle.requested && metrics.kibPerConnection <= kIdleKiBGoal}};
+                   {"goal_met", idleGoalMet(idle, metrics)}};
   }
   out["proxy_counters"] = summary.proxyAfter.contains("proxy") ? summary.proxyAfter["proxy"] : json();
   out["enforced_connections"] = summary.splicedConnections;
@@ -1349,27 +1374,32 @@ void printHuman(const Options& options, const Summary& summary) {
   if (summary.idle) {
     const IdleFigures& idle = *summary.idle;
     const IdleMetrics metrics = idleMetrics(idle);
-    std::printf("\nIdle spliced connections held by the daemon: %u of %u opened (%.1f s)\n", idle.opened, idle.requested,
-                idle.openSeconds);
+    std::printf("\nIdle spliced connections: the client opened %u of %u (%.1f s), the daemon holds %llu\n", idle.opened,
+                idle.requested, idle.openSeconds, static_cast<unsigned long long>(metrics.held));
     if (idle.failed > 0) std::printf("  %u failed to open: %s\n", idle.failed, idle.firstError.c_str());
+    if (metrics.held < idle.opened) {
+      std::printf("  WARNING: %llu of the client's open connections are not held by the daemon: they went past the proxy\n",
+                  static_cast<unsigned long long>(idle.opened - metrics.held));
+    }
     std::printf("  %-10s %12s %12s %12s %14s\n", "", "VmRSS KiB", "Pss KiB", "open files", "proxy active");
     const char* moments[] = {"before", "half", "all", "closed"};
     for (size_t i = 0; i < idle.memory.size(); ++i) {
-      std::printf("  %-10s %12llu %12llu %12llu %14llu\n", moments[i],
+      std::printf("  %-10s %12llu %12llu %12llu %14s\n", moments[i],
                   static_cast<unsigned long long>(idle.memory[i].rssKiB),
                   static_cast<unsigned long long>(idle.memory[i].pssKiB),
                   static_cast<unsigned long long>(idle.memory[i].openFiles),
-                  static_cast<unsigned long long>(idle.active[i]));
+                  idle.active[i] ? std::to_string(*idle.active[i]).c_str() : "no answer");
     }
     std::printf("  per connection: %.2f KiB RSS (second half alone %.2f), %.2f KiB Pss, %.2f open files\n",
                 metrics.kibPerConnection, metrics.kibSlope, metrics.pssKibPerConnection, metrics.filesPerConnection);
     std::printf("  goal: <= %.0f KiB per idle spliced connection: %s\n", kIdleKiBGoal,
-                verdict(idle.opened == idle.requested && metrics.kibPerConnection <= kIdleKiBGoal));
+                verdict(idleGoalMet(idle, metrics)));
     std::printf("  (max_connections %u needs %u open files; the daemon's limit here is %llu)\n", summary.maxConnections,
                 2 * summary.maxConnections, static_cast<unsigned long long>(summary.daemonOpenFiles.soft));
   }
 
   const json& after = summary.proxyAfter;
+  const uint64_t accepted = proxyCounter(after, "accepted") - proxyCounter(summary.proxyBefore, "accepted");
   std::printf("\nProxy counters: accepted %llu, spliced %llu, for %llu enforced connections: %s; upstream failures %llu, "
               "peek timeouts %llu, refused over limit %llu; server handshake failures %llu\n",
               static_cast<unsigned long long>(proxyCounter(after, "accepted")),
@@ -1380,6 +1410,10 @@ void printHuman(const Options& options, const Summary& summary) {
               static_cast<unsigned long long>(proxyCounter(after, "peek_timeouts")),
               static_cast<unsigned long long>(proxyCounter(after, "refused_over_limit")),
               static_cast<unsigned long long>(summary.serverHandshakeFailures));
+  if (accepted < summary.splicedConnections) {
+    std::printf("WARNING: %llu connections from the enforced cgroup never reached the proxy (failed, or bypassed it)\n",
+                static_cast<unsigned long long>(summary.splicedConnections - accepted));
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
