@@ -1,0 +1,103 @@
+#include "providers/json_text.h"
+
+#include <string>
+
+namespace shadowai {
+
+namespace {
+constexpr int kMaxLeafDepth = 64;
+
+Status collectLeaves(std::vector<TextSegment>& out, std::string_view role, const Json& value, const JsonPointer& at,
+                     std::string_view what, int depth) {
+  if (depth > kMaxLeafDepth) return shapeError(what, at, "is nested too deeply to inspect");
+  if (value.is_string()) {
+    addText(out, role, value, at);
+  } else if (value.is_object()) {
+    for (const auto& [key, member] : value.items()) {
+      if (auto status = collectLeaves(out, role, member, at / key, what, depth + 1); !status) return status;
+    }
+  } else if (value.is_array()) {
+    for (size_t i = 0; i < value.size(); ++i) {
+      if (auto status = collectLeaves(out, role, value[i], at / i, what, depth + 1); !status) return status;
+    }
+  }
+  return {};
+}
+}  // namespace
+
+Result<Json> parseJson(std::string_view body, std::string_view what) {
+  try {
+    return Json::parse(body);
+  } catch (const Json::parse_error& error) {
+    return makeError(std::string(what) + " is not valid JSON (at byte " + std::to_string(error.byte) + ")");
+  } catch (const Json::exception&) {
+    // out_of_range: a number too large for a double (1e400); the body is still not usable JSON.
+    return makeError(std::string(what) + " is not valid JSON (a number is out of range)");
+  }
+}
+
+Result<Json> parseJsonObject(std::string_view body, std::string_view what) {
+  auto json = parseJson(body, what);
+  if (!json) return json;
+  if (!json->is_object()) return makeError(std::string(what) + " is not a JSON object");
+  return json;
+}
+
+Error shapeError(std::string_view what, const JsonPointer& at, std::string_view expectation) {
+  std::string where = at.to_string();
+  return makeError(std::string(what) + ": " + (where.empty() ? "/" : where) + " " + std::string(expectation));
+}
+
+void addText(std::vector<TextSegment>& out, std::string_view role, const Json& value, const JsonPointer& at) {
+  if (!value.is_string()) return;
+  const auto& text = value.get_ref<const std::string&>();
+  if (text.empty()) return;
+  out.push_back(TextSegment{std::string(role), text, at});
+}
+
+void addMember(std::vector<TextSegment>& out, std::string_view role, const Json& object, std::string_view key,
+               const JsonPointer& at) {
+  if (!object.is_object()) return;
+  auto found = object.find(key);
+  if (found != object.end()) addText(out, role, *found, child(at, key));
+}
+
+Status addStringLeaves(std::vector<TextSegment>& out, std::string_view role, const Json& value,
+                       const JsonPointer& at, std::string_view what) {
+  return collectLeaves(out, role, value, at, what, 0);
+}
+
+std::optional<uint64_t> unsignedMember(const Json& object, std::string_view key) {
+  if (!object.is_object()) return std::nullopt;
+  auto found = object.find(key);
+  if (found == object.end() || !found->is_number_unsigned()) return std::nullopt;
+  return found->get<uint64_t>();
+}
+
+std::optional<Usage> usageFrom(const Json& object, std::string_view inputKey, std::string_view outputKey) {
+  Usage usage{unsignedMember(object, inputKey), unsignedMember(object, outputKey)};
+  if (!usage.inputTokens && !usage.outputTokens) return std::nullopt;
+  return usage;
+}
+
+const Json& memberOrNull(const Json& object, std::string_view key) {
+  static const Json kNull;
+  if (!object.is_object()) return kNull;
+  auto found = object.find(key);
+  return found == object.end() ? kNull : *found;
+}
+
+std::string stringMember(const Json& object, std::string_view key) {
+  if (!object.is_object()) return {};
+  auto found = object.find(key);
+  if (found == object.end() || !found->is_string()) return {};
+  return found->get<std::string>();
+}
+
+bool trueMember(const Json& object, std::string_view key) {
+  if (!object.is_object()) return false;
+  auto found = object.find(key);
+  return found != object.end() && found->is_boolean() && found->get<bool>();
+}
+
+}  // namespace shadowai
