@@ -27,9 +27,9 @@ bool isEnvName(std::string_view text) {
   });
 }
 
-class DocumentReader {
+class DocumentReader : public JsonSchemaReader {
  public:
-  explicit DocumentReader(const std::string& sourceName) : sourceName_(sourceName) {}
+  explicit DocumentReader(const std::string& sourceName) : JsonSchemaReader(sourceName) {}
 
   Result<std::vector<ParsedEntry>> read(const Json& document) {
     if (!document.is_object()) return fail("", "expected a JSON object");
@@ -61,32 +61,11 @@ class DocumentReader {
   }
 
  private:
-  Error fail(const std::string& pointer, std::string_view message) const {
+  Error fail(const std::string& pointer, std::string_view message) const override {
     return catalogSchemaError(sourceName_, pointer, message);
   }
 
-  // Unknown fields are errors: a misspelt "host" must not silently leave an entry without hosts.
-  Status checkKnownFields(const Json& object, const std::string& pointer,
-                          std::initializer_list<std::string_view> known) const {
-    for (const auto& [key, value] : object.items()) {
-      if (std::find(known.begin(), known.end(), key) == known.end()) {
-        return fail(childPointer(pointer, key), "unknown field");
-      }
-    }
-    return {};
-  }
 
-  Status checkComment(const Json& object, const std::string& pointer) const {
-    if (!object.contains("comment")) return {};
-    const Json& comment = object["comment"];
-    if (comment.is_string()) return {};
-    if (comment.is_array() && std::all_of(comment.begin(), comment.end(), [](const Json& line) {
-          return line.is_string();
-        })) {
-      return {};
-    }
-    return fail(childPointer(pointer, "comment"), "expected a string or an array of strings");
-  }
 
   // An optional non-empty string field; "" when absent.
   Result<std::string> optionalString(const Json& object, const std::string& pointer, const char* key) const {
@@ -194,7 +173,6 @@ class DocumentReader {
     return {};
   }
 
-  const std::string& sourceName_;
 };
 
 }  // namespace

@@ -73,4 +73,30 @@ std::string childPointer(const std::string& pointer, std::string_view key) {
 
 std::string childPointer(const std::string& pointer, size_t index) { return pointer + "/" + std::to_string(index); }
 
+Error JsonSchemaReader::fail(const std::string& pointer, std::string_view message) const {
+  if (pointer.empty()) return makeError(sourceName_ + ": " + std::string(message));
+  return makeError(sourceName_ + ": " + pointer + ": " + std::string(message));
+}
+
+Status JsonSchemaReader::checkKnownFields(const nlohmann::json& object, const std::string& pointer,
+                                          std::initializer_list<std::string_view> known) const {
+  for (const auto& [key, value] : object.items()) {
+    if (std::find(known.begin(), known.end(), key) == known.end()) {
+      return fail(childPointer(pointer, key), "unknown field");
+    }
+  }
+  return {};
+}
+
+Status JsonSchemaReader::checkComment(const nlohmann::json& object, const std::string& pointer) const {
+  if (!object.contains("comment")) return {};
+  const nlohmann::json& comment = object["comment"];
+  if (comment.is_string()) return {};
+  if (comment.is_array() &&
+      std::all_of(comment.begin(), comment.end(), [](const nlohmann::json& line) { return line.is_string(); })) {
+    return {};
+  }
+  return fail(childPointer(pointer, "comment"), "expected a string or an array of strings");
+}
+
 }  // namespace shadowai

@@ -46,9 +46,9 @@ class KeyWiper {
   Json& document_;
 };
 
-class CredentialFileReader {
+class CredentialFileReader : public JsonSchemaReader {
  public:
-  explicit CredentialFileReader(const std::string& sourceName) : sourceName_(sourceName) {}
+  explicit CredentialFileReader(const std::string& sourceName) : JsonSchemaReader(sourceName) {}
 
   Result<CredentialFile> read(const Json& document) {
     CredentialFile file;
@@ -79,32 +79,8 @@ class CredentialFileReader {
   }
 
  private:
-  Error fail(const std::string& pointer, std::string_view message) const {
-    if (pointer.empty()) return makeError(sourceName_ + ": " + std::string(message));
-    return makeError(sourceName_ + ": " + pointer + ": " + std::string(message));
-  }
 
-  // Unknown keys are errors: a misspelt "selecter" must not turn a unit's key into a provider-wide one.
-  Status checkKnownFields(const Json& object, const std::string& pointer,
-                          std::initializer_list<std::string_view> known) const {
-    for (const auto& [key, value] : object.items()) {
-      if (std::find(known.begin(), known.end(), key) == known.end()) {
-        return fail(childPointer(pointer, key), "unknown field");
-      }
-    }
-    return {};
-  }
 
-  Status checkComment(const Json& object, const std::string& pointer) const {
-    if (!object.contains("comment")) return {};
-    const Json& comment = object["comment"];
-    if (comment.is_string()) return {};
-    if (comment.is_array() &&
-        std::all_of(comment.begin(), comment.end(), [](const Json& line) { return line.is_string(); })) {
-      return {};
-    }
-    return fail(childPointer(pointer, "comment"), "expected a string or an array of strings");
-  }
 
   Result<CredentialMode> readMode(const Json& value, const std::string& pointer) const {
     if (value.is_string()) {
@@ -216,7 +192,6 @@ class CredentialFileReader {
     return {};
   }
 
-  const std::string& sourceName_;
 };
 
 // "SOURCE:LINE:COLUMN" of a parseJsonDocument error, or SOURCE when it has no position.

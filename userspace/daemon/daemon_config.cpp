@@ -75,9 +75,9 @@ std::optional<uint32_t> parseHex(std::string_view text) {
 }
 
 // Reads one document into a DaemonConfig, field by field, with the JSON pointer of the first bad one.
-class ConfigReader {
+class ConfigReader : public JsonSchemaReader {
  public:
-  explicit ConfigReader(const std::string& sourceName) : sourceName_(sourceName) {}
+  explicit ConfigReader(const std::string& sourceName) : JsonSchemaReader(sourceName) {}
 
   Result<DaemonConfig> read(const Json& document) {
     DaemonConfig config;
@@ -122,32 +122,8 @@ class ConfigReader {
   }
 
  private:
-  Error fail(const std::string& pointer, std::string_view message) const {
-    if (pointer.empty()) return makeError(sourceName_ + ": " + std::string(message));
-    return makeError(sourceName_ + ": " + pointer + ": " + std::string(message));
-  }
 
-  // Unknown keys are errors: a misspelt "failure_mod" must not silently leave the default in place.
-  Status checkKnownFields(const Json& object, const std::string& pointer,
-                          std::initializer_list<std::string_view> known) const {
-    for (const auto& [key, value] : object.items()) {
-      if (std::find(known.begin(), known.end(), key) == known.end()) {
-        return fail(childPointer(pointer, key), "unknown field");
-      }
-    }
-    return {};
-  }
 
-  Status checkComment(const Json& object, const std::string& pointer) const {
-    if (!object.contains("comment")) return {};
-    const Json& comment = object["comment"];
-    if (comment.is_string()) return {};
-    if (comment.is_array() &&
-        std::all_of(comment.begin(), comment.end(), [](const Json& line) { return line.is_string(); })) {
-      return {};
-    }
-    return fail(childPointer(pointer, "comment"), "expected a string or an array of strings");
-  }
 
   static bool isAbsolutePath(const Json& value) {
     if (!value.is_string()) return false;
@@ -333,7 +309,6 @@ class ConfigReader {
     return upstreamMark(object, pointer, proxy.upstreamMark);
   }
 
-  const std::string& sourceName_;
 };
 
 }  // namespace
