@@ -34,6 +34,7 @@
 #include <thread>
 #include <vector>
 
+#include "support/socket_io.h"
 #include "common/fd.h"
 #include "proxy/proxy_server.h"
 #include "support/child_process.h"
@@ -102,46 +103,6 @@ void setSafetyTimeouts(int fd) {
   ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
 }
 
-bool sendAll(int fd, const std::string& data) {
-  size_t offset = 0;
-  while (offset < data.size()) {
-    ssize_t sent = ::send(fd, data.data() + offset, data.size() - offset, MSG_NOSIGNAL);
-    if (sent <= 0) return false;
-    offset += static_cast<size_t>(sent);
-  }
-  return true;
-}
-
-struct ReadResult {
-  std::string data;
-  int error = 0;  // errno of the read that ended it; 0 for end of stream
-};
-
-ReadResult readUntilEnd(int fd) {
-  ReadResult result;
-  char buffer[65536];
-  for (;;) {
-    ssize_t got = ::recv(fd, buffer, sizeof buffer, 0);
-    if (got > 0) {
-      result.data.append(buffer, static_cast<size_t>(got));
-      continue;
-    }
-    result.error = got == 0 ? 0 : errno;
-    return result;
-  }
-}
-
-std::string readExactly(int fd, size_t size) {
-  std::string data(size, '\0');
-  size_t offset = 0;
-  while (offset < size) {
-    ssize_t got = ::recv(fd, data.data() + offset, size - offset, 0);
-    if (got <= 0) break;
-    offset += static_cast<size_t>(got);
-  }
-  data.resize(offset);
-  return data;
-}
 
 std::string describeError(int error) { return error == 0 ? "end of stream" : std::strerror(error); }
 

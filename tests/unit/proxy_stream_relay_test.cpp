@@ -1,6 +1,7 @@
 // StreamRelay between real loopback TCP sockets (no root needed): bytes arrive identical both ways
 // even when every write to the other side is partial, the peeked bytes go first, half-close passes
 // through in both orders, a reset is passed on as a reset, and a quiet pair is closed.
+#include "support/socket_io.h"
 #include "proxy/stream_relay.h"
 
 #include <arpa/inet.h>
@@ -54,46 +55,10 @@ std::pair<Fd, Fd> tcpPair() {
   return {std::move(near), std::move(far)};
 }
 
-bool sendAll(int fd, const std::string& data) {
-  size_t offset = 0;
-  while (offset < data.size()) {
-    ssize_t sent = ::send(fd, data.data() + offset, data.size() - offset, MSG_NOSIGNAL);
-    if (sent <= 0) return false;
-    offset += static_cast<size_t>(sent);
-  }
-  return true;
-}
-
-struct ReadResult {
-  std::string data;
-  int error = 0;  // errno of the read that ended it; 0 for end of stream
-};
-
-ReadResult readUntilEnd(int fd) {
-  ReadResult result;
-  char buffer[65536];
-  for (;;) {
-    ssize_t got = ::recv(fd, buffer, sizeof buffer, 0);
-    if (got > 0) {
-      result.data.append(buffer, static_cast<size_t>(got));
-      continue;
-    }
-    result.error = got == 0 ? 0 : errno;
-    return result;
-  }
-}
-
-std::string readExactly(int fd, size_t size) {
-  std::string data(size, '\0');
-  size_t offset = 0;
-  while (offset < size) {
-    ssize_t got = ::recv(fd, data.data() + offset, size - offset, 0);
-    if (got <= 0) break;
-    offset += static_cast<size_t>(got);
-  }
-  data.resize(offset);
-  return data;
-}
+using test::sendAll;
+using test::readUntilEnd;
+using test::readExactly;
+using test::ReadResult;
 
 std::string randomBytes(size_t size, unsigned seed) {
   std::mt19937 generator(seed);
