@@ -115,7 +115,7 @@ class DaemonTest : public ::testing::Test {
   std::string configPath() const { return dir_->filePath("shadowaid.json"); }
   std::string socketPath() const { return dir_->filePath("run/control.sock"); }
 
-  void writeConfig(const std::string& failureMode) {
+  void writeConfig(const std::string& failureMode, const json& extra = json::object()) {
     json config = {
         {"state_dir", dir_->filePath("state")},
         {"runtime_dir", dir_->filePath("run")},
@@ -128,6 +128,7 @@ class DaemonTest : public ::testing::Test {
         {"heartbeat_timeout_s", 1},
         {"proxy", {{"listen_ipv4", "127.0.0.1"}, {"listen_ipv6", "::1"}, {"port", 15443}}},
     };
+    config.update(extra);
     ASSERT_TRUE(writeFileAtomic(configPath(), config.dump(2)));
   }
 
@@ -267,7 +268,35 @@ TEST_F(DaemonTest, NonCatalogTlsIsSplicedByteForByteWithTheRealCertificate) {
   EXPECT_TRUE(*received == largePayload(4 << 20, 7)) << "download changed on the way";
   json after = status();
   EXPECT_EQ(after["proxy"]["spliced"], 1) << after.dump(2);
+  // Not an address the catalog names: the upstream connect started while the ClientHello came in.
+  EXPECT_EQ(after["proxy"]["early_connects"], 1) << after.dump(2);
   EXPECT_EQ(after["proxy"]["passed_through_llm_calls"], 0);
+}
+
+TEST_F(DaemonTest, ConnectionWithoutSniToACatalogAddressIsRefusedBeforeItReachesIt) {
+  writeConfig("closed", {{"no_sni_catalog_address", "refuse"}});
+  startDaemon();
+  ASSERT_FALSE(HasFatalFailure());
+  enforce(*workload_);
+  // Plain HTTP to api.openai.com's address: no ClientHello, so no SNI. Refused once the daemon has
+  // resolved the catalog through dnsmasq (until then the address is not known as the catalog's).
+  auto probe = [&] { return run({SHADOWAI_CONNECT_PROBE_BINARY, kOpenAi, "443", "GET / HTTP/1.0\r\n\r\n"}, workload_.get()); };
+  bool refused = false;
+  for (int attempt = 0; attempt < 100 && !refused; ++attempt) {
+    RunResult result = probe();
+    refused = result.exitCode == 0 && result.out.find("reply=\n") != std::string::npos;
+    if (!refused) std::this_thread::sleep_for(100ms);
+  }
+  ASSERT_TRUE(refused) << "a connection without SNI to a catalog address was not refused";
+  const size_t reachedBefore = openAi_->connectionCount();
+  RunResult again = probe();
+  EXPECT_NE(again.out.find("reply=\n"), std::string::npos) << again.out << again.err;
+  // A refused connection never reaches its destination, not even with a TCP handshake: the
+  // proxy connects early only to addresses the catalog does not name.
+  EXPECT_EQ(openAi_->connectionCount(), reachedBefore);
+  auto seen = alerts("no-sni-catalog-address", {"SHADOWAI_ACTION=refused", "SHADOWAI_ADDRESS=127.0.0.2"});
+  ASSERT_GE(seen.size(), 1u);
+  EXPECT_EQ(seen[0]["SHADOWAI_HOST"], "api.openai.com");
 }
 
 TEST_F(DaemonTest, DirectConnectionToTheProxyPortIsRefused) {

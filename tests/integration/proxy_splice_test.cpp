@@ -241,6 +241,18 @@ std::string upperCaseUntilEnd(int fd) {
   }
 }
 
+// Reads until the end and says how many bytes came and how the stream ended.
+std::string countUntilEnd(int fd) {
+  char buffer[65536];
+  size_t total = 0;
+  for (;;) {
+    ssize_t got = ::recv(fd, buffer, sizeof buffer, 0);
+    if (got == 0) return std::to_string(total) + " bytes, end of stream";
+    if (got < 0) return std::to_string(total) + " bytes, " + (errno == ECONNRESET ? "reset" : std::strerror(errno));
+    total += static_cast<size_t>(got);
+  }
+}
+
 // Reads one line, answers "DONE\n" and ends its own direction at once, then counts what the
 // client still sends until its end.
 std::string halfCloseFirst(int fd) {
@@ -364,17 +376,19 @@ class ProxySpliceTest : public ::testing::Test {
   }
 
   void startProxy(ProxyOptions options) {
-    auto proxy = ProxyServer::start(
-        std::move(options), [this](int fd) { return table_.lookup(fd); },
-        [this](const ConnectionFacts& facts) {
-          std::lock_guard lock(mutex_);
-          facts_.push_back(facts);
-          return verdict_(facts);
-        },
-        [this](const ProxyEvent& event) {
-          std::lock_guard lock(mutex_);
-          events_.push_back(event);
-        });
+    ProxyCallbacks callbacks;
+    callbacks.lookup = [this](int fd) { return table_.lookup(fd); };
+    callbacks.decide = [this](const ConnectionFacts& facts) {
+      std::lock_guard lock(mutex_);
+      facts_.push_back(facts);
+      return verdict_(facts);
+    };
+    if (connectEarly_) callbacks.connectEarly = [](const OriginalDestination&) { return true; };
+    callbacks.onEvent = [this](const ProxyEvent& event) {
+      std::lock_guard lock(mutex_);
+      events_.push_back(event);
+    };
+    auto proxy = ProxyServer::start(std::move(options), std::move(callbacks));
     ASSERT_OK(proxy);
     proxy_ = std::move(*proxy);
     ASSERT_NE(proxy_->port(), 0);
@@ -429,6 +443,7 @@ class ProxySpliceTest : public ::testing::Test {
   }
 
   void checkTlsSplice(int family) {
+    SCOPED_TRACE(connectEarly_ ? "upstream connect started at accept" : "upstream connect after the verdict");
     startProxy(defaultOptions());
     const std::string serverAddress = family == AF_INET ? kTlsServerV4 : testIpv6Address(kTlsServerV6Index);
     const OriginalDestination destination = destinationOf(serverAddress, 443);
@@ -458,6 +473,7 @@ class ProxySpliceTest : public ::testing::Test {
     ProxyCounters counters = proxy_->counters();
     EXPECT_EQ(counters.accepted, 1u);
     EXPECT_EQ(counters.spliced, 1u);
+    EXPECT_EQ(counters.earlyConnects, connectEarly_ ? 1u : 0u);
     EXPECT_EQ(counters.tlsConnections, 1u);
     EXPECT_GT(counters.bytesUp, kBulkBytes);  // the payload inside TLS records, and the handshake
     EXPECT_GT(counters.bytesDown, kBulkBytes);
@@ -484,6 +500,7 @@ class ProxySpliceTest : public ::testing::Test {
   std::unique_ptr<PlainTcpServer> plainServer_;
   DestinationTable table_;
   uint16_t lastClientPort_ = 0;
+  bool connectEarly_ = false;  // the EarlyConnectPolicy startProxy() installs: always, or none
 
   mutable std::mutex mutex_;
   std::function<ConnectionVerdict(const ConnectionFacts&)> verdict_ = [](const ConnectionFacts&) {
@@ -498,6 +515,16 @@ class ProxySpliceTest : public ::testing::Test {
 TEST_F(ProxySpliceTest, TlsClientSeesTheRealServerAndBulkBytesAreIdenticalOverIpv4) { checkTlsSplice(AF_INET); }
 
 TEST_F(ProxySpliceTest, TlsClientSeesTheRealServerAndBulkBytesAreIdenticalOverIpv6) { checkTlsSplice(AF_INET6); }
+
+TEST_F(ProxySpliceTest, EarlyUpstreamConnectSplicesTheSameOverIpv4) {
+  connectEarly_ = true;
+  checkTlsSplice(AF_INET);
+}
+
+TEST_F(ProxySpliceTest, EarlyUpstreamConnectSplicesTheSameOverIpv6) {
+  connectEarly_ = true;
+  checkTlsSplice(AF_INET6);
+}
 
 TEST_F(ProxySpliceTest, NonTlsIsSplicedAndTheClientsHalfCloseLetsTheAnswerThrough) {
   startPlainServer(upperCaseUntilEnd);
@@ -573,6 +600,25 @@ TEST_F(ProxySpliceTest, RefusedByTheDecisionIsResetAndNeverReachesTheServer) {
   EXPECT_EQ(tlsServers_[0].connectionCount(), 0u);
 }
 
+TEST_F(ProxySpliceTest, RefusedAfterAnEarlyConnectSendsTheServerNoByteAndResetsIt) {
+  connectEarly_ = true;
+  setVerdict([](const ConnectionFacts&) { return ConnectionVerdict::kRefuse; });
+  startPlainServer(countUntilEnd);
+  startProxy(defaultOptions());
+  Fd client = connectThroughProxy(destinationOf(kPlainServerV4, kPlainPort));
+  ASSERT_TRUE(sendAll(client.get(), "secret prompt"));
+  ReadResult result = readUntilEnd(client.get());
+  EXPECT_EQ(result.error, ECONNRESET) << describeError(result.error);
+  ProxyCounters counters = proxy_->counters();
+  EXPECT_EQ(counters.earlyConnects, 1u);
+  EXPECT_EQ(counters.refusedByDecision, 1u);
+  EXPECT_EQ(counters.spliced, 0u);
+  // The server may have accepted the early connection (that is the documented cost), but it got
+  // not one byte of the client's, and a reset rather than a clean end.
+  ASSERT_TRUE(eventually([&] { return plainServer_->outcomes().size() == plainServer_->connectionCount(); }));
+  for (const std::string& outcome : plainServer_->outcomes()) EXPECT_EQ(outcome, "0 bytes, reset");
+}
+
 TEST_F(ProxySpliceTest, InterceptVerdictIsSplicedForNowAndReported) {
   setVerdict([](const ConnectionFacts&) { return ConnectionVerdict::kIntercept; });
   startProxy(defaultOptions());
@@ -636,6 +682,23 @@ TEST_F(ProxySpliceTest, UpstreamConnectFailureResetsTheClientAndIsReported) {
   ASSERT_EQ(seen.size(), 1u);
   EXPECT_EQ(seen[0].kind, ProxyEventKind::kUpstreamConnectFailed);
   EXPECT_NE(seen[0].detail.find("127.0.0.4:443"), std::string::npos) << seen[0].detail;
+  EXPECT_NE(seen[0].detail.find("refused"), std::string::npos) << seen[0].detail;
+}
+
+TEST_F(ProxySpliceTest, EarlyUpstreamConnectFailureResetsTheClientOnceItHasSpoken) {
+  connectEarly_ = true;
+  startProxy(defaultOptions());
+  Fd client = connectThroughProxy(destinationOf(kNobodyV4, 443));
+  ASSERT_TRUE(sendAll(client.get(), "GET / HTTP/1.1\r\n\r\n"));
+  ReadResult result = readUntilEnd(client.get());
+  EXPECT_EQ(result.error, ECONNRESET) << describeError(result.error);
+  ProxyCounters counters = proxy_->counters();
+  EXPECT_EQ(counters.earlyConnects, 1u);
+  EXPECT_EQ(counters.upstreamConnectFailures, 1u);
+  EXPECT_EQ(counters.nonTlsConnections, 1u);  // the verdict came first: the failure waited for it
+  std::vector<ProxyEvent> seen = events();
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].kind, ProxyEventKind::kUpstreamConnectFailed);
   EXPECT_NE(seen[0].detail.find("refused"), std::string::npos) << seen[0].detail;
 }
 

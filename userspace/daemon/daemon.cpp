@@ -162,15 +162,16 @@ Status Daemon::startParts() {
   proxyOptions.maxConnections = connectionBudget(config_.proxy.maxConnections);
   proxyOptions.upstreamMark = config_.proxy.upstreamMark;
   DaemonPrograms* programsForLookup = programs_.get();
-  auto proxy = ProxyServer::start(
-      proxyOptions,
-      [programsForLookup](int fd) -> std::optional<OriginalDestination> {
-        auto recorded = programsForLookup->takeOriginalDestination(fd);
-        if (!recorded) return std::nullopt;
-        return OriginalDestination{recorded->address, recorded->port, recorded->cgroupId, recorded->pid};
-      },
-      [this](const ConnectionFacts& facts) { return decide(facts); },
-      [this](const ProxyEvent& event) { onProxyEvent(event); });
+  ProxyCallbacks callbacks;
+  callbacks.lookup = [programsForLookup](int fd) -> std::optional<OriginalDestination> {
+    auto recorded = programsForLookup->takeOriginalDestination(fd);
+    if (!recorded) return std::nullopt;
+    return OriginalDestination{recorded->address, recorded->port, recorded->cgroupId, recorded->pid};
+  };
+  callbacks.decide = [this](const ConnectionFacts& facts) { return decide(facts); };
+  callbacks.connectEarly = [this](const OriginalDestination& destination) { return mayConnectEarly(destination); };
+  callbacks.onEvent = [this](const ProxyEvent& event) { onProxyEvent(event); };
+  auto proxy = ProxyServer::start(proxyOptions, std::move(callbacks));
   if (!proxy) return makeError("cannot start the proxy: " + proxy.error().describe());
   proxy_ = std::move(*proxy);
 
@@ -393,6 +394,19 @@ ProcessIdentity Daemon::identityOf(uint64_t cgroupId, uint32_t pid) {
   return identity;
 }
 
+bool Daemon::mayConnectEarly(const OriginalDestination& destination) {
+  // decide() can only refuse (or intercept) a connection to an address the catalog names: to any
+  // other address the verdict is a splice whatever the ClientHello says, unless its SNI is a
+  // catalog host, and an interception opens its own upstream connections. So only those addresses
+  // wait for the verdict before the proxy touches them.
+  FlowEvidence evidence;
+  evidence.dnsNames = dnsNames_.namesOf(destination.address);
+  evidence.resolvedNames = resolvedNames_.namesOf(destination.address);
+  evidence.port = destination.port;
+  auto classification = classifyFlow(catalog_, evidence);
+  return !classification || classification->match.entry->category != EndpointCategory::kHosted;
+}
+
 ConnectionVerdict Daemon::decide(const ConnectionFacts& facts) {
   const auto& destination = facts.destination;
   FlowEvidence evidence;
@@ -494,6 +508,7 @@ nlohmann::json Daemon::status() {
         {"redirect_ports", config_.proxy.redirectPorts},
         {"accepted", proxy.accepted},
         {"spliced", proxy.spliced},
+        {"early_connects", proxy.earlyConnects},
         {"passed_through_llm_calls", proxy.interceptUnavailable},
         {"refused_no_destination", proxy.refusedNoDestination},
         {"refused_by_decision", proxy.refusedByDecision},

@@ -62,6 +62,7 @@ class Daemon final : public ControlHandler {
   void onEvent(const RawEvent& event);
   void onDetection(const Detection& detection);
   void onQuicRefused(const shadowai_event_header& header);
+  bool mayConnectEarly(const OriginalDestination& destination);
   ConnectionVerdict decide(const ConnectionFacts& facts);
   void onProxyEvent(const ProxyEvent& event);
   void periodicWork();

@@ -64,6 +64,48 @@ asio::awaitable<PeekOutcome> peekClient(tcp::socket& client, asio::steady_timer&
   co_return outcome;
 }
 
+// A connect to the original destination, started without waiting: `socket` is open (or `failure`
+// says why not) and its non-blocking connect() is in flight, done, or already failed.
+struct UpstreamAttempt {
+  std::optional<tcp::socket> socket;
+  std::string failure;
+};
+
+UpstreamAttempt startUpstreamConnect(const asio::any_io_executor& executor, const tcp::endpoint& destination,
+                                     uint32_t mark) {
+  UpstreamAttempt attempt;
+  auto opened = openUpstreamSocket(executor, destination, mark);
+  if (!opened) {
+    attempt.failure = opened.error().describe();
+    return attempt;
+  }
+  attempt.socket.emplace(std::move(*opened));
+  boost::system::error_code error;
+  attempt.socket->non_blocking(true, error);
+  if (!error) attempt.socket->connect(destination, error);
+  if (error && error != asio::error::in_progress && error != asio::error::would_block) attempt.failure = error.message();
+  return attempt;
+}
+
+// Waits (until TIMER, armed by the caller) for ATTEMPT's connect to complete; "" when connected,
+// else why not.
+asio::awaitable<std::string> finishUpstreamConnect(UpstreamAttempt& attempt, asio::steady_timer& timer) {
+  if (!attempt.failure.empty()) co_return attempt.failure;
+  tcp::socket& socket = *attempt.socket;
+  auto woken = co_await (socket.async_wait(tcp::socket::wait_write, kAwaitTuple) || timer.async_wait(kAwaitTuple));
+  if (woken.index() == 1) co_return "no answer within the connect timeout";
+  if (auto error = std::get<0>(std::get<0>(woken))) co_return error.message();
+  // Writable means the connect finished, one way or the other: SO_ERROR says which.
+  asio::detail::socket_option::integer<SOL_SOCKET, SO_ERROR> pending;
+  boost::system::error_code error;
+  socket.get_option(pending, error);
+  if (error) co_return error.message();
+  if (pending.value() != 0) {
+    co_return boost::system::error_code(pending.value(), boost::system::system_category()).message();
+  }
+  co_return "";
+}
+
 ConnectionFacts factsOf(const AcceptedConnection& connection, const ClientHelloPeek& peek) {
   ConnectionFacts facts;
   facts.destination = connection.destination;
@@ -89,6 +131,21 @@ class ResetUnlessHandedOver {
   tcp::socket& socket_;
 };
 
+// The same for an upstream connect started early: a refused connection must not leave a
+// half-open connection at its destination.
+class ResetUpstreamUnlessHandedOver {
+ public:
+  explicit ResetUpstreamUnlessHandedOver(std::optional<UpstreamAttempt>& attempt) : attempt_(attempt) {}
+  ResetUpstreamUnlessHandedOver(const ResetUpstreamUnlessHandedOver&) = delete;
+  ResetUpstreamUnlessHandedOver& operator=(const ResetUpstreamUnlessHandedOver&) = delete;
+  ~ResetUpstreamUnlessHandedOver() {
+    if (attempt_ && attempt_->socket) resetAndClose(*attempt_->socket);
+  }
+
+ private:
+  std::optional<UpstreamAttempt>& attempt_;
+};
+
 asio::awaitable<void> run(AcceptedConnection connection, ProxyContext& context, std::span<uint8_t> scratch,
                           ConnectionSlot slot) {
   const ProxyOptions& options = context.options();
@@ -98,6 +155,16 @@ asio::awaitable<void> run(AcceptedConnection connection, ProxyContext& context, 
   boost::system::error_code ignored;
   client.non_blocking(true, ignored);
   client.set_option(tcp::no_delay(true), ignored);
+
+  // The upstream connect, when the policy lets it start now, runs in the kernel while the client
+  // sends its ClientHello; it is only waited for once the verdict says splice.
+  const tcp::endpoint destination = toEndpoint(connection.destination.address, connection.destination.port);
+  std::optional<UpstreamAttempt> upstream;
+  ResetUpstreamUnlessHandedOver resetUpstreamOnExit(upstream);
+  if (context.connectEarly(connection.destination)) {
+    upstream = startUpstreamConnect(client.get_executor(), destination, options.upstreamMark);
+    bump(counters.earlyConnects);
+  }
 
   asio::steady_timer timer(client.get_executor());
   timer.expires_after(options.peekTimeout);
@@ -134,20 +201,9 @@ asio::awaitable<void> run(AcceptedConnection connection, ProxyContext& context, 
     context.report(event);
   }
 
-  const tcp::endpoint destination = toEndpoint(connection.destination.address, connection.destination.port);
-  std::string failure;
-  auto upstream = openUpstreamSocket(client.get_executor(), destination, options.upstreamMark);
-  if (!upstream) {
-    failure = upstream.error().describe();
-  } else {
-    timer.expires_after(options.connectTimeout);
-    auto connected = co_await (upstream->async_connect(destination, kAwaitTuple) || timer.async_wait(kAwaitTuple));
-    if (connected.index() == 1) {
-      failure = "no answer within the connect timeout";
-    } else if (auto error = std::get<0>(std::get<0>(connected))) {
-      failure = error.message();
-    }
-  }
+  if (!upstream) upstream = startUpstreamConnect(client.get_executor(), destination, options.upstreamMark);
+  timer.expires_after(options.connectTimeout);
+  const std::string failure = co_await finishUpstreamConnect(*upstream, timer);
   if (!failure.empty()) {
     bump(counters.upstreamConnectFailures);
     ProxyEvent event = eventFor(ProxyEventKind::kUpstreamConnectFailed, connection);
@@ -163,7 +219,7 @@ asio::awaitable<void> run(AcceptedConnection connection, ProxyContext& context, 
   settings.idleTimeout = options.idleTimeout;
   settings.scratch = scratch;
   settings.counters = &counters;
-  StreamRelay::start(std::move(client), std::move(*upstream), peeked.peek.takeBytes(), settings, std::move(slot));
+  StreamRelay::start(std::move(client), std::move(*upstream->socket), peeked.peek.takeBytes(), settings, std::move(slot));
 }
 
 }  // namespace

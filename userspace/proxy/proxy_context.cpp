@@ -4,16 +4,26 @@ namespace shadowai {
 
 std::optional<OriginalDestination> ProxyContext::lookup(int acceptedFd) {
   try {
-    return lookup_(acceptedFd);
+    return callbacks_.lookup(acceptedFd);
   } catch (...) {
     bump(counters_.callbackErrors);
     return std::nullopt;
   }
 }
 
+bool ProxyContext::connectEarly(const OriginalDestination& destination) {
+  if (!callbacks_.connectEarly) return false;
+  try {
+    return callbacks_.connectEarly(destination);
+  } catch (...) {
+    bump(counters_.callbackErrors);
+    return false;
+  }
+}
+
 ConnectionVerdict ProxyContext::decide(const ConnectionFacts& facts) {
   try {
-    return decider_(facts);
+    return callbacks_.decide(facts);
   } catch (...) {
     bump(counters_.callbackErrors);
     return ConnectionVerdict::kRefuse;
@@ -21,9 +31,9 @@ ConnectionVerdict ProxyContext::decide(const ConnectionFacts& facts) {
 }
 
 void ProxyContext::report(const ProxyEvent& event) {
-  if (!onEvent_) return;
+  if (!callbacks_.onEvent) return;
   try {
-    onEvent_(event);
+    callbacks_.onEvent(event);
   } catch (...) {
     bump(counters_.callbackErrors);
   }

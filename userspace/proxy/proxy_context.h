@@ -3,37 +3,31 @@
 // Created before the workers and destroyed after them.
 #pragma once
 
-#include "proxy/connection_decision.h"
-#include "proxy/original_destination.h"
+#include "proxy/proxy_callbacks.h"
 #include "proxy/proxy_counters.h"
-#include "proxy/proxy_event.h"
 #include "proxy/proxy_options.h"
 
 namespace shadowai {
 
 class ProxyContext {
  public:
-  ProxyContext(ProxyOptions options, OriginalDestinationLookup lookup, ConnectionDecider decider,
-               ProxyEventSink onEvent)
-      : options_(std::move(options)),
-        lookup_(std::move(lookup)),
-        decider_(std::move(decider)),
-        onEvent_(std::move(onEvent)) {}
+  ProxyContext(ProxyOptions options, ProxyCallbacks callbacks)
+      : options_(std::move(options)), callbacks_(std::move(callbacks)) {}
 
   const ProxyOptions& options() const { return options_; }
   ProxyCounterCells& counters() { return counters_; }
   const ProxyCounterCells& counters() const { return counters_; }
 
-  // A throwing lookup counts as "nothing recorded", a throwing decider as kRefuse: both fail closed.
+  // A throwing lookup counts as "nothing recorded", a throwing decider as kRefuse, a throwing
+  // early-connect policy as "not early": all fail closed.
   std::optional<OriginalDestination> lookup(int acceptedFd);
+  bool connectEarly(const OriginalDestination& destination);
   ConnectionVerdict decide(const ConnectionFacts& facts);
   void report(const ProxyEvent& event);
 
  private:
   const ProxyOptions options_;
-  const OriginalDestinationLookup lookup_;
-  const ConnectionDecider decider_;
-  const ProxyEventSink onEvent_;
+  const ProxyCallbacks callbacks_;
   ProxyCounterCells counters_;
 };
 

@@ -14,6 +14,7 @@ ProxyCounters ProxyCounterCells::snapshot() const {
   out.tlsConnections = read(tlsConnections);
   out.nonTlsConnections = read(nonTlsConnections);
   out.interceptUnavailable = read(interceptUnavailable);
+  out.earlyConnects = read(earlyConnects);
   out.upstreamConnectFailures = read(upstreamConnectFailures);
   out.spliced = read(spliced);
   out.idleTimeouts = read(idleTimeouts);

@@ -18,6 +18,7 @@ struct ProxyCounters {
   uint64_t tlsConnections = 0;        // peeks that saw TLS (whether or not a whole hello)
   uint64_t nonTlsConnections = 0;     // peeks that saw something else
   uint64_t interceptUnavailable = 0;  // kIntercept verdicts spliced instead
+  uint64_t earlyConnects = 0;         // upstream connects started before the peek (EarlyConnectPolicy)
   uint64_t upstreamConnectFailures = 0;
   uint64_t spliced = 0;               // pairs that reached the relay
   uint64_t idleTimeouts = 0;          // spliced pairs closed for being quiet
@@ -40,6 +41,7 @@ struct ProxyCounterCells {
   std::atomic<uint64_t> tlsConnections{0};
   std::atomic<uint64_t> nonTlsConnections{0};
   std::atomic<uint64_t> interceptUnavailable{0};
+  std::atomic<uint64_t> earlyConnects{0};
   std::atomic<uint64_t> upstreamConnectFailures{0};
   std::atomic<uint64_t> spliced{0};
   std::atomic<uint64_t> idleTimeouts{0};

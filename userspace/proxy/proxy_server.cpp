@@ -33,15 +33,13 @@ Result<std::vector<asio::ip::address>> listenAddresses(const ProxyOptions& optio
 
 }  // namespace
 
-Result<std::unique_ptr<ProxyServer>> ProxyServer::start(ProxyOptions options, OriginalDestinationLookup lookup,
-                                                        ConnectionDecider decider, ProxyEventSink onEvent) {
-  if (!lookup || !decider) return makeError("proxy: a destination lookup and a decider are required");
+Result<std::unique_ptr<ProxyServer>> ProxyServer::start(ProxyOptions options, ProxyCallbacks callbacks) {
+  if (!callbacks.lookup || !callbacks.decide) return makeError("proxy: a destination lookup and a decider are required");
   auto addresses = listenAddresses(options);
   if (!addresses) return addresses.error();
   unsigned threads = options.threads != 0 ? options.threads : std::max(1u, std::thread::hardware_concurrency());
 
-  std::unique_ptr<ProxyServer> server(new ProxyServer(std::make_unique<ProxyContext>(
-      std::move(options), std::move(lookup), std::move(decider), std::move(onEvent))));
+  std::unique_ptr<ProxyServer> server(new ProxyServer(std::make_unique<ProxyContext>(std::move(options), std::move(callbacks))));
   uint16_t port = server->context_->options().port;
   for (unsigned i = 0; i < threads; ++i) server->workers_.push_back(std::make_unique<ProxyWorker>(*server->context_));
   // The first listener picks the port when 0 was asked; every other one joins it.

@@ -1,6 +1,7 @@
 // ProxyServer: the transparent proxy that enforce mode redirects workloads' connects to. For each
 // accepted connection it recovers the original destination (OriginalDestinationLookup), peeks at
-// the first bytes for a TLS ClientHello, asks the ConnectionDecider, and splices the bytes
+// the first bytes for a TLS ClientHello (connecting upstream meanwhile when the EarlyConnectPolicy
+// allows), asks the ConnectionDecider, and splices the bytes
 // untouched to the original destination or refuses the connection (interception comes later).
 //
 // Threads: `threads` workers, each with its own io_context and its own SO_REUSEPORT listeners;
@@ -13,10 +14,8 @@
 #include <vector>
 
 #include "common/result.h"
-#include "proxy/connection_decision.h"
-#include "proxy/original_destination.h"
+#include "proxy/proxy_callbacks.h"
 #include "proxy/proxy_counters.h"
-#include "proxy/proxy_event.h"
 #include "proxy/proxy_options.h"
 
 namespace shadowai {
@@ -27,9 +26,8 @@ class ProxyWorker;
 class ProxyServer {
  public:
   // Binds every listener (failing, with nothing left running, if one cannot be bound) and starts
-  // the workers. ON_EVENT may be empty.
-  static Result<std::unique_ptr<ProxyServer>> start(ProxyOptions options, OriginalDestinationLookup lookup,
-                                                    ConnectionDecider decider, ProxyEventSink onEvent);
+  // the workers. CALLBACKS.lookup and CALLBACKS.decide are required.
+  static Result<std::unique_ptr<ProxyServer>> start(ProxyOptions options, ProxyCallbacks callbacks);
 
   ProxyServer(const ProxyServer&) = delete;
   ProxyServer& operator=(const ProxyServer&) = delete;
