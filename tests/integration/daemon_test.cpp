@@ -127,6 +127,9 @@ class DaemonTest : public ::testing::Test {
         {"failure_mode", failureMode},
         {"heartbeat_timeout_s", 1},
         {"proxy", {{"listen_ipv4", "127.0.0.1"}, {"listen_ipv6", "::1"}, {"port", 15443}}},
+        // The test's provider servers have certificates from the test CA, not from the system store.
+        {"intercept", {{"upstream_ca_bundle", ca_->certPath()}}},
+        {"credentials_file", dir_->filePath("credentials.json")},
     };
     config.update(extra);
     ASSERT_TRUE(writeFileAtomic(configPath(), config.dump(2)));
@@ -173,10 +176,26 @@ class DaemonTest : public ::testing::Test {
     ASSERT_EQ(result.exitCode, 0) << result.out << result.err;
   }
 
-  // curl from inside CGROUP; prints "REMOTE_IP REMOTE_PORT" (curl reads them with getpeername()).
-  RunResult curl(const TestCgroup& cgroup, std::vector<std::string> args) {
-    std::vector<std::string> argv = {"curl", "-sS", "--max-time", "20", "--cacert", ca_->certPath(),
-                                     "-w", "\n%{remote_ip} %{remote_port}"};
+  // The daemon's own CA, which signs what enforced workloads see of LLM hosts.
+  std::string daemonCaPath() const { return dir_->filePath("state/ca/ca.pem"); }
+
+  // Both CAs in one bundle, for a client that may or may not be intercepted (after startDaemon()).
+  std::string bothCasPath() {
+    const std::string path = dir_->filePath("both-cas.pem");
+    auto test = readFile(ca_->certPath());
+    auto daemon = readFile(daemonCaPath());
+    EXPECT_TRUE(test && daemon);
+    if (test && daemon) {
+      EXPECT_TRUE(writeFileAtomic(path, *test + *daemon));
+    }
+    return path;
+  }
+
+  // curl from inside CGROUP, trusting CA_PATH (default: the test CA, i.e. the real servers);
+  // prints "REMOTE_IP REMOTE_PORT" (curl reads them with getpeername()).
+  RunResult curl(const TestCgroup& cgroup, std::vector<std::string> args, std::string caPath = "") {
+    std::vector<std::string> argv = {"curl", "-sS", "--max-time", "20", "--cacert",
+                                     caPath.empty() ? ca_->certPath() : caPath, "-w", "\n%{remote_ip} %{remote_port}"};
     argv.insert(argv.end(), args.begin(), args.end());
     return run(argv, &cgroup);
   }
@@ -208,32 +227,44 @@ class DaemonTest : public ::testing::Test {
   std::unique_ptr<ChildProcess> daemon_;
 };
 
-TEST_F(DaemonTest, EnforcedLlmCallGoesThroughTheProxyAndOthersAreUntouched) {
+TEST_F(DaemonTest, EnforcedLlmCallIsInterceptedAndOthersAreUntouched) {
   startDaemon();
   ASSERT_FALSE(HasFatalFailure());
   enforce(*workload_);
 
-  RunResult enforced = curl(*workload_, {"https://api.openai.com/v1/models"});
-  ASSERT_EQ(enforced.exitCode, 0) << enforced.err;
+  // The workload trusts the host's CA (as after `shadowai ca install`): its call is terminated by the
+  // proxy and re-originated to the provider, with the client's own key (no credentials file: pass-through).
+  RunResult enforced = curl(*workload_, {"-H", "Authorization: Bearer sk-client-own-key", "https://api.openai.com/v1/models"},
+                            daemonCaPath());
+  ASSERT_EQ(enforced.exitCode, 0) << enforced.err << daemon_->describeOutput();
   EXPECT_NE(enforced.out.find("shadowai-test"), std::string::npos) << "the provider's answer did not arrive";
   EXPECT_EQ(lastLine(enforced.out), "127.0.0.2 443") << "getpeername() did not show the original address";
   ASSERT_EQ(openAi_->requests().size(), 1u);
   EXPECT_EQ(openAi_->requests()[0].sni, "api.openai.com");
+  EXPECT_EQ(openAi_->requests()[0].target, "/v1/models");
+  EXPECT_EQ(openAi_->requests()[0].header("authorization"), "Bearer sk-client-own-key");
 
   json afterEnforced = status();
   EXPECT_EQ(afterEnforced["proxy"]["accepted"], 1) << afterEnforced.dump(2);
-  EXPECT_EQ(afterEnforced["proxy"]["passed_through_llm_calls"], 1);
+  EXPECT_EQ(afterEnforced["proxy"]["intercepted_connections"], 1);
+  EXPECT_EQ(afterEnforced["proxy"]["passed_through_llm_calls"], 0);
+  EXPECT_EQ(afterEnforced["intercept"]["enabled"], true);
 
   // What an operator reviews: journalctl -t shadowaid SHADOWAI_CGROUP=... with structured fields.
   auto modeChanged = alerts("mode-changed", {"SHADOWAI_CGROUP=" + workload_->relativePath(), "SHADOWAI_MODE=enforce"});
   ASSERT_EQ(modeChanged.size(), 1u);
   EXPECT_EQ(modeChanged[0]["SHADOWAI_PREVIOUS_MODE"], "detect");
-  auto passed = alerts("llm-call-passed-through",
-                       {"SHADOWAI_PROVIDER=openai", "SHADOWAI_HOST=api.openai.com", "SHADOWAI_MATCH=sni"});
-  ASSERT_EQ(passed.size(), 1u);
-  EXPECT_EQ(passed[0]["SHADOWAI_CGROUP"], workload_->relativePath());
-  EXPECT_EQ(passed[0]["SHADOWAI_ADDRESS"], "127.0.0.2");
-  EXPECT_EQ(passed[0]["SHADOWAI_COMM"], "curl");
+  auto calls = alerts("llm-call-intercepted", {"SHADOWAI_PROVIDER=openai", "SHADOWAI_HOST=api.openai.com"});
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0]["SHADOWAI_CGROUP"], workload_->relativePath());
+  EXPECT_EQ(calls[0]["SHADOWAI_ADDRESS"], "127.0.0.2");
+  EXPECT_EQ(calls[0]["SHADOWAI_COMM"], "curl");
+  EXPECT_EQ(calls[0]["SHADOWAI_STATUS"], "200");
+  EXPECT_EQ(calls[0]["SHADOWAI_METHOD"], "GET");
+  EXPECT_EQ(calls[0]["SHADOWAI_PATH"], "/v1/models");
+  EXPECT_EQ(calls[0]["SHADOWAI_CREDENTIAL"], "client");
+  EXPECT_TRUE(calls[0].contains("SHADOWAI_LATENCY_MS"));
+  EXPECT_EQ(calls[0].dump().find("sk-client-own-key"), std::string::npos) << "a key reached the journal";
   auto detected = alerts("llm-call-detected", {"SHADOWAI_PROVIDER=openai", "SHADOWAI_CGROUP=" + workload_->relativePath()});
   ASSERT_GE(detected.size(), 1u);
   EXPECT_EQ(detected[0]["SHADOWAI_PORT"], "443") << "detection must report the original destination, not the proxy";
@@ -244,10 +275,24 @@ TEST_F(DaemonTest, EnforcedLlmCallGoesThroughTheProxyAndOthersAreUntouched) {
   EXPECT_EQ(status()["proxy"]["accepted"], 1) << "a non-enforced cgroup went through the proxy";
 
   // IPv6 destination, through the proxy's IPv6 listener.
-  RunResult v6 = curl(*workload_, {"-6", "https://api.anthropic.com/v1/messages"});
+  RunResult v6 = curl(*workload_, {"-6", "https://api.anthropic.com/v1/messages"}, daemonCaPath());
   ASSERT_EQ(v6.exitCode, 0) << v6.err;
   EXPECT_EQ(lastLine(v6.out), anthropicV6_ + " 443");
-  EXPECT_EQ(status()["proxy"]["accepted"], 2);
+  EXPECT_EQ(anthropic_->requests().size(), 1u);
+  EXPECT_EQ(status()["proxy"]["intercepted_connections"], 2);
+}
+
+TEST_F(DaemonTest, WorkloadThatDoesNotTrustTheHostCaCannotCallTheProvider) {
+  startDaemon();
+  ASSERT_FALSE(HasFatalFailure());
+  enforce(*workload_);
+  // Trusting only the real server's CA: the proxy's certificate is refused, and nothing bypasses it.
+  RunResult refused = curl(*workload_, {"https://api.openai.com/v1/models"});
+  EXPECT_EQ(refused.exitCode, 60) << "curl did not fail on the certificate: " << refused.out << refused.err;
+  EXPECT_EQ(openAi_->connectionCount(), 0u) << "the provider was reached without the proxy's handshake";
+  auto failed = alerts("intercept-tls-failed", {"SHADOWAI_HOST=api.openai.com", "SHADOWAI_CGROUP=" + workload_->relativePath()});
+  ASSERT_EQ(failed.size(), 1u);
+  EXPECT_NE(failed[0]["SHADOWAI_REASON"].get<std::string>().find("ca"), std::string::npos) << failed[0].dump();
 }
 
 TEST_F(DaemonTest, NonCatalogTlsIsSplicedByteForByteWithTheRealCertificate) {
@@ -342,7 +387,7 @@ TEST_F(DaemonTest, ClosedModeFailsFastAfterKillAndRestartRestoresEnforcement) {
 
   startDaemon();  // no `shadowai enforce` again
   ASSERT_FALSE(HasFatalFailure());
-  RunResult up = curl(*workload_, {"https://api.openai.com/v1/models"});
+  RunResult up = curl(*workload_, {"https://api.openai.com/v1/models"}, daemonCaPath());
   ASSERT_EQ(up.exitCode, 0) << up.err;
   EXPECT_EQ(status()["proxy"]["accepted"], 1) << "enforcement did not come back with the daemon";
 }
@@ -398,8 +443,9 @@ TEST_F(DaemonTest, ModeFollowsTheCgroupPathWhenItIsRecreated) {
   ASSERT_TRUE(again);
   workload_ = std::make_unique<TestCgroup>(std::move(*again));
   int accepted = 0;
+  const std::string trusted = bothCasPath();  // direct until the mode is back, intercepted after
   for (int attempt = 0; attempt < 50 && accepted == 0; ++attempt) {
-    RunResult result = curl(*workload_, {"https://api.openai.com/v1/models"});
+    RunResult result = curl(*workload_, {"https://api.openai.com/v1/models"}, trusted);
     ASSERT_EQ(result.exitCode, 0) << result.err;
     accepted = status()["proxy"]["accepted"].get<int>();
     if (accepted == 0) std::this_thread::sleep_for(100ms);

@@ -48,6 +48,22 @@ enum class AlertField {
   kPreviousMode,
   kRequesterUid,       // who asked for a mode change (the control client's SO_PEERCRED)
   kRequesterPid,
+  // Intercepted calls.
+  kApi,                // the provider API: "openai-chat", "anthropic-messages", ..., "unknown"
+  kModel,
+  kMethod,             // HTTP method
+  kPath,               // request path, without the query (which may hold a key)
+  kStreaming,          // "true" or "false"
+  kStatus,             // HTTP status the client got
+  kCredential,         // whose key went upstream: "managed", "client", "none"
+  kKeyLabel,           // which managed key (its label), never the key
+  kRequestBytes,
+  kResponseBytes,
+  kStreamedEvents,
+  kInputTokens,
+  kOutputTokens,
+  kLatencyMs,          // request received -> answer complete
+  kFirstByteMs,        // request received -> the provider's response header
   // Keys in environments.
   kVariable,           // environment variable name: "OPENAI_API_KEY"
   kFingerprint,        // keyFingerprint() of the value, never the value
@@ -89,6 +105,21 @@ inline constexpr std::array kAlertFields = {
     AlertFieldInfo{AlertField::kPreviousMode, "SHADOWAI_PREVIOUS_MODE"},
     AlertFieldInfo{AlertField::kRequesterUid, "SHADOWAI_REQUESTER_UID"},
     AlertFieldInfo{AlertField::kRequesterPid, "SHADOWAI_REQUESTER_PID"},
+    AlertFieldInfo{AlertField::kApi, "SHADOWAI_API"},
+    AlertFieldInfo{AlertField::kModel, "SHADOWAI_MODEL"},
+    AlertFieldInfo{AlertField::kMethod, "SHADOWAI_METHOD"},
+    AlertFieldInfo{AlertField::kPath, "SHADOWAI_PATH"},
+    AlertFieldInfo{AlertField::kStreaming, "SHADOWAI_STREAMING"},
+    AlertFieldInfo{AlertField::kStatus, "SHADOWAI_STATUS"},
+    AlertFieldInfo{AlertField::kCredential, "SHADOWAI_CREDENTIAL"},
+    AlertFieldInfo{AlertField::kKeyLabel, "SHADOWAI_KEY_LABEL"},
+    AlertFieldInfo{AlertField::kRequestBytes, "SHADOWAI_REQUEST_BYTES"},
+    AlertFieldInfo{AlertField::kResponseBytes, "SHADOWAI_RESPONSE_BYTES"},
+    AlertFieldInfo{AlertField::kStreamedEvents, "SHADOWAI_STREAMED_EVENTS"},
+    AlertFieldInfo{AlertField::kInputTokens, "SHADOWAI_INPUT_TOKENS"},
+    AlertFieldInfo{AlertField::kOutputTokens, "SHADOWAI_OUTPUT_TOKENS"},
+    AlertFieldInfo{AlertField::kLatencyMs, "SHADOWAI_LATENCY_MS"},
+    AlertFieldInfo{AlertField::kFirstByteMs, "SHADOWAI_FIRST_BYTE_MS"},
     AlertFieldInfo{AlertField::kVariable, "SHADOWAI_VARIABLE"},
     AlertFieldInfo{AlertField::kFingerprint, "SHADOWAI_FINGERPRINT"},
     AlertFieldInfo{AlertField::kFailureMode, "SHADOWAI_FAILURE_MODE"},

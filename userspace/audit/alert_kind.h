@@ -26,6 +26,9 @@ enum class AlertKind {
   kEventsLost,                // the kernel's ring buffer overflowed
   kDaemonStarted,
   kDaemonStopping,
+  kLlmCallIntercepted,        // one intercepted call forwarded: the call record
+  kLlmCallRefused,            // an intercepted call answered by shadowai (policy, limits, provider unreachable)
+  kInterceptTlsFailed,        // an enforced workload did not complete the TLS handshake with the proxy
 };
 
 struct AlertKindInfo {
@@ -33,6 +36,9 @@ struct AlertKindInfo {
   std::string_view name;       // stable, kebab-case: the SHADOWAI_ALERT field and the catalog's key
   std::string_view messageId;  // 32 lower-case hex digits, as journald prints MESSAGE_ID
   int priority;                // syslog level: LOG_ERR .. LOG_INFO
+  // A record of every event rather than a warning: never rate limited (one entry per call is the
+  // audit trail; dropping some would lose calls).
+  bool everyEvent = false;
 };
 
 // In enum order.
@@ -51,6 +57,12 @@ inline constexpr std::array kAlertKinds = {
     AlertKindInfo{AlertKind::kEventsLost, "events-lost", "a38678fb77ea4744a6e737a6fabb50d5", LOG_ERR},
     AlertKindInfo{AlertKind::kDaemonStarted, "daemon-started", "3dea8bf97e154dc582800c5fa5616683", LOG_INFO},
     AlertKindInfo{AlertKind::kDaemonStopping, "daemon-stopping", "8ed67343930b44e7994586b5ff7b9dac", LOG_INFO},
+    AlertKindInfo{AlertKind::kLlmCallIntercepted, "llm-call-intercepted", "cb2eae4d30e34217bcd7b5a6c653a478", LOG_INFO,
+                  true},
+    AlertKindInfo{AlertKind::kLlmCallRefused, "llm-call-refused", "57aa2e53ac074b6d9a08fc1b74cd23cc", LOG_WARNING,
+                  true},
+    AlertKindInfo{AlertKind::kInterceptTlsFailed, "intercept-tls-failed", "f717b5bba7bc45abbc33b56ff977ecfe",
+                  LOG_WARNING},
 };
 
 inline constexpr size_t kAlertKindCount = kAlertKinds.size();

@@ -142,14 +142,14 @@ Status Alerter::send(AlertKind kind, std::string_view message, const AlertFields
   if (auto checked = checkCallerFields(kind, fields); !checked) return checked;
   std::lock_guard lock(mutex_);
   uint64_t suppressed = 0;
-  if (limiter_) {
+  if (limiter_ && !alertKindInfo(kind).everyEvent) {
     auto admission = limiter_->admit(kind, clock_());
     if (!admission.admitted) return {};
     suppressed = admission.suppressedBefore;
   }
   auto items = alertJournalItems(kind, message, fields, suppressed);
   if (!items) {
-    if (limiter_) limiter_->restoreSuppressed(kind, suppressed);
+    if (limiter_ && suppressed > 0) limiter_->restoreSuppressed(kind, suppressed);
     return items.error();
   }
   if (options_.copyToStderr) {
@@ -163,7 +163,7 @@ Status Alerter::send(AlertKind kind, std::string_view message, const AlertFields
   for (auto& item : *items) vectors.push_back(iovec{item.data(), item.size()});
   const int sent = sd_journal_sendv(vectors.data(), static_cast<int>(vectors.size()));
   if (sent < 0) {
-    if (limiter_) limiter_->restoreSuppressed(kind, suppressed);
+    if (limiter_ && suppressed > 0) limiter_->restoreSuppressed(kind, suppressed);
     return makeError("cannot write alert " + std::string(alertKindInfo(kind).name) + " to journald", -sent);
   }
   return {};

@@ -10,6 +10,7 @@
 #include "bpf/kernel_support.h"
 #include "cgroup/cgroup_fs.h"
 #include "cgroup/workload.h"
+#include "daemon/call_alerts.h"
 #include "observe/env_keys.h"
 #include "observe/process_info.h"
 #include "scan/scan_session.h"
@@ -151,6 +152,7 @@ Status Daemon::startParts() {
   }
   resolver_->start();
 
+  if (auto started = startInterceptor(); !started) return started;
   ProxyOptions proxyOptions;
   proxyOptions.listenIpv4 = config_.proxy.listenIpv4;
   proxyOptions.listenIpv6 = config_.proxy.listenIpv6;
@@ -171,6 +173,7 @@ Status Daemon::startParts() {
   callbacks.decide = [this](const ConnectionFacts& facts) { return decide(facts); };
   callbacks.connectEarly = [this](const OriginalDestination& destination) { return mayConnectEarly(destination); };
   callbacks.onEvent = [this](const ProxyEvent& event) { onProxyEvent(event); };
+  callbacks.interceptor = interceptor_;
   auto proxy = ProxyServer::start(proxyOptions, std::move(callbacks));
   if (!proxy) return makeError("cannot start the proxy: " + proxy.error().describe());
   proxy_ = std::move(*proxy);
@@ -184,6 +187,38 @@ Status Daemon::startParts() {
   auto control = ControlServer::start(controlOptions, *this);
   if (!control) return control.error();
   control_ = std::move(*control);
+  return {};
+}
+
+Status Daemon::startInterceptor() {
+  if (!config_.intercept.enabled) {
+    credentialsSummary_ = "interception disabled";
+    return {};
+  }
+  // The CA is made on first start and kept: workloads and trust stores that trust it keep working.
+  auto ca = LocalCa::loadOrCreate(config_.stateDir);
+  if (!ca) return makeError("cannot set up the local CA: " + ca.error().describe());
+  auto credentials = CredentialStore::load(config_.credentialsFile);
+  if (!credentials) return credentials.error();
+  credentialsSummary_ = credentials->describe();
+  std::fprintf(stderr, "shadowaid: managed credentials: %s\n", credentialsSummary_.c_str());
+
+  LlmInterceptorOptions options;
+  const InterceptConfig& intercept = config_.intercept;
+  options.upstreamCaBundle = intercept.upstreamCaBundle;
+  options.settings.maxRequestBodyBytes = intercept.maxRequestBodyBytes;
+  options.settings.maxRequestHeaderBytes = intercept.maxRequestHeaderBytes;
+  options.settings.responseTimeout = intercept.responseTimeout;
+  options.settings.idleTimeout = std::chrono::duration_cast<std::chrono::milliseconds>(intercept.clientIdleTimeout);
+  options.settings.upstream.idleTimeout = std::chrono::duration_cast<std::chrono::milliseconds>(intercept.upstreamIdleTimeout);
+  options.settings.upstream.connect.connectTimeout = config_.proxy.connectTimeout;
+  options.settings.upstream.connect.handshakeTimeout = config_.proxy.connectTimeout;
+  options.settings.upstream.connect.mark = config_.proxy.upstreamMark;
+  options.onCall = [this](const InterceptedCall& call) { (void)alertInterceptedCall(alerter_, call); };
+  auto interceptor = LlmInterceptor::create(std::move(*ca), std::make_shared<const CredentialStore>(std::move(*credentials)),
+                                            std::move(options));
+  if (!interceptor) return makeError("cannot set up TLS interception: " + interceptor.error().describe());
+  interceptor_ = std::move(*interceptor);
   return {};
 }
 
@@ -407,7 +442,7 @@ bool Daemon::mayConnectEarly(const OriginalDestination& destination) {
   return !classification || classification->match.entry->category != EndpointCategory::kHosted;
 }
 
-ConnectionVerdict Daemon::decide(const ConnectionFacts& facts) {
+ConnectionDecision Daemon::decide(const ConnectionFacts& facts) {
   const auto& destination = facts.destination;
   FlowEvidence evidence;
   if (facts.sni) evidence.sni = *facts.sni;
@@ -427,14 +462,26 @@ ConnectionVerdict Daemon::decide(const ConnectionFacts& facts) {
       .add(AlertField::kPort, destination.port)
       .add(AlertField::kProtocol, "tcp")
       .addProcess(process);
-  if (!process.cgroupPath.empty()) fields.addWorkload(workloadFromCgroupPath(process.cgroupPath));
+  const Workload workload = workloadFromCgroupPath(process.cgroupPath);
+  if (!process.cgroupPath.empty()) fields.addWorkload(workload);
 
   if (classification->method == MatchMethod::kSni) {
-    // Interception (TLS termination, policy) is not built yet: the call goes through untouched.
+    if (interceptor_) {
+      auto target = std::make_shared<InterceptTarget>();
+      target->providerId = classification->match.entry->providerId;
+      target->providerName = classification->match.entry->providerName;
+      target->apiFamily = classification->match.entry->apiFamily;
+      target->host = classification->host;
+      target->cgroupPath = process.cgroupPath;
+      target->unitName = workload.unit;
+      target->alertFields = std::move(fields);
+      return ConnectionDecision(ConnectionVerdict::kIntercept, std::move(target));
+    }
+    // Interception is switched off: the call goes through untouched.
     fields.add(AlertField::kAction, "passed");
     (void)alerter_.send(AlertKind::kLlmCallPassedThrough,
                         "enforced workload called " + classification->match.entry->providerName + " at " +
-                            classification->host + "; passed through (interception not available yet)",
+                            classification->host + "; passed through (interception is disabled)",
                         fields);
     return ConnectionVerdict::kIntercept;
   }
@@ -500,6 +547,11 @@ nlohmann::json Daemon::status() {
       {"cgroup", attachPath_},
       {"failure_mode", std::string(toString(config_.failureMode))},
       {"modes", modes_->toStatusJson()},
+      {"intercept",
+       {{"enabled", interceptor_ != nullptr},
+        {"credentials", credentialsSummary_},
+        {"ca", config_.stateDir + "/ca/ca.pem"},
+        {"cached_certificates", interceptor_ ? interceptor_->cachedCertificates() : 0}}},
       {"proxy",
        {{"running", true},
         {"listen_ipv4", config_.proxy.listenIpv4 ? nlohmann::json(*config_.proxy.listenIpv4) : nlohmann::json(nullptr)},
@@ -509,6 +561,7 @@ nlohmann::json Daemon::status() {
         {"accepted", proxy.accepted},
         {"spliced", proxy.spliced},
         {"early_connects", proxy.earlyConnects},
+        {"intercepted_connections", proxy.intercepted},
         {"passed_through_llm_calls", proxy.interceptUnavailable},
         {"refused_no_destination", proxy.refusedNoDestination},
         {"refused_by_decision", proxy.refusedByDecision},

@@ -29,6 +29,7 @@
 #include "observe/catalog_resolver.h"
 #include "observe/flow_tracker.h"
 #include "observe/process_attributor.h"
+#include "intercept/llm_interceptor.h"
 #include "proxy/proxy_server.h"
 
 namespace shadowai {
@@ -63,7 +64,8 @@ class Daemon final : public ControlHandler {
   void onDetection(const Detection& detection);
   void onQuicRefused(const shadowai_event_header& header);
   bool mayConnectEarly(const OriginalDestination& destination);
-  ConnectionVerdict decide(const ConnectionFacts& facts);
+  ConnectionDecision decide(const ConnectionFacts& facts);
+  Status startInterceptor();
   void onProxyEvent(const ProxyEvent& event);
   void periodicWork();
   void scanEnvironments();
@@ -89,6 +91,8 @@ class Daemon final : public ControlHandler {
   mutable std::mutex mutex_;  // guards modes_, programs_ map updates, snapshot_
   std::optional<ModeStore> modes_;
   std::unique_ptr<DaemonPrograms> programs_;
+  std::shared_ptr<LlmInterceptor> interceptor_;  // null when interception is disabled
+  std::string credentialsSummary_;               // CredentialStore::describe(), for status
   std::unique_ptr<ProxyServer> proxy_;
   std::unique_ptr<ControlServer> control_;
 

@@ -85,7 +85,7 @@ class ConfigReader : public JsonSchemaReader {
     if (auto known = checkKnownFields(document, "",
                                       {"comment", "state_dir", "runtime_dir", "bpf_pin_dir", "control_socket",
                                        "control_group", "cgroup", "catalog_file", "catalog_dirs", "proxy",
-                                       "failure_mode", "heartbeat_timeout_s", "no_sni_catalog_address",
+                                       "intercept", "credentials_file", "failure_mode", "heartbeat_timeout_s", "no_sni_catalog_address",
                                        "sni_wait_ms"});
         !known) {
       return known.error();
@@ -110,6 +110,10 @@ class ConfigReader : public JsonSchemaReader {
                        [&config](std::optional<std::string> path) { config.catalogFile = path.value_or(""); }));
     check(pathList(document, "", "catalog_dirs", config.catalogDirs));
     if (status.ok() && document.contains("proxy")) check(readProxy(document["proxy"], "/proxy", config.proxy));
+    if (status.ok() && document.contains("intercept")) {
+      check(readIntercept(document["intercept"], "/intercept", config.intercept));
+    }
+    check(absolutePath(document, "", "credentials_file", config.credentialsFile));
     check(choice(document, "", "failure_mode", {{"closed", FailureMode::kClosed}, {"open", FailureMode::kOpen}},
                  config.failureMode));
     check(integer(document, "", "heartbeat_timeout_s", 1, 3600, config.heartbeatTimeout));
@@ -264,6 +268,37 @@ class ConfigReader : public JsonSchemaReader {
     return {};
   }
 
+  Status readIntercept(const Json& object, const std::string& pointer, InterceptConfig& intercept) const {
+    if (!object.is_object()) return fail(pointer, "expected an object");
+    if (auto known = checkKnownFields(object, pointer,
+                                      {"comment", "enabled", "upstream_ca_bundle", "max_request_body_bytes",
+                                       "max_request_header_bytes", "response_timeout_ms", "client_idle_timeout_s",
+                                       "upstream_idle_timeout_s"});
+        !known) {
+      return known;
+    }
+    if (auto comment = checkComment(object, pointer); !comment) return comment;
+    if (object.contains("enabled")) {
+      if (!object["enabled"].is_boolean()) return fail(pointer + "/enabled", "expected true or false");
+      intercept.enabled = object["enabled"].get<bool>();
+    }
+    if (auto bundle = nullablePath(object, pointer, "upstream_ca_bundle",
+                                   [&](std::optional<std::string> path) { intercept.upstreamCaBundle = path.value_or(""); });
+        !bundle) {
+      return bundle;
+    }
+    Status status;
+    auto check = [&status](Status step) {
+      if (status.ok() && !step.ok()) status = std::move(step);
+    };
+    check(integer(object, pointer, "max_request_body_bytes", 1024, 1ull << 32, intercept.maxRequestBodyBytes));
+    check(integer(object, pointer, "max_request_header_bytes", 1024, 1u << 20, intercept.maxRequestHeaderBytes));
+    check(integer(object, pointer, "response_timeout_ms", 100, 3600000, intercept.responseTimeout));
+    check(integer(object, pointer, "client_idle_timeout_s", 1, 86400, intercept.clientIdleTimeout));
+    check(integer(object, pointer, "upstream_idle_timeout_s", 1, 3600, intercept.upstreamIdleTimeout));
+    return status;
+  }
+
   Status readProxy(const Json& object, const std::string& pointer, ProxyConfig& proxy) const {
     if (!object.is_object()) return fail(pointer, "expected an object");
     if (auto known = checkKnownFields(object, pointer,
@@ -348,6 +383,15 @@ nlohmann::json DaemonConfig::toJson() const {
       {"max_connections", proxy.maxConnections},
       {"upstream_mark", hexText(proxy.upstreamMark)},
   };
+  Json interceptJson = {
+      {"enabled", intercept.enabled},
+      {"upstream_ca_bundle", intercept.upstreamCaBundle.empty() ? Json(nullptr) : Json(intercept.upstreamCaBundle)},
+      {"max_request_body_bytes", intercept.maxRequestBodyBytes},
+      {"max_request_header_bytes", intercept.maxRequestHeaderBytes},
+      {"response_timeout_ms", intercept.responseTimeout.count()},
+      {"client_idle_timeout_s", intercept.clientIdleTimeout.count()},
+      {"upstream_idle_timeout_s", intercept.upstreamIdleTimeout.count()},
+  };
   return Json{
       {"state_dir", stateDir},
       {"runtime_dir", runtimeDir},
@@ -358,6 +402,8 @@ nlohmann::json DaemonConfig::toJson() const {
       {"catalog_file", catalogFile.empty() ? Json(nullptr) : Json(catalogFile)},
       {"catalog_dirs", catalogDirs},
       {"proxy", proxyJson},
+      {"intercept", interceptJson},
+      {"credentials_file", credentialsFile},
       {"failure_mode", toString(failureMode)},
       {"heartbeat_timeout_s", heartbeatTimeout.count()},
       {"no_sni_catalog_address", toString(noSniCatalogAddress)},

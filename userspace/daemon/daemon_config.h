@@ -43,6 +43,19 @@ struct ProxyConfig {
   bool operator==(const ProxyConfig&) const = default;
 };
 
+// TLS interception of enforced workloads' LLM calls.
+struct InterceptConfig {
+  bool enabled = true;  // false: LLM calls are spliced untouched, with an alert (as before interception)
+  std::string upstreamCaBundle;  // PEM file provider certificates must chain to; empty: the system store
+  uint64_t maxRequestBodyBytes = 32ull << 20;
+  uint32_t maxRequestHeaderBytes = 64u << 10;
+  std::chrono::milliseconds responseTimeout{300000};
+  std::chrono::seconds clientIdleTimeout{120};
+  std::chrono::seconds upstreamIdleTimeout{60};
+
+  bool operator==(const InterceptConfig&) const = default;
+};
+
 struct DaemonConfig {
   static constexpr const char* kDefaultPath = "/etc/shadowai/shadowaid.json";
 
@@ -57,6 +70,8 @@ struct DaemonConfig {
   std::string catalogFile;   // empty: the shipped catalog (Catalog::defaultShippedFile())
   std::vector<std::string> catalogDirs{"/etc/shadowai/endpoints.d"};
   ProxyConfig proxy;
+  InterceptConfig intercept;
+  std::string credentialsFile = "/etc/shadowai/credentials.json";  // managed keys; docs/credentials.md
   FailureMode failureMode = FailureMode::kClosed;
   std::chrono::seconds heartbeatTimeout{10};
   NoSniCatalogAddressAction noSniCatalogAddress = NoSniCatalogAddressAction::kAlert;

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -32,16 +33,30 @@ struct ConnectionFacts {
 
 enum class ConnectionVerdict {
   kSplice,     // relay the bytes untouched to the original destination
-  kIntercept,  // terminate TLS and apply policy (not built yet: spliced, with a kInterceptUnavailable event)
+  kIntercept,  // terminate TLS and apply policy (ProxyCallbacks::interceptor; without one: spliced,
+               // with a kInterceptUnavailable event)
   kRefuse,     // reset the client's connection
 };
 
 const char* toString(ConnectionVerdict verdict);
 
+// What the interception needs to know of an LLM call's destination (provider, API family, the
+// workload): defined by the interception (intercept/intercept_target.h), opaque to the proxy.
+struct InterceptTarget;
+
+struct ConnectionDecision {
+  ConnectionDecision(ConnectionVerdict verdictIn = ConnectionVerdict::kRefuse,  // NOLINT: a bare verdict is a decision
+                     std::shared_ptr<const InterceptTarget> targetIn = nullptr)
+      : verdict(verdictIn), target(std::move(targetIn)) {}
+
+  ConnectionVerdict verdict;
+  std::shared_ptr<const InterceptTarget> target;  // set with kIntercept
+};
+
 // Called once per connection on a proxy worker thread, after the peek. Several worker threads
 // call it concurrently: it must be thread-safe, quick (it runs on the thread that serves other
 // connections) and must not throw (a throw is counted in ProxyCounters::callbackErrors and treated
 // as kRefuse).
-using ConnectionDecider = std::function<ConnectionVerdict(const ConnectionFacts&)>;
+using ConnectionDecider = std::function<ConnectionDecision(const ConnectionFacts&)>;
 
 }  // namespace shadowai

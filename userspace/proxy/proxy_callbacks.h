@@ -8,7 +8,10 @@
 
 #include <functional>
 
+#include <memory>
+
 #include "proxy/connection_decision.h"
+#include "proxy/connection_interceptor.h"
 #include "proxy/original_destination.h"
 #include "proxy/proxy_event.h"
 
@@ -26,6 +29,8 @@ struct ProxyCallbacks {
   ConnectionDecider decide;          // required
   EarlyConnectPolicy connectEarly;   // optional; empty: never connect before the decision
   ProxyEventSink onEvent;            // optional
+  // Optional: serves kIntercept connections. Without one they are spliced (kInterceptUnavailable).
+  std::shared_ptr<ConnectionInterceptor> interceptor;
 };
 
 }  // namespace shadowai

@@ -147,7 +147,7 @@ class ResetUpstreamUnlessHandedOver {
 };
 
 asio::awaitable<void> run(AcceptedConnection connection, ProxyContext& context, std::span<uint8_t> scratch,
-                          ConnectionSlot slot) {
+                          InterceptWorkerState* workerState, ConnectionSlot slot) {
   const ProxyOptions& options = context.options();
   ProxyCounterCells& counters = context.counters();
   tcp::socket& client = connection.socket;
@@ -185,19 +185,28 @@ asio::awaitable<void> run(AcceptedConnection connection, ProxyContext& context, 
 
   const ConnectionFacts facts = factsOf(connection, peeked.peek);
   bump(facts.isTls ? counters.tlsConnections : counters.nonTlsConnections);
-  const ConnectionVerdict verdict = context.decide(facts);
-  if (verdict == ConnectionVerdict::kRefuse) {
+  ConnectionDecision decision = context.decide(facts);
+  if (decision.verdict == ConnectionVerdict::kRefuse) {
     bump(counters.refusedByDecision);
     ProxyEvent event = eventFor(ProxyEventKind::kRefusedByDecision, connection);
     event.sni = facts.sni;
     context.report(event);
     co_return;
   }
-  if (verdict == ConnectionVerdict::kIntercept) {
+  if (decision.verdict == ConnectionVerdict::kIntercept) {
+    if (ConnectionInterceptor* interceptor = context.interceptor(); interceptor && workerState) {
+      bump(counters.intercepted);
+      // An early upstream connect is not used: the interception opens (and pools) its own TLS
+      // connections. The guard resets it.
+      interceptor->intercept(InterceptHandoff{std::move(client), peeked.peek.takeBytes(), facts,
+                                              std::move(decision.target), std::move(slot)},
+                             *workerState, counters);
+      co_return;
+    }
     bump(counters.interceptUnavailable);
     ProxyEvent event = eventFor(ProxyEventKind::kInterceptUnavailable, connection);
     event.sni = facts.sni;
-    event.detail = "interception is not available yet: spliced";
+    event.detail = "interception is not available: spliced";
     context.report(event);
   }
 
@@ -225,9 +234,9 @@ asio::awaitable<void> run(AcceptedConnection connection, ProxyContext& context, 
 }  // namespace
 
 void serveConnection(AcceptedConnection connection, ProxyContext& context, std::span<uint8_t> scratch,
-                     ConnectionSlot slot) {
+                     InterceptWorkerState* interceptState, ConnectionSlot slot) {
   auto executor = connection.socket.get_executor();
-  asio::co_spawn(executor, run(std::move(connection), context, scratch, std::move(slot)),
+  asio::co_spawn(executor, run(std::move(connection), context, scratch, interceptState, std::move(slot)),
                  [](const std::exception_ptr&) {});
 }
 

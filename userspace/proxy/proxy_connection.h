@@ -1,6 +1,7 @@
 // One redirected connection from accept to the relay: peek at the first bytes, let the decider
-// judge the facts, connect to the original destination with the proxy's mark, then hand both
-// sockets to a StreamRelay with the peeked bytes to send first.
+// judge the facts, then either hand the connection to the interceptor (kIntercept), or connect to
+// the original destination with the proxy's mark and hand both sockets to a StreamRelay with the
+// peeked bytes to send first.
 //
 // A client that stays silent until ProxyOptions::peekTimeout (or whose ClientHello is still
 // incomplete then) is reset, counted in peekTimeouts and reported, not spliced. Only ports whose
@@ -29,9 +30,9 @@ struct AcceptedConnection {
 };
 
 // Serves CONNECTION on its socket's executor (the calling worker's io_context); SCRATCH is that
-// worker's buffer. Returns at once; the connection owns itself until it ends or its io_context is
-// destroyed.
+// worker's buffer and INTERCEPT_STATE its interceptor's state (null without an interceptor).
+// Returns at once; the connection owns itself until it ends or its io_context is destroyed.
 void serveConnection(AcceptedConnection connection, ProxyContext& context, std::span<uint8_t> scratch,
-                     ConnectionSlot slot);
+                     InterceptWorkerState* interceptState, ConnectionSlot slot);
 
 }  // namespace shadowai

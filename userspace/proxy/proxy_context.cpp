@@ -21,9 +21,15 @@ bool ProxyContext::connectEarly(const OriginalDestination& destination) {
   }
 }
 
-ConnectionVerdict ProxyContext::decide(const ConnectionFacts& facts) {
+ConnectionDecision ProxyContext::decide(const ConnectionFacts& facts) {
   try {
-    return callbacks_.decide(facts);
+    ConnectionDecision decision = callbacks_.decide(facts);
+    // An interception needs its target; a decider that forgot it fails closed.
+    if (decision.verdict == ConnectionVerdict::kIntercept && callbacks_.interceptor && !decision.target) {
+      bump(counters_.callbackErrors);
+      return ConnectionVerdict::kRefuse;
+    }
+    return decision;
   } catch (...) {
     bump(counters_.callbackErrors);
     return ConnectionVerdict::kRefuse;

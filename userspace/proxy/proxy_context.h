@@ -22,7 +22,8 @@ class ProxyContext {
   // early-connect policy as "not early": all fail closed.
   std::optional<OriginalDestination> lookup(int acceptedFd);
   bool connectEarly(const OriginalDestination& destination);
-  ConnectionVerdict decide(const ConnectionFacts& facts);
+  ConnectionDecision decide(const ConnectionFacts& facts);
+  ConnectionInterceptor* interceptor() const { return callbacks_.interceptor.get(); }
   void report(const ProxyEvent& event);
 
  private:

@@ -13,6 +13,7 @@ ProxyCounters ProxyCounterCells::snapshot() const {
   out.closedDuringPeek = read(closedDuringPeek);
   out.tlsConnections = read(tlsConnections);
   out.nonTlsConnections = read(nonTlsConnections);
+  out.intercepted = read(intercepted);
   out.interceptUnavailable = read(interceptUnavailable);
   out.earlyConnects = read(earlyConnects);
   out.upstreamConnectFailures = read(upstreamConnectFailures);

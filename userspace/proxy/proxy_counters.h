@@ -17,7 +17,8 @@ struct ProxyCounters {
   uint64_t closedDuringPeek = 0;      // the client went away before a decision
   uint64_t tlsConnections = 0;        // peeks that saw TLS (whether or not a whole hello)
   uint64_t nonTlsConnections = 0;     // peeks that saw something else
-  uint64_t interceptUnavailable = 0;  // kIntercept verdicts spliced instead
+  uint64_t intercepted = 0;           // kIntercept verdicts handed to the interceptor
+  uint64_t interceptUnavailable = 0;  // kIntercept verdicts spliced instead (no interceptor)
   uint64_t earlyConnects = 0;         // upstream connects started before the peek (EarlyConnectPolicy)
   uint64_t upstreamConnectFailures = 0;
   uint64_t spliced = 0;               // pairs that reached the relay
@@ -40,6 +41,7 @@ struct ProxyCounterCells {
   std::atomic<uint64_t> closedDuringPeek{0};
   std::atomic<uint64_t> tlsConnections{0};
   std::atomic<uint64_t> nonTlsConnections{0};
+  std::atomic<uint64_t> intercepted{0};
   std::atomic<uint64_t> interceptUnavailable{0};
   std::atomic<uint64_t> earlyConnects{0};
   std::atomic<uint64_t> upstreamConnectFailures{0};

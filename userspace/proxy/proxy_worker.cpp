@@ -28,7 +28,11 @@ constexpr auto kLongestBackoff = std::chrono::milliseconds(1000);
 
 }  // namespace
 
-ProxyWorker::ProxyWorker(ProxyContext& context) : context_(context), scratch_(kScratchSize) {}
+ProxyWorker::ProxyWorker(ProxyContext& context) : context_(context), scratch_(kScratchSize) {
+  if (ConnectionInterceptor* interceptor = context_.interceptor()) {
+    interceptState_ = interceptor->makeWorkerState(io_.get_executor());
+  }
+}
 
 ProxyWorker::~ProxyWorker() { stop(); }
 
@@ -114,7 +118,7 @@ void ProxyWorker::admit(tcp::socket socket) {
     resetAndClose(connection.socket);
     return;
   }
-  serveConnection(std::move(connection), context_, scratch_, std::move(*slot));
+  serveConnection(std::move(connection), context_, scratch_, interceptState_.get(), std::move(*slot));
 }
 
 }  // namespace shadowai

@@ -39,6 +39,8 @@ class ProxyWorker {
   // Declared after what its handlers use, so it is destroyed (with the connections) before them.
   boost::asio::io_context io_{1};
   std::list<boost::asio::ip::tcp::acceptor> acceptors_;  // a list: accept loops hold references
+  // After io_: its sockets go before the io_context does.
+  std::unique_ptr<InterceptWorkerState> interceptState_;
   std::thread thread_;
 };
 

@@ -1,0 +1,22 @@
+// Header rules for a proxy that re-originates HTTP/1.1 requests: what is hop-by-hop (RFC 9110
+// section 7.6.1) and must not cross, and how a response's body is recognised as a Server-Sent-Events
+// stream.
+#pragma once
+
+#include <boost/beast/http/fields.hpp>
+#include <string_view>
+
+namespace shadowai {
+
+// Removes Connection, the fields it names, Keep-Alive, Proxy-Connection, TE, Trailer, Upgrade,
+// Transfer-Encoding and Content-Length (the serializer sets the framing of the side it writes),
+// and Expect (the proxy answers 100-continue itself and sends the whole body upstream).
+void removeHopByHopFields(boost::beast::http::fields& fields);
+
+// Content-Type text/event-stream, any case, parameters ignored.
+bool isEventStream(std::string_view contentType);
+
+// The request target without its query string: what alerts may show (a query can hold a key).
+std::string_view pathOf(std::string_view target);
+
+}  // namespace shadowai

@@ -1,0 +1,22 @@
+// What every intercepted connection uses, shared by all proxy workers (LlmInterceptor owns it).
+#pragma once
+
+#include <boost/asio/ssl/context.hpp>
+#include <memory>
+
+#include "credentials/credential_store.h"
+#include "intercept/intercept_settings.h"
+#include "intercept/intercepted_call.h"
+#include "tls/leaf_cert_cache.h"
+
+namespace shadowai {
+
+struct InterceptServices {
+  LeafCertCache* leaves = nullptr;                 // thread-safe
+  boost::asio::ssl::context* clientTls = nullptr;  // SSL_new from several threads is safe
+  std::shared_ptr<const CredentialStore> credentials;
+  InterceptSettings settings;
+  InterceptedCallSink onCall;  // may be empty
+};
+
+}  // namespace shadowai

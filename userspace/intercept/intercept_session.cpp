@@ -1,0 +1,186 @@
+#include "intercept/intercept_session.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/algorithm/string/predicate.hpp>
+#include <openssl/err.h>
+
+#include "intercept/call_forwarding.h"
+#include "intercept/client_stream.h"
+#include "intercept/http_headers.h"
+#include "intercept/refusal_response.h"
+#include "providers/provider_adapter.h"
+#include "proxy/proxy_sockets.h"
+
+namespace shadowai {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+
+namespace {
+
+constexpr auto kAwaitTuple = asio::as_tuple(asio::use_awaitable);
+constexpr std::chrono::seconds kCloseNotifyWait{2};
+
+void record(const InterceptServices& services, const InterceptedCall& call) {
+  if (!services.onCall) return;
+  try {
+    services.onCall(call);
+  } catch (...) {
+    // The sink is documented not to throw; a call record is not worth a connection.
+  }
+}
+
+std::string handshakeFailure(const boost::system::error_code& error) {
+  if (error == beast::error::timeout) return "the client did not complete the TLS handshake in time";
+  if (error == asio::error::eof || error == asio::error::connection_reset || error == asio::ssl::error::stream_truncated) {
+    return "the client closed the connection during the TLS handshake (does it trust shadowai's CA?)";
+  }
+  // OpenSSL's reason: "tlsv1 alert unknown ca" when the client does not trust our CA.
+  return "the client ended the TLS handshake: " + error.message();
+}
+
+struct RequestRead {
+  enum class Kind { kComplete, kClosed, kTooLarge, kHeaderTooLarge, kMalformed } kind = Kind::kClosed;
+  http::request<http::string_body> request;
+};
+
+// Reads one whole request (answering `Expect: 100-continue`); PARSER keeps the header of a request
+// refused for its size, for the adapter's error shape.
+asio::awaitable<RequestRead::Kind> readRequest(ClientStream& client, beast::flat_buffer& buffer,
+                                               http::request_parser<http::string_body>& parser,
+                                               const InterceptSettings& settings) {
+  using Kind = RequestRead::Kind;
+  auto classify = [](const boost::system::error_code& error) {
+    if (error == http::error::body_limit) return Kind::kTooLarge;
+    if (error == http::error::header_limit) return Kind::kHeaderTooLarge;
+    if (error.category() == http::make_error_code(http::error::bad_method).category() &&
+        error != http::error::end_of_stream && error != http::error::partial_message) {
+      return Kind::kMalformed;
+    }
+    return Kind::kClosed;  // end of stream, reset, idle timeout: nothing to answer
+  };
+  clientTcp(client).expires_after(settings.idleTimeout);
+  auto [headerError, headerBytes] = co_await http::async_read_header(client, buffer, parser, kAwaitTuple);
+  if (headerError) co_return classify(headerError);
+  if (boost::algorithm::iequals(parser.get()[http::field::expect], "100-continue")) {
+    http::response<http::empty_body> proceed{http::status::continue_, 11};
+    auto [error, written] = co_await http::async_write(client, proceed, kAwaitTuple);
+    if (error) co_return Kind::kClosed;
+  }
+  clientTcp(client).expires_after(settings.idleTimeout);
+  auto [bodyError, bodyBytes] = co_await http::async_read(client, buffer, parser, kAwaitTuple);
+  if (bodyError) co_return classify(bodyError);
+  co_return Kind::kComplete;
+}
+
+asio::awaitable<void> serveRequests(ClientStream& client, const InterceptHandoff& handoff,
+                                    const InterceptServices& services, UpstreamPool& pool,
+                                    ProxyCounterCells& counters) {
+  const InterceptTarget& target = *handoff.target;
+  const InterceptSettings& settings = services.settings;
+  beast::flat_buffer buffer;
+  for (;;) {
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(static_cast<uint32_t>(settings.maxRequestHeaderBytes));
+    parser.body_limit(settings.maxRequestBodyBytes);
+    const RequestRead::Kind read = co_await readRequest(client, buffer, parser, settings);
+    if (read == RequestRead::Kind::kClosed) co_return;
+
+    const auto& header = parser.get();
+    InterceptedCall call;
+    call.target = handoff.target;
+    call.method = std::string(header.method_string());
+    call.path = std::string(pathOf(header.target()));
+    auto adapter = adapterFor(target.apiFamily, target.host, header.method_string(), header.target());
+    call.api = adapter->api();
+
+    if (read != RequestRead::Kind::kComplete) {
+      // The stream cannot be resynchronised after a request we did not read whole: answer and close.
+      unsigned status = 400;
+      if (read == RequestRead::Kind::kTooLarge) {
+        status = 413;
+        call.reason = "the request body is larger than the limit of " + std::to_string(settings.maxRequestBodyBytes) +
+                      " bytes";
+      } else if (read == RequestRead::Kind::kHeaderTooLarge) {
+        status = 431;
+        call.reason = "the request header is larger than the limit of " +
+                      std::to_string(settings.maxRequestHeaderBytes) + " bytes";
+      } else {
+        call.reason = "the request is not valid HTTP/1.1";
+      }
+      call.outcome = CallOutcome::kRefused;
+      call.status = status;
+      co_await writeRefusal(client, *adapter, status, call.reason, false);
+      record(services, call);
+      co_return;
+    }
+
+    http::request<http::string_body> request = parser.release();
+    const bool keepAlive = request.keep_alive();
+    call.requestBytes = request.body().size();
+    if (auto parsed = adapter->parseRequest(request.target(), request.body())) {
+      call.model = parsed->model;
+      call.streaming = parsed->streaming;
+    }
+    const bool again = co_await forwardCall(client, std::move(request), keepAlive, *adapter,
+                                            CallScope{target, handoff.facts, services, pool, counters}, call);
+    record(services, call);
+    if (!again) co_return;
+  }
+}
+
+asio::awaitable<void> runSession(InterceptHandoff handoff, const InterceptServices& services, UpstreamPool& pool,
+                                 ProxyCounterCells& counters) {
+  ClientStream client(PrefixedStream(beast::tcp_stream(std::move(handoff.client)), std::move(handoff.clientHello)),
+                      *services.clientTls);
+  auto failHandshake = [&](std::string reason) {
+    InterceptedCall call;
+    call.target = handoff.target;
+    call.outcome = CallOutcome::kClientTlsFailed;
+    call.reason = std::move(reason);
+    record(services, call);
+    resetAndClose(clientTcp(client).socket());
+  };
+
+  auto leaf = services.leaves->certificateFor(handoff.target->host);
+  if (!leaf) {
+    failHandshake("no certificate for " + handoff.target->host + ": " + leaf.error().describe());
+    co_return;
+  }
+  if (auto applied = (*leaf)->applyTo(client.native_handle()); !applied) {
+    failHandshake("no certificate for " + handoff.target->host + ": " + applied.error().describe());
+    co_return;
+  }
+  clientTcp(client).expires_after(services.settings.clientHandshakeTimeout);
+  auto [handshakeError] = co_await client.async_handshake(asio::ssl::stream_base::server, kAwaitTuple);
+  if (handshakeError) {
+    failHandshake(handshakeFailure(handshakeError));
+    co_return;
+  }
+
+  co_await serveRequests(client, handoff, services, pool, counters);
+
+  // The answer (or refusal) is out; a close_notify tells the client nothing was cut.
+  clientTcp(client).expires_after(kCloseNotifyWait);
+  co_await client.async_shutdown(kAwaitTuple);
+  beast::error_code ignored;
+  clientTcp(client).socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+}
+
+}  // namespace
+
+void startInterceptSession(InterceptHandoff handoff, const InterceptServices& services, UpstreamPool& pool,
+                           ProxyCounterCells& counters) {
+  auto executor = handoff.client.get_executor();
+  asio::co_spawn(executor, runSession(std::move(handoff), services, pool, counters), [](const std::exception_ptr&) {});
+}
+
+}  // namespace shadowai
