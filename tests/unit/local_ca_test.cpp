@@ -53,6 +53,8 @@ class LocalCaTest : public ::testing::Test {
 TEST_F(LocalCaTest, CreatedOnceThenReloaded) {
   LocalCa first = create();
   LocalCa second = create();
+  EXPECT_TRUE(first.created());
+  EXPECT_FALSE(second.created());
   EXPECT_EQ(X509_cmp(first.certificate(), second.certificate()), 0);
   EXPECT_EQ(first.certificatePem(), second.certificatePem());
   EXPECT_EQ(EVP_PKEY_eq(first.key(), second.key()), 1);

@@ -1,5 +1,6 @@
 // shadowai: the control CLI of shadowaid. Sets the mode of a cgroup subtree (enforce, detect, off, or
-// inherit from its parent) by cgroup path or systemd unit, and shows the daemon's status.
+// inherit from its parent) by cgroup path or systemd unit, and shows the daemon's status. `shadowai ca`
+// manages the host's local CA through its files (control/ca_commands.h), with or without the daemon.
 // Exit codes: 0 done, 2 error (one line on stderr).
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -7,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "control/ca_commands.h"
 #include "control/control_client.h"
 #include "control/printable_text.h"
 #include "control/status_view.h"
@@ -65,7 +67,9 @@ int main(int argc, char** argv) {
   CLI::App app{
       "Control shadowaid: put a cgroup subtree (a systemd unit, a container, a user session) in enforce,\n"
       "detect or off mode, or let it inherit its parent's mode again, and show the daemon's status.\n"
-      "Needs root or membership in the daemon's control group (default: shadowai).\n\n"
+      "Needs root or membership in the daemon's control group (default: shadowai).\n"
+      "`shadowai ca` creates, exports and installs the host's local CA; it reads the daemon\n"
+      "configuration for the state directory and works whether shadowaid runs or not.\n\n"
       "Exit status: 0 done, 2 error.",
       "shadowai"};
   app.set_version_flag("--version", std::string("shadowai ") + SHADOWAI_VERSION);
@@ -75,7 +79,9 @@ int main(int argc, char** argv) {
       "  shadowai enforce --unit billing-etl.service\n"
       "  shadowai detect --cgroup /system.slice/billing-etl.service/worker\n"
       "  shadowai inherit --unit billing-etl.service\n"
-      "  shadowai status --json");
+      "  shadowai status --json\n"
+      "  shadowai ca install\n"
+      "  shadowai ca export --out /etc/shadowai/ca.pem");
   // Global options may come after the subcommand too: `shadowai status --socket PATH`.
   app.fallthrough();
 
@@ -87,7 +93,8 @@ int main(int argc, char** argv) {
           shadowai::kDefaultControlSocket + ")")
       ->type_name("PATH");
   app.add_option("--config", configPath,
-                 std::string("Read the control socket path from this daemon configuration (default ") +
+                 std::string("Read the control socket path (for `ca`: the state directory) from this daemon "
+                             "configuration (default ") +
                      shadowai::DaemonConfig::kDefaultPath + ")")
       ->type_name("FILE")
       ->excludes(socketOption);
@@ -112,6 +119,7 @@ int main(int argc, char** argv) {
   bool statusJson = false;
   CLI::App* statusCommand = app.add_subcommand("status", "Show proxy state, counters and every cgroup's mode");
   statusCommand->add_flag("--json", statusJson, "Print the daemon's status object as JSON");
+  shadowai::CaCommands caCommands(app);
 
   try {
     app.parse(argc, argv);
@@ -123,6 +131,12 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     return fail(std::string(e.what()) + " (see --help)");
+  }
+
+  // The CA commands act on files; they need neither the daemon nor its socket.
+  if (caCommands.parsed()) {
+    if (auto done = caCommands.run(configPath); !done) return fail(done.error().describe());
+    return kExitOk;
   }
 
   auto socket = controlSocketPath(socketPath, configPath);

@@ -205,7 +205,8 @@ Result<LocalCa> LocalCa::loadOrCreate(const std::string& stateDir) {
   if (keyFd) {
     auto loaded = loadExisting(keyFd, keyFile, certFile);
     if (!loaded) return loaded.error();
-    return LocalCa(std::move(loaded->key), std::move(loaded->certificate), std::move(loaded->certificatePem));
+    return LocalCa(std::move(loaded->key), std::move(loaded->certificate), std::move(loaded->certificatePem),
+                   false);
   }
   if (errno != ENOENT) return errnoError("cannot open CA key " + keyFile);
   if (::access(certFile.c_str(), F_OK) == 0) {
@@ -230,7 +231,7 @@ Result<LocalCa> LocalCa::loadOrCreate(const std::string& stateDir) {
     ::unlink(keyFile.c_str());  // a key without its certificate would refuse every later start
     return status.error();
   }
-  return LocalCa(std::move(*key), std::move(*certificate), std::move(*certificatePem));
+  return LocalCa(std::move(*key), std::move(*certificate), std::move(*certificatePem), true);
 }
 
 }  // namespace shadowai

@@ -27,14 +27,20 @@ class LocalCa {
   const std::string& certificatePem() const { return certificatePem_; }
   X509* certificate() const { return certificate_.get(); }
   EVP_PKEY* key() const { return key_.get(); }
+  // True when this loadOrCreate() made the CA; false when it loaded one that existed.
+  bool created() const { return created_; }
 
  private:
-  LocalCa(EvpPkeyPtr key, X509Ptr certificate, std::string certificatePem)
-      : key_(std::move(key)), certificate_(std::move(certificate)), certificatePem_(std::move(certificatePem)) {}
+  LocalCa(EvpPkeyPtr key, X509Ptr certificate, std::string certificatePem, bool created)
+      : key_(std::move(key)),
+        certificate_(std::move(certificate)),
+        certificatePem_(std::move(certificatePem)),
+        created_(created) {}
 
   EvpPkeyPtr key_;
   X509Ptr certificate_;
   std::string certificatePem_;
+  bool created_ = false;
 };
 
 }  // namespace shadowai
