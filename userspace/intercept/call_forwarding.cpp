@@ -207,7 +207,9 @@ asio::awaitable<bool> forwardCall(ClientStream& client, http::request<http::stri
   // A pooled connection the provider closed just as we took it fails before any byte of the
   // answer: that (and only that) is retried once, on a new connection.
   for (int attempt = 0;; ++attempt) {
-    auto acquired = co_await scope.pool.acquire(key);
+    std::optional<asio::ip::tcp::socket> connecting;
+    if (scope.earlyUpstream && *scope.earlyUpstream) connecting = std::exchange(*scope.earlyUpstream, std::nullopt);
+    auto acquired = co_await scope.pool.acquire(key, std::move(connecting));
     if (auto* failure = std::get_if<UpstreamError>(&acquired)) {
       co_return co_await refuse(CallOutcome::kUpstreamFailed, failure->kind == UpstreamFailure::kTimeout ? 504 : 502,
                                 failure->message);

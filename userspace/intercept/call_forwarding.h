@@ -7,6 +7,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <optional>
 
 #include "intercept/client_stream.h"
 #include "intercept/intercept_services.h"
@@ -25,6 +26,9 @@ struct CallScope {
   const InterceptServices& services;
   UpstreamPool& pool;
   ProxyCounterCells& counters;
+  // The connect the proxy started at accept, if any and not used yet: the first call that needs a
+  // new upstream connection takes it.
+  std::optional<boost::asio::ip::tcp::socket>* earlyUpstream = nullptr;
 };
 
 // Serves REQUEST (read whole) and fills CALL (outcome, status, credential, usage, bytes, timings).

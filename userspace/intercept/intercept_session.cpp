@@ -82,8 +82,8 @@ asio::awaitable<RequestRead::Kind> readRequest(ClientStream& client, beast::flat
 }
 
 asio::awaitable<void> serveRequests(ClientStream& client, const InterceptHandoff& handoff,
-                                    const InterceptServices& services, UpstreamPool& pool,
-                                    ProxyCounterCells& counters) {
+                                    const InterceptServices& services, UpstreamPool& pool, ProxyCounterCells& counters,
+                                    std::optional<asio::ip::tcp::socket>& earlyUpstream) {
   const InterceptTarget& target = *handoff.target;
   const InterceptSettings& settings = services.settings;
   beast::flat_buffer buffer;
@@ -131,7 +131,7 @@ asio::awaitable<void> serveRequests(ClientStream& client, const InterceptHandoff
       call.streaming = parsed->streaming;
     }
     const bool again = co_await forwardCall(client, std::move(request), keepAlive, *adapter,
-                                            CallScope{target, handoff.facts, services, pool, counters}, call);
+                                            CallScope{target, handoff.facts, services, pool, counters, &earlyUpstream}, call);
     record(services, call);
     if (!again) co_return;
   }
@@ -141,6 +141,14 @@ asio::awaitable<void> runSession(InterceptHandoff handoff, const InterceptServic
                                  ProxyCounterCells& counters) {
   ClientStream client(PrefixedStream(beast::tcp_stream(std::move(handoff.client)), std::move(handoff.clientHello)),
                       *services.clientTls);
+  // Used by the first call that needs a new upstream connection; reset if none does.
+  std::optional<asio::ip::tcp::socket> earlyUpstream = std::move(handoff.earlyUpstream);
+  struct ResetUnused {
+    std::optional<asio::ip::tcp::socket>& socket;
+    ~ResetUnused() {
+      if (socket) resetAndClose(*socket);
+    }
+  } resetUnused{earlyUpstream};
   auto failHandshake = [&](std::string reason) {
     InterceptedCall call;
     call.target = handoff.target;
@@ -166,7 +174,7 @@ asio::awaitable<void> runSession(InterceptHandoff handoff, const InterceptServic
     co_return;
   }
 
-  co_await serveRequests(client, handoff, services, pool, counters);
+  co_await serveRequests(client, handoff, services, pool, counters, earlyUpstream);
 
   // The answer (or refusal) is out; a close_notify tells the client nothing was cut.
   clientTcp(client).expires_after(kCloseNotifyWait);

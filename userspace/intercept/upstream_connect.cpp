@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "proxy/proxy_sockets.h"
+#include "proxy/upstream_attempt.h"
 
 namespace shadowai {
 
@@ -74,18 +75,38 @@ Status checkAlpn(SSL* ssl) {
 }  // namespace
 
 asio::awaitable<UpstreamConnectResult> connectUpstream(asio::any_io_executor executor, asio::ssl::context& context,
-                                                       UpstreamKey key, UpstreamConnectSettings settings) {
+                                                       UpstreamKey key, UpstreamConnectSettings settings,
+                                                       std::optional<tcp::socket> startedConnect) {
   const tcp::endpoint endpoint = toEndpoint(key.address, key.port);
-  auto socket = openUpstreamSocket(executor, endpoint, settings.mark);
-  if (!socket) {
-    co_return UpstreamError{UpstreamFailure::kConnect, describeUpstream(key) + ": " + socket.error().describe()};
+  std::optional<beast::tcp_stream> connected;
+  if (startedConnect) {
+    // The proxy started this connect when it accepted the workload's connection: finish it.
+    UpstreamAttempt attempt{std::move(startedConnect), ""};
+    asio::steady_timer timer(executor);
+    timer.expires_after(settings.connectTimeout);
+    UpstreamAttemptOutcome outcome = co_await finishUpstreamConnect(attempt, timer);
+    if (outcome.timedOut) {
+      co_return UpstreamError{UpstreamFailure::kTimeout, describeUpstream(key) + " did not accept the connection within " +
+                                                             formatTimeout(settings.connectTimeout)};
+    }
+    if (!outcome.connected) {
+      co_return UpstreamError{UpstreamFailure::kConnect,
+                              describeUpstream(key) + " failed to accept the connection: " + outcome.failure};
+    }
+    connected.emplace(std::move(*attempt.socket));
+  } else {
+    auto socket = openUpstreamSocket(executor, endpoint, settings.mark);
+    if (!socket) {
+      co_return UpstreamError{UpstreamFailure::kConnect, describeUpstream(key) + ": " + socket.error().describe()};
+    }
+    connected.emplace(std::move(socket).value());
+    connected->expires_after(settings.connectTimeout);
+    auto [connectError] = co_await connected->async_connect(endpoint, kAwaitTuple);
+    if (connectError) {
+      co_return classifyUpstreamError(key, connectError, "accept the connection", settings.connectTimeout);
+    }
   }
-  beast::tcp_stream tcpStream(std::move(socket).value());
-  tcpStream.expires_after(settings.connectTimeout);
-  auto [connectError] = co_await tcpStream.async_connect(endpoint, kAwaitTuple);
-  if (connectError) {
-    co_return classifyUpstreamError(key, connectError, "accept the connection", settings.connectTimeout);
-  }
+  beast::tcp_stream tcpStream(std::move(*connected));
 
   auto connection = std::make_unique<UpstreamConnection>(key, UpstreamStream(std::move(tcpStream), context));
   SSL* ssl = connection->stream.native_handle();

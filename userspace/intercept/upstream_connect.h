@@ -2,6 +2,8 @@
 // hooks leave it alone), then a TLS handshake that verifies the certificate for the client's SNI.
 #pragma once
 
+#include <optional>
+
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ssl/context.hpp>
@@ -28,8 +30,10 @@ using UpstreamConnectResult = std::variant<std::unique_ptr<UpstreamConnection>, 
 // an IP literal or an empty server name is not sent (SNI carries host names only) and the
 // certificate must then name the IP address. The server may pick ALPN "http/1.1" or none.
 // KEY and SETTINGS are taken by value: the coroutine may outlive the caller's copies.
-boost::asio::awaitable<UpstreamConnectResult> connectUpstream(boost::asio::any_io_executor executor,
-                                                              boost::asio::ssl::context& context,
-                                                              UpstreamKey key, UpstreamConnectSettings settings);
+// STARTED_CONNECT: a marked socket whose non-blocking connect to KEY's address was started already
+// (see proxy/upstream_attempt.h); it is finished instead of connecting again.
+boost::asio::awaitable<UpstreamConnectResult> connectUpstream(
+    boost::asio::any_io_executor executor, boost::asio::ssl::context& context, UpstreamKey key,
+    UpstreamConnectSettings settings, std::optional<boost::asio::ip::tcp::socket> startedConnect = std::nullopt);
 
 }  // namespace shadowai

@@ -1,5 +1,7 @@
 #include "intercept/upstream_pool.h"
 
+#include "proxy/proxy_sockets.h"
+
 #include <openssl/bio.h>
 #include <openssl/ssl.h>
 #include <sys/socket.h>
@@ -36,7 +38,8 @@ UpstreamPool::UpstreamPool(asio::any_io_executor executor, std::shared_ptr<asio:
                            UpstreamPoolOptions options)
     : executor_(std::move(executor)), context_(std::move(context)), options_(options) {}
 
-asio::awaitable<UpstreamConnectResult> UpstreamPool::acquire(UpstreamKey key) {
+asio::awaitable<UpstreamConnectResult> UpstreamPool::acquire(UpstreamKey key,
+                                                            std::optional<asio::ip::tcp::socket> startedConnect) {
   sweepExpired(Clock::now());
   if (auto found = idle_.find(key); found != idle_.end()) {
     IdleList& list = found->second;
@@ -51,10 +54,11 @@ asio::awaitable<UpstreamConnectResult> UpstreamPool::acquire(UpstreamKey key) {
     if (list.empty()) idle_.erase(found);
     if (usable) {
       usable->reused = true;
+      if (startedConnect) resetAndClose(*startedConnect);  // not needed after all
       co_return std::move(usable);
     }
   }
-  co_return co_await connectUpstream(executor_, *context_, std::move(key), options_.connect);
+  co_return co_await connectUpstream(executor_, *context_, std::move(key), options_.connect, std::move(startedConnect));
 }
 
 void UpstreamPool::release(std::unique_ptr<UpstreamConnection> connection) {

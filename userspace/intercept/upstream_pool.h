@@ -34,7 +34,10 @@ class UpstreamPool {
 
   // The most recently released idle connection for KEY that the server has not closed, else a
   // new one (see connectUpstream). The pool must outlive the returned awaitable.
-  boost::asio::awaitable<UpstreamConnectResult> acquire(UpstreamKey key);
+  // STARTED_CONNECT (optional): a connect to KEY's address already under way, used for the new
+  // connection if one is needed, reset otherwise.
+  boost::asio::awaitable<UpstreamConnectResult> acquire(
+      UpstreamKey key, std::optional<boost::asio::ip::tcp::socket> startedConnect = std::nullopt);
 
   // Takes a connection back after a complete response on a connection both sides keep alive. It is
   // closed instead when it cannot serve another request (closed, unread bytes) or the pool is full.

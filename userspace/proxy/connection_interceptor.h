@@ -7,6 +7,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "proxy/connection_decision.h"
@@ -28,6 +29,10 @@ struct InterceptHandoff {
   ConnectionFacts facts;
   std::shared_ptr<const InterceptTarget> target;  // from the decision; never null
   ConnectionSlot slot;                            // held until the connection ends
+  // A TCP connect to the original destination the proxy started at accept (EarlyConnectPolicy):
+  // in flight or done, marked. The interceptor may use it for its first upstream connection; if it
+  // does not, it should reset it.
+  std::optional<boost::asio::ip::tcp::socket> earlyUpstream;
 };
 
 class ConnectionInterceptor {

@@ -9,6 +9,7 @@
 #include "proxy/client_hello_peek.h"
 #include "proxy/proxy_sockets.h"
 #include "proxy/stream_relay.h"
+#include "proxy/upstream_attempt.h"
 
 namespace shadowai {
 
@@ -62,48 +63,6 @@ asio::awaitable<PeekOutcome> peekClient(tcp::socket& client, asio::steady_timer&
     peek.append(std::span<const uint8_t>(scratch.data(), got));
   }
   co_return outcome;
-}
-
-// A connect to the original destination, started without waiting: `socket` is open (or `failure`
-// says why not) and its non-blocking connect() is in flight, done, or already failed.
-struct UpstreamAttempt {
-  std::optional<tcp::socket> socket;
-  std::string failure;
-};
-
-UpstreamAttempt startUpstreamConnect(const asio::any_io_executor& executor, const tcp::endpoint& destination,
-                                     uint32_t mark) {
-  UpstreamAttempt attempt;
-  auto opened = openUpstreamSocket(executor, destination, mark);
-  if (!opened) {
-    attempt.failure = opened.error().describe();
-    return attempt;
-  }
-  attempt.socket.emplace(std::move(*opened));
-  boost::system::error_code error;
-  attempt.socket->non_blocking(true, error);
-  if (!error) attempt.socket->connect(destination, error);
-  if (error && error != asio::error::in_progress && error != asio::error::would_block) attempt.failure = error.message();
-  return attempt;
-}
-
-// Waits (until TIMER, armed by the caller) for ATTEMPT's connect to complete; "" when connected,
-// else why not.
-asio::awaitable<std::string> finishUpstreamConnect(UpstreamAttempt& attempt, asio::steady_timer& timer) {
-  if (!attempt.failure.empty()) co_return attempt.failure;
-  tcp::socket& socket = *attempt.socket;
-  auto woken = co_await (socket.async_wait(tcp::socket::wait_write, kAwaitTuple) || timer.async_wait(kAwaitTuple));
-  if (woken.index() == 1) co_return "no answer within the connect timeout";
-  if (auto error = std::get<0>(std::get<0>(woken))) co_return error.message();
-  // Writable means the connect finished, one way or the other: SO_ERROR says which.
-  asio::detail::socket_option::integer<SOL_SOCKET, SO_ERROR> pending;
-  boost::system::error_code error;
-  socket.get_option(pending, error);
-  if (error) co_return error.message();
-  if (pending.value() != 0) {
-    co_return boost::system::error_code(pending.value(), boost::system::system_category()).message();
-  }
-  co_return "";
 }
 
 ConnectionFacts factsOf(const AcceptedConnection& connection, const ClientHelloPeek& peek) {
@@ -196,10 +155,13 @@ asio::awaitable<void> run(AcceptedConnection connection, ProxyContext& context, 
   if (decision.verdict == ConnectionVerdict::kIntercept) {
     if (ConnectionInterceptor* interceptor = context.interceptor(); interceptor && workerState) {
       bump(counters.intercepted);
-      // An early upstream connect is not used: the interception opens (and pools) its own TLS
-      // connections. The guard resets it.
+      // An early upstream connect goes along: the interception may use it for its first
+      // upstream connection instead of connecting again.
+      std::optional<tcp::socket> earlyUpstream;
+      if (upstream && upstream->failure.empty()) earlyUpstream = std::move(upstream->socket);
+      upstream.reset();
       interceptor->intercept(InterceptHandoff{std::move(client), peeked.peek.takeBytes(), facts,
-                                              std::move(decision.target), std::move(slot)},
+                                              std::move(decision.target), std::move(slot), std::move(earlyUpstream)},
                              *workerState, counters);
       co_return;
     }
@@ -212,7 +174,7 @@ asio::awaitable<void> run(AcceptedConnection connection, ProxyContext& context, 
 
   if (!upstream) upstream = startUpstreamConnect(client.get_executor(), destination, options.upstreamMark);
   timer.expires_after(options.connectTimeout);
-  const std::string failure = co_await finishUpstreamConnect(*upstream, timer);
+  const std::string failure = (co_await finishUpstreamConnect(*upstream, timer)).failure;
   if (!failure.empty()) {
     bump(counters.upstreamConnectFailures);
     ProxyEvent event = eventFor(ProxyEventKind::kUpstreamConnectFailed, connection);

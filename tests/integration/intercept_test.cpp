@@ -1,0 +1,490 @@
+// TLS interception end to end: the real shadowaid enforcing a test cgroup, the official SDKs
+// (tests/clients) and curl running in that cgroup against the real host names, a FakeProvider posing as
+// api.openai.com, api.anthropic.com and generativelanguage.googleapis.com behind the test's own
+// /etc/hosts, and the daemon's journal. What is checked is what users check: what the provider
+// received (the managed key, never the placeholder), what the client got (the answer, or an error its
+// SDK understands), and what journald holds (one record per call, no key).
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/file_util.h"
+#include "support/child_process.h"
+#include "support/fake_provider.h"
+#include "support/journald.h"
+#include "support/require_root.h"
+#include "support/sdk_clients.h"
+#include "support/temp_dir.h"
+#include "support/test_ca.h"
+#include "support/test_cgroup.h"
+#include "support/test_namespace.h"
+#include "support/tls_server.h"
+
+namespace shadowai::test {
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+#define ASSERT_OK(expression)                                              \
+  do {                                                                     \
+    auto&& assertOkResult = (expression);                                  \
+    ASSERT_TRUE(assertOkResult.ok()) << assertOkResult.error().describe(); \
+  } while (0)
+
+constexpr const char* kProviderAddress = "127.0.0.2";
+constexpr const char* kOtherAddress = "127.0.0.3";  // for tests that need a misbehaving provider
+constexpr const char* kManagedOpenAi = "sk-managed-openai-0123456789abcdef";
+constexpr const char* kManagedAnthropic = "sk-ant-managed-0123456789abcdef";
+constexpr const char* kManagedGemini = "AIza-managed-gemini-0123456789abcdef";
+constexpr int kProxyPort = 15443;
+
+struct RunResult {
+  int exitCode = -1;
+  std::string out;
+  std::string err;
+};
+
+class InterceptTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    SHADOWAI_REQUIRE_ROOT();
+    if (std::string reason = nodeUnavailableReason(); !reason.empty()) GTEST_SKIP() << reason;
+    ASSERT_OK(sdkClientsInstalled());
+    ASSERT_OK(journald_.start());
+    auto dir = TempDir::create("intercept-test");
+    ASSERT_OK(dir);
+    dir_ = std::make_unique<TempDir>(std::move(*dir));
+    pinDir_ = dir_->filePath("bpf");
+    std::filesystem::create_directories(pinDir_);
+    ASSERT_TRUE(mountPrivateFilesystem("bpf", pinDir_));
+
+    auto ca = TestCa::create(dir_->path());
+    ASSERT_OK(ca);
+    ca_ = std::make_unique<TestCa>(std::move(*ca));
+    auto leaf = ca_->issueLeaf({sdkClientHost(SdkClient::kOpenAi), sdkClientHost(SdkClient::kAnthropic),
+                                sdkClientHost(SdkClient::kGemini)});
+    ASSERT_OK(leaf);
+    leaf_ = *leaf;
+    FakeProviderOptions options;
+    options.address = kProviderAddress;
+    options.port = 443;
+    options.certPath = leaf_.certPath;
+    options.keyPath = leaf_.keyPath;
+    auto provider = FakeProvider::start(options);
+    ASSERT_OK(provider);
+    provider_ = std::make_unique<FakeProvider>(std::move(*provider));
+    pointHostsAt(kProviderAddress);
+    // No DNS server: the daemon's start-up resolution of the catalog fails at once (SNI is what
+    // interception goes by).
+    ASSERT_TRUE(setResolvConf("nameserver 127.0.0.53\noptions timeout:1 attempts:1\n"));
+
+    auto attach = TestCgroup::create("intercept");
+    ASSERT_OK(attach);
+    attach_ = std::make_unique<TestCgroup>(std::move(*attach));
+    auto workload = attach_->createChild("workload");
+    ASSERT_OK(workload);
+    workload_ = std::make_unique<TestCgroup>(std::move(*workload));
+  }
+
+  void TearDown() override {
+    daemon_.reset();
+    if (!pinDir_.empty() && dir_) {
+      RunResult removed = run({SHADOWAI_DAEMON_BINARY, "--config", configPath(), "--remove-pins"});
+      EXPECT_EQ(removed.exitCode, 0) << removed.err;
+    }
+  }
+
+  void pointHostsAt(const std::string& address) {
+    std::string hosts = "127.0.0.1 localhost\n::1 localhost\n";
+    for (auto client : {SdkClient::kOpenAi, SdkClient::kAnthropic, SdkClient::kGemini}) {
+      hosts += address + " " + sdkClientHost(client) + "\n";
+    }
+    ASSERT_TRUE(setHostsFile(hosts));
+  }
+
+  std::string configPath() const { return dir_->filePath("shadowaid.json"); }
+  std::string socketPath() const { return dir_->filePath("run/control.sock"); }
+  std::string credentialsPath() const { return dir_->filePath("credentials.json"); }
+  std::string daemonCaPath() const { return dir_->filePath("state/ca/ca.pem"); }
+
+  // The managed keys of the three providers; MODE for calls no key covers.
+  void writeCredentials(const std::string& mode, bool withKeys = true) {
+    json keys = json::array();
+    if (withKeys) {
+      keys.push_back({{"provider", "openai"}, {"key", kManagedOpenAi}, {"label", "fleet-openai"}});
+      keys.push_back({{"provider", "anthropic"}, {"key", kManagedAnthropic}, {"label", "fleet-anthropic"}});
+      keys.push_back({{"provider", "google-gemini"}, {"key", kManagedGemini}, {"label", "fleet-gemini"}});
+    }
+    json file = {{"schema", 1}, {"mode", mode}, {"keys", keys}};
+    ASSERT_TRUE(writeFileAtomic(credentialsPath(), file.dump(2)));
+    ASSERT_EQ(::chmod(credentialsPath().c_str(), 0600), 0);
+  }
+
+  void writeConfig(const json& intercept = json::object()) {
+    json interceptSection = {{"upstream_ca_bundle", ca_->certPath()}};
+    interceptSection.update(intercept);
+    json config = {
+        {"state_dir", dir_->filePath("state")},
+        {"runtime_dir", dir_->filePath("run")},
+        {"bpf_pin_dir", pinDir_},
+        {"control_socket", socketPath()},
+        {"control_group", nullptr},
+        {"cgroup", attach_->relativePath()},
+        {"catalog_dirs", json::array()},
+        // One worker, so one upstream pool: which calls share a connection does not depend on which
+        // worker the kernel gave each client connection to.
+        {"proxy", {{"listen_ipv4", "127.0.0.1"}, {"listen_ipv6", "::1"}, {"port", kProxyPort}, {"threads", 1}}},
+        {"intercept", interceptSection},
+        {"credentials_file", credentialsPath()},
+    };
+    ASSERT_TRUE(writeFileAtomic(configPath(), config.dump(2)));
+  }
+
+  RunResult run(std::vector<std::string> argv) {
+    auto child = ChildProcess::spawn(std::move(argv));
+    EXPECT_TRUE(child) << child.error().describe();
+    if (!child) return {};
+    auto status = child->wait(60s);
+    return RunResult{status ? *status : -1, child->stdoutText(), child->stderrText()};
+  }
+
+  RunResult cli(std::vector<std::string> args) {
+    std::vector<std::string> argv = {SHADOWAI_CLI_BINARY, "--socket", socketPath()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run(argv);
+  }
+
+  json status() {
+    RunResult result = cli({"status", "--json"});
+    EXPECT_EQ(result.exitCode, 0) << result.err;
+    return result.exitCode == 0 ? json::parse(result.out) : json();
+  }
+
+  // Starts the daemon with the configuration and credentials written so far (defaults when none)
+  // and puts the workload cgroup in enforce mode.
+  void startEnforcing() {
+    if (!std::filesystem::exists(configPath())) writeConfig();
+    if (!std::filesystem::exists(credentialsPath())) writeCredentials("require-managed");
+    auto daemon = ChildProcess::spawn({SHADOWAI_DAEMON_BINARY, "--config", configPath()});
+    ASSERT_OK(daemon);
+    daemon_ = std::make_unique<ChildProcess>(std::move(*daemon));
+    bool up = false;
+    for (int attempt = 0; attempt < 200 && !up; ++attempt) {
+      up = cli({"status", "--json"}).exitCode == 0;
+      if (!up) {
+        ASSERT_TRUE(daemon_->running()) << daemon_->describeOutput();
+        std::this_thread::sleep_for(50ms);
+      }
+    }
+    ASSERT_TRUE(up) << "shadowaid did not come up\n" << daemon_->describeOutput();
+    RunResult enforced = cli({"enforce", "--cgroup", workload_->relativePath()});
+    ASSERT_EQ(enforced.exitCode, 0) << enforced.out << enforced.err;
+  }
+
+  SpawnOptions inWorkload() const {
+    SpawnOptions options;
+    options.cgroupDirectory = workload_->path();
+    return options;
+  }
+
+  // An SDK call from the enforced workload, trusting the daemon's CA only.
+  Result<SdkCallResult> call(SdkClient client, const std::vector<std::string>& args) {
+    return runSdkClient(client, args, daemonCaPath(), inWorkload());
+  }
+
+  Result<CurlResult> curl(const std::vector<std::string>& args) {
+    return runCurl(daemonCaPath(), args, inWorkload());
+  }
+
+  FakeProviderRequest lastRequest() const {
+    auto requests = provider_->requests();
+    return requests.empty() ? FakeProviderRequest{} : requests.back();
+  }
+
+  std::vector<json> journal(const std::string& kind, std::vector<std::string> matches, size_t count) {
+    matches.insert(matches.begin(), "SHADOWAI_ALERT=" + kind);
+    matches.insert(matches.begin(), "SYSLOG_IDENTIFIER=shadowaid");
+    auto entries = journald_.waitForEntries(matches, count, 10s);
+    EXPECT_TRUE(entries) << entries.error().describe();
+    return entries ? *entries : std::vector<json>{};
+  }
+
+  // No managed key anywhere in what shadowaid wrote to the journal or its own output.
+  void expectNoManagedKeyLogged() {
+    auto everything = journald_.waitForEntries({"SYSLOG_IDENTIFIER=shadowaid"}, 1, 10s);
+    ASSERT_OK(everything);
+    std::string text;
+    for (const auto& entry : *everything) text += entry.dump() + "\n";
+    if (daemon_) text += daemon_->stdoutText() + daemon_->stderrText();
+    for (const char* key : {kManagedOpenAi, kManagedAnthropic, kManagedGemini}) {
+      EXPECT_EQ(text.find(key), std::string::npos) << "a managed key was logged";
+    }
+  }
+
+  TestJournald journald_;
+  std::unique_ptr<TempDir> dir_;
+  std::string pinDir_;
+  std::unique_ptr<TestCa> ca_;
+  LeafFiles leaf_;
+  std::unique_ptr<FakeProvider> provider_;
+  std::unique_ptr<TestCgroup> attach_, workload_;
+  std::unique_ptr<ChildProcess> daemon_;
+};
+
+// Each provider's SDK, a plain and a streamed call: the answer arrives, the provider saw the managed key
+// and not the workload's placeholder, and each call is one journal record naming the key by its label.
+TEST_F(InterceptTest, SdkCallsGoThroughWithTheManagedKeyInPlaceOfThePlaceholder) {
+  startEnforcing();
+  ASSERT_FALSE(HasFatalFailure());
+  struct Case {
+    SdkClient client;
+    std::vector<std::string> args;
+    std::string header;
+    std::string expected;
+    std::string api;
+  };
+  const std::vector<Case> cases = {
+      {SdkClient::kOpenAi, {"--api", "chat", "--model", "gpt-4o-mini"}, "Authorization",
+       std::string("Bearer ") + kManagedOpenAi, "openai-chat"},
+      {SdkClient::kAnthropic, {"--model", "claude-3-5-haiku-latest"}, "x-api-key", kManagedAnthropic,
+       "anthropic-messages"},
+      {SdkClient::kGemini, {"--model", "gemini-2.0-flash"}, "x-goog-api-key", kManagedGemini, "gemini-generate"},
+  };
+  size_t calls = 0;
+  for (const Case& test : cases) {
+    for (bool stream : {false, true}) {
+      SCOPED_TRACE(std::string(sdkClientHost(test.client)) + (stream ? " streamed" : " plain"));
+      std::vector<std::string> args = test.args;
+      if (stream) args.emplace_back("--stream");
+      auto result = call(test.client, args);
+      ASSERT_OK(result);
+      ASSERT_TRUE(result->ok) << result->line.dump() << daemon_->describeOutput();
+      EXPECT_EQ(result->text, kFakeProviderDefaultAnswer);
+      if (stream) {
+        EXPECT_GT(result->events, 1);
+      }
+      EXPECT_EQ(result->line.dump().find("managed"), std::string::npos) << "the client saw the managed key";
+      ++calls;
+      ASSERT_EQ(provider_->requests().size(), calls);
+      FakeProviderRequest request = lastRequest();
+      EXPECT_EQ(request.sni, sdkClientHost(test.client));
+      EXPECT_EQ(request.header(test.header), test.expected);
+      for (const auto& [name, value] : request.headers) {
+        EXPECT_EQ(value.find(sdkClientDefaultKey(test.client)), std::string::npos)
+            << "the placeholder key reached the provider in " << name;
+      }
+      EXPECT_EQ(request.target.find(sdkClientDefaultKey(test.client)), std::string::npos);
+
+      auto records = journal("llm-call-intercepted",
+                             {"SHADOWAI_HOST=" + std::string(sdkClientHost(test.client)),
+                              std::string("SHADOWAI_STREAMING=") + (stream ? "true" : "false")},
+                             1);
+      ASSERT_EQ(records.size(), 1u);
+      EXPECT_EQ(records[0]["SHADOWAI_API"], test.api);
+      EXPECT_EQ(records[0]["SHADOWAI_STATUS"], "200");
+      EXPECT_EQ(records[0]["SHADOWAI_CREDENTIAL"], "managed");
+      EXPECT_EQ(records[0]["SHADOWAI_CGROUP"], workload_->relativePath());
+      EXPECT_EQ(records[0]["SHADOWAI_COMM"], "node");
+      EXPECT_TRUE(records[0].contains("SHADOWAI_FINGERPRINT")) << "the placeholder's fingerprint is recorded";
+      EXPECT_FALSE(records[0].value("SHADOWAI_MODEL", "").empty()) << records[0].dump();
+      if (stream) {
+        EXPECT_GT(std::stoi(records[0].value("SHADOWAI_STREAMED_EVENTS", "0")), 1);
+      }
+    }
+  }
+  expectNoManagedKeyLogged();
+  // The workloads' calls (each from its own process and client connection) shared upstream
+  // connections: the plain and the streamed call of each provider came on one connection.
+  const auto requests = provider_->requests();
+  ASSERT_EQ(requests.size(), 6u);
+  for (size_t i = 0; i < requests.size(); i += 2) {
+    EXPECT_EQ(requests[i].connection, requests[i + 1].connection) << "no upstream connection reuse for " << requests[i].sni;
+  }
+  json after = status();
+  EXPECT_EQ(after["proxy"]["intercepted_connections"], static_cast<int>(calls)) << after.dump(2);
+}
+
+TEST_F(InterceptTest, OtherOpenAiApisAreUnderstoodAndRecorded) {
+  startEnforcing();
+  ASSERT_FALSE(HasFatalFailure());
+  for (const auto& [api, kind] : std::vector<std::pair<std::string, std::string>>{
+           {"responses", "openai-responses"}, {"completions", "openai-completions"}, {"embeddings", "openai-embeddings"}}) {
+    SCOPED_TRACE(api);
+    auto result = call(SdkClient::kOpenAi, {"--api", api, "--model", "test-model-" + api});
+    ASSERT_OK(result);
+    ASSERT_TRUE(result->ok) << result->line.dump();
+    auto records = journal("llm-call-intercepted", {"SHADOWAI_API=" + kind}, 1);
+    ASSERT_EQ(records.size(), 1u);
+    EXPECT_EQ(records[0]["SHADOWAI_MODEL"], "test-model-" + api);
+  }
+  auto streamed = call(SdkClient::kOpenAi, {"--api", "responses", "--stream"});
+  ASSERT_OK(streamed);
+  ASSERT_TRUE(streamed->ok) << streamed->line.dump();
+  EXPECT_EQ(streamed->text, kFakeProviderDefaultAnswer);
+}
+
+// require-managed, and no key for Anthropic: its SDK gets a 403 in Anthropic's own error shape that
+// says shadowai refused it, and the provider never hears of the call.
+TEST_F(InterceptTest, WorkloadWithoutTheManagedKeyItMustUseGetsAProviderShaped403) {
+  ASSERT_TRUE(writeFileAtomic(credentialsPath(), json{{"mode", "require-managed"},
+                                                      {"keys", {{{"provider", "openai"}, {"key", kManagedOpenAi}}}}}
+                                                     .dump()));
+  ASSERT_EQ(::chmod(credentialsPath().c_str(), 0600), 0);
+  startEnforcing();
+  ASSERT_FALSE(HasFatalFailure());
+  for (const char* sdk : {"current", "0"}) {
+    auto refused = call(SdkClient::kAnthropic, {"--sdk", sdk});
+    ASSERT_OK(refused);
+    EXPECT_FALSE(refused->ok) << refused->line.dump();
+    EXPECT_EQ(refused->status, 403) << refused->line.dump();
+    EXPECT_EQ(refused->errorType, "permission_error") << refused->line.dump();
+    EXPECT_NE(refused->message.find("shadowai refused this call"), std::string::npos) << refused->message;
+    EXPECT_NE(refused->message.find("managed key"), std::string::npos) << refused->message;
+  }
+  EXPECT_TRUE(provider_->requests().empty());
+  auto records = journal("llm-call-refused", {"SHADOWAI_HOST=api.anthropic.com", "SHADOWAI_STATUS=403"}, 2);
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[0]["SHADOWAI_ACTION"], "refused");
+
+  auto allowed = call(SdkClient::kOpenAi, {"--api", "chat"});
+  ASSERT_OK(allowed);
+  EXPECT_TRUE(allowed->ok) << allowed->line.dump();
+}
+
+TEST_F(InterceptTest, PassThroughModeKeepsTheWorkloadsOwnKey) {
+  writeCredentials("pass-through", /*withKeys=*/false);
+  startEnforcing();
+  ASSERT_FALSE(HasFatalFailure());
+  auto result = call(SdkClient::kGemini, {"--api-key", "AIza-the-workloads-own-key"});
+  ASSERT_OK(result);
+  ASSERT_TRUE(result->ok) << result->line.dump();
+  EXPECT_EQ(lastRequest().header("x-goog-api-key"), "AIza-the-workloads-own-key");
+  auto records = journal("llm-call-intercepted", {"SHADOWAI_CREDENTIAL=client"}, 1);
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].dump().find("AIza-the-workloads-own-key"), std::string::npos) << "a key reached the journal";
+}
+
+// A body over the limit is refused with 413 before it is read (the client waits for 100-continue),
+// and the provider sees nothing; a small one with Expect: 100-continue goes through.
+TEST_F(InterceptTest, OversizedBodyIs413AndExpectContinueWorks) {
+  writeConfig({{"max_request_body_bytes", 65536}});
+  startEnforcing();
+  ASSERT_FALSE(HasFatalFailure());
+  const std::string big = R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":")" +
+                          std::string(200000, 'x') + R"("}]})";
+  ASSERT_TRUE(writeFileAtomic(dir_->filePath("big.json"), big));
+  auto refused = curl({"-sS", "-H", "Content-Type: application/json", "-H", "Authorization: Bearer placeholder",
+                       "--data-binary", "@" + dir_->filePath("big.json"), "-w", "\nSTATUS %{http_code}",
+                       "https://api.openai.com/v1/chat/completions"});
+  ASSERT_OK(refused);
+  EXPECT_NE(refused->output.find("STATUS 413"), std::string::npos) << refused->output << refused->errors;
+  const std::string body = refused->output.substr(0, refused->output.find("\nSTATUS"));
+  json error = json::parse(body, nullptr, false);
+  ASSERT_TRUE(error.is_object()) << body;
+  EXPECT_NE(error["error"]["message"].get<std::string>().find("larger than the limit"), std::string::npos) << body;
+  EXPECT_TRUE(provider_->requests().empty());
+
+  auto accepted = curl({"-sS", "-H", "Content-Type: application/json", "-H", "Expect: 100-continue",
+                        "--expect100-timeout", "30", "-d", R"({"model":"gpt-4o-mini","messages":[]})", "-w",
+                        "\nSTATUS %{http_code}", "https://api.openai.com/v1/chat/completions"});
+  ASSERT_OK(accepted);
+  EXPECT_NE(accepted->output.find("STATUS 200"), std::string::npos) << accepted->output << accepted->errors;
+  ASSERT_EQ(provider_->requests().size(), 1u);
+  EXPECT_EQ(lastRequest().header("Expect"), "") << "Expect must not cross the proxy";
+}
+
+// Two requests on one kept-alive client connection: one accepted connection at the proxy.
+TEST_F(InterceptTest, KeepAliveCarriesSeveralCallsOnOneConnection) {
+  startEnforcing();
+  ASSERT_FALSE(HasFatalFailure());
+  const std::string url = "https://api.openai.com/v1/chat/completions";
+  const std::string body = R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hi"}]})";
+  auto result = curl({"-sS", "-H", "Content-Type: application/json", "-d", body, "-w", "\nSTATUS %{http_code}\n", url,
+                      "--next", "--cacert", daemonCaPath(), "-H", "Content-Type: application/json", "-d", body, "-w",
+                      "\nSTATUS %{http_code}\n", url});
+  ASSERT_OK(result);
+  ASSERT_EQ(result->exitCode, 0) << result->errors;
+  size_t ok = 0;
+  for (size_t at = result->output.find("STATUS 200"); at != std::string::npos; at = result->output.find("STATUS 200", at + 1)) ++ok;
+  EXPECT_EQ(ok, 2u) << result->output;
+  EXPECT_EQ(provider_->requests().size(), 2u);
+  EXPECT_EQ(status()["proxy"]["accepted"], 1);
+}
+
+// The provider's certificate does not chain to the configured bundle: the client gets a 502 saying
+// so, in the provider's error shape.
+TEST_F(InterceptTest, ProviderWithAnUntrustedCertificateIsA502) {
+  std::filesystem::create_directories(dir_->filePath("other-ca"));
+  auto otherCa = TestCa::create(dir_->filePath("other-ca"));
+  ASSERT_OK(otherCa);
+  writeConfig({{"upstream_ca_bundle", otherCa->certPath()}});
+  startEnforcing();
+  ASSERT_FALSE(HasFatalFailure());
+  auto result = call(SdkClient::kOpenAi, {"--api", "chat"});
+  ASSERT_OK(result);
+  EXPECT_FALSE(result->ok) << result->line.dump();
+  EXPECT_EQ(result->status, 502) << result->line.dump();
+  EXPECT_NE(result->message.find("certificate"), std::string::npos) << result->message;
+  EXPECT_NE(result->message.find("api.openai.com"), std::string::npos) << result->message;
+  EXPECT_TRUE(provider_->requests().empty());
+  auto records = journal("llm-call-refused", {"SHADOWAI_STATUS=502", "SHADOWAI_ACTION=upstream-failed"}, 1);
+  ASSERT_EQ(records.size(), 1u);
+}
+
+// A provider that takes longer than response_timeout_ms: 504 in the provider's error shape.
+TEST_F(InterceptTest, ProviderThatDoesNotAnswerInTimeIsA504) {
+  writeConfig({{"response_timeout_ms", 300}});
+  startEnforcing();
+  ASSERT_FALSE(HasFatalFailure());
+  // A second provider, which holds every request well past the proxy's limit before answering.
+  TlsServerOptions options;
+  options.address = kOtherAddress;
+  options.port = 443;
+  options.certPath = leaf_.certPath;
+  options.keyPath = leaf_.keyPath;
+  options.handler = [](const RecordedRequest&) {
+    std::this_thread::sleep_for(3s);
+    return TlsResponse{};
+  };
+  auto slow = TlsTestServer::start(options);
+  ASSERT_OK(slow);
+  pointHostsAt(kOtherAddress);
+  auto result = call(SdkClient::kAnthropic, {});
+  ASSERT_OK(result);
+  EXPECT_FALSE(result->ok) << result->line.dump();
+  EXPECT_EQ(result->status, 504) << result->line.dump();
+  EXPECT_NE(result->message.find("within 300 ms"), std::string::npos) << result->message;
+  auto records = journal("llm-call-refused", {"SHADOWAI_STATUS=504"}, 1);
+  ASSERT_EQ(records.size(), 1u);
+}
+
+// A workload that does not trust the host CA cannot talk to the provider at all.
+TEST_F(InterceptTest, SdkThatDoesNotTrustTheHostCaFailsAndNothingBypassesTheProxy) {
+  startEnforcing();
+  ASSERT_FALSE(HasFatalFailure());
+  auto result = runSdkClient(SdkClient::kOpenAi, {"--api", "chat"}, ca_->certPath(), inWorkload());
+  ASSERT_OK(result);
+  EXPECT_FALSE(result->ok) << result->line.dump();
+  EXPECT_EQ(result->status, 0) << "a connection error, not an HTTP answer: " << result->line.dump();
+  // The proxy may have started its connect to the provider when it accepted the workload's
+  // connection (127.0.0.2 is not an address the catalog knows here): that connection carried no
+  // TLS handshake and no byte, and was reset.
+  EXPECT_TRUE(provider_->requests().empty());
+  for (int attempt = 0; attempt < 100 && provider_->failedHandshakes() != provider_->connectionCount(); ++attempt) {
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_EQ(provider_->failedHandshakes(), provider_->connectionCount()) << "a TLS session reached the provider";
+  auto records = journal("intercept-tls-failed", {"SHADOWAI_HOST=api.openai.com"}, 1);
+  ASSERT_GE(records.size(), 1u);
+}
+
+}  // namespace
+}  // namespace shadowai::test

@@ -1,0 +1,279 @@
+#include "support/fake_provider.h"
+
+#include <openssl/ssl.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "support/fake_provider_answers.h"
+
+namespace shadowai::test {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+// Long enough for a slow CI machine, short enough that a stuck client cannot hold a test for minutes;
+// also how long an idle keep-alive connection stays open.
+constexpr auto kIoTimeout = std::chrono::seconds(30);
+constexpr uint64_t kMaxRequestBody = 64ull << 20;
+
+auto onError(boost::system::error_code& error) { return asio::redirect_error(asio::use_awaitable, error); }
+
+}  // namespace
+
+struct FakeProvider::Impl {
+  explicit Impl(FakeProviderOptions providerOptions)
+      : options(std::move(providerOptions)), answerText(options.answerText), eventDelay(options.eventDelay) {}
+
+  FakeProviderOptions options;
+  // Declared before io and acceptor so it outlives the connections io destroys on shutdown.
+  asio::ssl::context tls{asio::ssl::context::tls_server};
+  asio::io_context io{1};
+  tcp::acceptor acceptor{io};
+  std::thread thread;
+  uint16_t port = 0;
+
+  mutable std::mutex mutex;
+  mutable std::condition_variable changed;
+  std::string answerText;
+  std::chrono::milliseconds eventDelay;
+  std::optional<FakeReply> fixedReply;
+  uint64_t answers = 0;
+  size_t connections = 0;
+  size_t handshakeFailures = 0;
+  std::vector<FakeProviderRequest> requests;
+
+  asio::awaitable<void> acceptLoop() {
+    for (;;) {
+      boost::system::error_code error;
+      tcp::socket socket = co_await acceptor.async_accept(onError(error));
+      if (error == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+      if (error) continue;
+      size_t index = 0;
+      {
+        std::lock_guard lock(mutex);
+        index = connections++;
+      }
+      asio::co_spawn(io, serve(std::move(socket), index), asio::detached);
+    }
+  }
+
+  asio::awaitable<void> serve(tcp::socket socket, size_t connection) {
+    TlsStream stream(std::move(socket), tls);
+    beast::get_lowest_layer(stream).expires_after(kIoTimeout);
+    boost::system::error_code error;
+    co_await stream.async_handshake(asio::ssl::stream_base::server, onError(error));
+    if (error) {
+      std::lock_guard lock(mutex);
+      ++handshakeFailures;
+      changed.notify_all();
+      co_return;
+    }
+    const char* servername = SSL_get_servername(stream.native_handle(), TLSEXT_NAMETYPE_host_name);
+    const std::string sni = servername != nullptr ? servername : "";
+    beast::flat_buffer buffer;
+    while (co_await answerOneRequest(stream, buffer, sni, connection)) {
+    }
+    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
+    co_await stream.async_shutdown(onError(error));
+  }
+
+  // Reads, records and answers one request; true when the connection stays open for another.
+  asio::awaitable<bool> answerOneRequest(TlsStream& stream, beast::flat_buffer& buffer, const std::string& sni,
+                                         size_t connection) {
+    boost::system::error_code error;
+    http::request_parser<http::string_body> parser;
+    parser.body_limit(kMaxRequestBody);
+    beast::get_lowest_layer(stream).expires_after(kIoTimeout);
+    co_await http::async_read_header(stream, buffer, parser, onError(error));
+    if (error) co_return false;
+    if (beast::iequals(parser.get()[http::field::expect], "100-continue")) {
+      http::response<http::empty_body> proceed{http::status::continue_, 11};
+      co_await http::async_write(stream, proceed, onError(error));
+      if (error) co_return false;
+    }
+    co_await http::async_read(stream, buffer, parser, onError(error));
+    if (error) co_return false;
+
+    const auto& message = parser.get();
+    FakeProviderRequest request;
+    request.sni = sni;
+    request.connection = connection;
+    request.method = std::string(message.method_string());
+    request.target = std::string(message.target());
+    for (const auto& field : message) request.headers.emplace_back(field.name_string(), field.value());
+    request.body = message.body();
+    fake_provider::Answer answer = record(std::move(request));
+
+    const bool keepAlive = message.keep_alive();
+    if (!answer.streamed) {
+      http::response<http::string_body> response{static_cast<http::status>(answer.status), message.version()};
+      setFields(response, answer);
+      response.body() = std::move(answer.body);
+      response.keep_alive(keepAlive);
+      response.prepare_payload();
+      co_await http::async_write(stream, response, onError(error));
+      co_return !error && keepAlive;
+    }
+    co_return co_await writeStream(stream, answer, message.version(), keepAlive);
+  }
+
+  // Records REQUEST and decides the answer, both under the lock (the test may change the settings).
+  fake_provider::Answer record(FakeProviderRequest request) {
+    std::lock_guard lock(mutex);
+    fake_provider::Answer answer;
+    if (fixedReply) {
+      answer.status = fixedReply->status;
+      answer.contentType = fixedReply->contentType;
+      answer.headers = fixedReply->headers;
+      answer.body = fixedReply->body;
+    } else {
+      answer = fake_provider::generateAnswer(request, answerText, answers);
+    }
+    answer.headers.emplace_back("x-request-id", "req_shadowai_" + std::to_string(answers++));
+    requests.push_back(std::move(request));
+    changed.notify_all();
+    return answer;
+  }
+
+  template <typename Response>
+  static void setFields(Response& response, const fake_provider::Answer& answer) {
+    response.set(http::field::server, "shadowai-fake-provider");
+    response.set(http::field::content_type, answer.contentType);
+    for (const auto& [name, value] : answer.headers) response.insert(name, value);
+  }
+
+  // The header, then each event as its own chunk (one write each), DELAY apart, then the last chunk.
+  asio::awaitable<bool> writeStream(TlsStream& stream, const fake_provider::Answer& answer, unsigned version,
+                                    bool keepAlive) {
+    boost::system::error_code error;
+    http::response<http::empty_body> response{static_cast<http::status>(answer.status), version};
+    setFields(response, answer);
+    response.keep_alive(keepAlive);
+    response.chunked(true);
+    http::response_serializer<http::empty_body> serializer{response};
+    beast::get_lowest_layer(stream).expires_after(kIoTimeout);
+    co_await http::async_write_header(stream, serializer, onError(error));
+    if (error) co_return false;
+    const std::chrono::milliseconds delay = currentDelay();
+    asio::steady_timer timer(io);
+    for (size_t i = 0; i < answer.events.size(); ++i) {
+      if (i > 0 && delay.count() > 0) {
+        timer.expires_after(delay);
+        co_await timer.async_wait(onError(error));
+      }
+      beast::get_lowest_layer(stream).expires_after(kIoTimeout);
+      co_await asio::async_write(stream, http::make_chunk(asio::buffer(answer.events[i])), onError(error));
+      if (error) co_return false;
+    }
+    co_await asio::async_write(stream, http::make_chunk_last(), onError(error));
+    co_return !error && keepAlive;
+  }
+
+  std::chrono::milliseconds currentDelay() const {
+    std::lock_guard lock(mutex);
+    return eventDelay;
+  }
+};
+
+Result<FakeProvider> FakeProvider::start(FakeProviderOptions options) {
+  auto impl = std::make_unique<Impl>(std::move(options));
+  boost::system::error_code error;
+  auto address = asio::ip::make_address(impl->options.address, error);
+  if (error) return makeError("FakeProvider: not an IP address: " + impl->options.address);
+
+  impl->tls.set_options(asio::ssl::context::no_sslv2 | asio::ssl::context::no_sslv3 |
+                        asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
+  impl->tls.use_certificate_chain_file(impl->options.certPath, error);
+  if (error) return makeError("FakeProvider: cannot load " + impl->options.certPath + ": " + error.message());
+  impl->tls.use_private_key_file(impl->options.keyPath, asio::ssl::context::pem, error);
+  if (error) return makeError("FakeProvider: cannot load " + impl->options.keyPath + ": " + error.message());
+
+  const tcp::endpoint endpoint(address, impl->options.port);
+  const std::string where = impl->options.address + " port " + std::to_string(impl->options.port);
+  impl->acceptor.open(endpoint.protocol(), error);
+  if (!error) impl->acceptor.set_option(tcp::acceptor::reuse_address(true), error);
+  if (!error && address.is_v6()) impl->acceptor.set_option(asio::ip::v6_only(true), error);
+  if (!error) impl->acceptor.bind(endpoint, error);
+  if (!error) impl->acceptor.listen(asio::socket_base::max_listen_connections, error);
+  if (error) return makeError("FakeProvider: cannot listen on " + where + ": " + error.message());
+  impl->port = impl->acceptor.local_endpoint().port();
+
+  asio::co_spawn(impl->io, impl->acceptLoop(), asio::detached);
+  impl->thread = std::thread([raw = impl.get()] { raw->io.run(); });
+  return FakeProvider(std::move(impl));
+}
+
+FakeProvider::FakeProvider(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+FakeProvider::FakeProvider(FakeProvider&&) noexcept = default;
+FakeProvider& FakeProvider::operator=(FakeProvider&&) noexcept = default;
+
+FakeProvider::~FakeProvider() {
+  if (!impl_) return;  // moved from
+  impl_->io.stop();
+  if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+uint16_t FakeProvider::port() const { return impl_->port; }
+const std::string& FakeProvider::address() const { return impl_->options.address; }
+
+void FakeProvider::setAnswerText(std::string text) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->answerText = std::move(text);
+}
+
+void FakeProvider::setEventDelay(std::chrono::milliseconds delay) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->eventDelay = delay;
+}
+
+void FakeProvider::setFixedReply(FakeReply reply) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->fixedReply = std::move(reply);
+}
+
+void FakeProvider::clearFixedReply() {
+  std::lock_guard lock(impl_->mutex);
+  impl_->fixedReply.reset();
+}
+
+size_t FakeProvider::connectionCount() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->connections;
+}
+
+size_t FakeProvider::failedHandshakes() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->handshakeFailures;
+}
+
+std::vector<FakeProviderRequest> FakeProvider::requests() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->requests;
+}
+
+bool FakeProvider::waitForRequests(size_t count, std::chrono::milliseconds timeout) const {
+  std::unique_lock lock(impl_->mutex);
+  return impl_->changed.wait_for(lock, timeout, [&] { return impl_->requests.size() >= count; });
+}
+
+}  // namespace shadowai::test
