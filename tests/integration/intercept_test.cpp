@@ -466,6 +466,66 @@ TEST_F(InterceptTest, ProviderThatDoesNotAnswerInTimeIsA504) {
   ASSERT_EQ(records.size(), 1u);
 }
 
+// A streamed answer reaches the workload event by event: the provider holds its stream after the
+// first event, and the workload (curl in the enforced cgroup) has that event meanwhile. Proven by
+// order, not by timing.
+TEST_F(InterceptTest, StreamedAnswerIsRelayedEventByEventNotBuffered) {
+  startEnforcing();
+  ASSERT_FALSE(HasFatalFailure());
+  provider_->holdStreamsAfterFirstEvent();
+  SpawnOptions options = inWorkload();
+  auto curl = ChildProcess::spawn({"curl", "-q", "-sS", "-N", "--http1.1", "--max-time", "30", "--cacert", daemonCaPath(),
+                                   "-H", "Content-Type: application/json", "-d",
+                                   R"({"model":"claude-3-5-haiku-latest","max_tokens":64,"stream":true,)"
+                                   R"("messages":[{"role":"user","content":"Hi"}]})",
+                                   "https://api.anthropic.com/v1/messages"},
+                                  options);
+  ASSERT_OK(curl);
+  ASSERT_TRUE(provider_->waitForHeldStreams(1, 20s)) << curl->describeOutput() << daemon_->describeOutput();
+  bool firstEventSeen = false;
+  for (int attempt = 0; attempt < 400 && !firstEventSeen; ++attempt) {
+    firstEventSeen = curl->stdoutText().find("message_start") != std::string::npos;
+    if (!firstEventSeen) std::this_thread::sleep_for(25ms);
+  }
+  EXPECT_TRUE(firstEventSeen) << "the first event did not reach the workload while the rest was held\n"
+                              << curl->describeOutput();
+  EXPECT_EQ(curl->stdoutText().find("message_stop"), std::string::npos);
+  provider_->releaseStreams();
+  auto exitCode = curl->wait(30s);
+  ASSERT_OK(exitCode);
+  EXPECT_EQ(*exitCode, 0) << curl->describeOutput();
+  EXPECT_NE(curl->stdoutText().find("message_stop"), std::string::npos) << curl->stdoutText();
+  auto records = journal("llm-call-intercepted", {"SHADOWAI_API=anthropic-messages", "SHADOWAI_STREAMING=true"}, 1);
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0]["SHADOWAI_OUTPUT_TOKENS"], "5") << records[0].dump();
+}
+
+// Gemini keys may come in the query (?key=): removed, and the managed key sent as x-goog-api-key.
+// A path the adapters do not know is still proxied and recorded as the `unknown` API.
+TEST_F(InterceptTest, QueryKeyIsStrippedAndUnknownPathsAreProxiedAndRecorded) {
+  startEnforcing();
+  ASSERT_FALSE(HasFatalFailure());
+  auto result = curl({"-sS", "-H", "Content-Type: application/json", "-d",
+                      R"({"contents":[{"role":"user","parts":[{"text":"Hi"}]}]})", "-w", "\nSTATUS %{http_code}",
+                      "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.0-flash:generateContent?"
+                      "key=AIza-placeholder-in-query&alt=json"});
+  ASSERT_OK(result);
+  EXPECT_NE(result->output.find("STATUS 200"), std::string::npos) << result->output << result->errors;
+  FakeProviderRequest request = lastRequest();
+  EXPECT_EQ(request.target, "/v1beta/models/gemini-2.0-flash:generateContent?alt=json");
+  EXPECT_EQ(request.header("x-goog-api-key"), kManagedGemini);
+
+  auto unknown = curl({"-sS", "-H", "Authorization: Bearer placeholder", "-w", "\nSTATUS %{http_code}",
+                       "https://api.openai.com/v1/some/future/api?x=1"});
+  ASSERT_OK(unknown);
+  EXPECT_NE(unknown->output.find("STATUS 404"), std::string::npos) << "the provider's own answer" << unknown->output;
+  EXPECT_EQ(lastRequest().target, "/v1/some/future/api?x=1");
+  auto records = journal("llm-call-intercepted", {"SHADOWAI_API=unknown"}, 1);
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0]["SHADOWAI_PATH"], "/v1/some/future/api");
+  EXPECT_EQ(records[0]["SHADOWAI_STATUS"], "404");
+}
+
 // A workload that does not trust the host CA cannot talk to the provider at all.
 TEST_F(InterceptTest, SdkThatDoesNotTrustTheHostCaFailsAndNothingBypassesTheProxy) {
   startEnforcing();

@@ -57,6 +57,8 @@ struct FakeProvider::Impl {
   std::string answerText;
   std::chrono::milliseconds eventDelay;
   std::optional<FakeReply> fixedReply;
+  bool holdStreams = false;   // streams stop after their first event until releaseStreams()
+  size_t streamsHeld = 0;     // streams waiting at the gate now
   uint64_t answers = 0;
   size_t connections = 0;
   size_t handshakeFailures = 0;
@@ -177,6 +179,7 @@ struct FakeProvider::Impl {
     const std::chrono::milliseconds delay = currentDelay();
     asio::steady_timer timer(io);
     for (size_t i = 0; i < answer.events.size(); ++i) {
+      if (i == 1) co_await waitAtTheGate(timer);
       if (i > 0 && delay.count() > 0) {
         timer.expires_after(delay);
         co_await timer.async_wait(onError(error));
@@ -187,6 +190,30 @@ struct FakeProvider::Impl {
     }
     co_await asio::async_write(stream, http::make_chunk_last(), onError(error));
     co_return !error && keepAlive;
+  }
+
+  // While streams are held: counted as held, polls (this thread serves other connections too).
+  asio::awaitable<void> waitAtTheGate(asio::steady_timer& timer) {
+    {
+      std::lock_guard lock(mutex);
+      if (!holdStreams) co_return;
+      ++streamsHeld;
+      changed.notify_all();
+    }
+    for (;;) {
+      {
+        std::lock_guard lock(mutex);
+        if (!holdStreams) {
+          --streamsHeld;
+          changed.notify_all();
+          co_return;
+        }
+      }
+      boost::system::error_code error;
+      timer.expires_after(std::chrono::milliseconds(10));
+      co_await timer.async_wait(onError(error));
+      if (error) co_return;
+    }
   }
 
   std::chrono::milliseconds currentDelay() const {
@@ -244,6 +271,21 @@ void FakeProvider::setAnswerText(std::string text) {
 void FakeProvider::setEventDelay(std::chrono::milliseconds delay) {
   std::lock_guard lock(impl_->mutex);
   impl_->eventDelay = delay;
+}
+
+void FakeProvider::holdStreamsAfterFirstEvent() {
+  std::lock_guard lock(impl_->mutex);
+  impl_->holdStreams = true;
+}
+
+void FakeProvider::releaseStreams() {
+  std::lock_guard lock(impl_->mutex);
+  impl_->holdStreams = false;
+}
+
+bool FakeProvider::waitForHeldStreams(size_t count, std::chrono::milliseconds timeout) const {
+  std::unique_lock lock(impl_->mutex);
+  return impl_->changed.wait_for(lock, timeout, [&] { return impl_->streamsHeld >= count; });
 }
 
 void FakeProvider::setFixedReply(FakeReply reply) {

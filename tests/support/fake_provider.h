@@ -79,6 +79,12 @@ class FakeProvider {
   // Take effect from the next request on (any thread).
   void setAnswerText(std::string text);
   void setEventDelay(std::chrono::milliseconds delay);
+  // A gate for streams, so a test can prove a relay forwards events as they come without timing
+  // anything: from now on each stream stops after its first event until releaseStreams();
+  // waitForHeldStreams() waits until COUNT streams are stopped there.
+  void holdStreamsAfterFirstEvent();
+  void releaseStreams();
+  bool waitForHeldStreams(size_t count, std::chrono::milliseconds timeout) const;
   // Answer every request with REPLY instead of a generated response, until clearFixedReply().
   void setFixedReply(FakeReply reply);
   void clearFixedReply();
