@@ -526,6 +526,21 @@ TEST_F(InterceptTest, QueryKeyIsStrippedAndUnknownPathsAreProxiedAndRecorded) {
   EXPECT_EQ(records[0]["SHADOWAI_STATUS"], "404");
 }
 
+// A credentials file others can read is refused: the daemon does not start, and says why in one line
+// that names the file and never quotes a key.
+TEST_F(InterceptTest, CredentialsFileReadableByOthersStopsTheDaemon) {
+  writeConfig();
+  writeCredentials("require-managed");
+  ASSERT_EQ(::chmod(credentialsPath().c_str(), 0644), 0);
+  RunResult refused = run({SHADOWAI_DAEMON_BINARY, "--config", configPath()});
+  EXPECT_NE(refused.exitCode, 0);
+  EXPECT_NE(refused.err.find(credentialsPath()), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("chmod"), std::string::npos) << "the error should say what to do: " << refused.err;
+  for (const char* key : {kManagedOpenAi, kManagedAnthropic, kManagedGemini}) {
+    EXPECT_EQ((refused.out + refused.err).find(key), std::string::npos);
+  }
+}
+
 // A workload that does not trust the host CA cannot talk to the provider at all.
 TEST_F(InterceptTest, SdkThatDoesNotTrustTheHostCaFailsAndNothingBypassesTheProxy) {
   startEnforcing();
