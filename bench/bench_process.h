@@ -107,6 +107,7 @@ struct ExecSettings {
   // leaves nothing running. Start children from the main thread only.
   int deathSignal = SIGKILL;
   std::vector<std::string> dropEnvironment;  // e.g. NOTIFY_SOCKET: a benchmark's daemon notifies nobody
+  std::vector<std::string> addEnvironment;   // NAME=VALUE entries, in place of any inherited NAME
   std::optional<rlim_t> openFileLimit;       // soft and hard RLIMIT_NOFILE of the child
 };
 
@@ -131,13 +132,16 @@ inline Result<ChildProcess> spawnProgram(const std::vector<std::string>& argv, c
   for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
   args.push_back(nullptr);
   std::vector<char*> environment;
+  std::vector<std::string> replaced = settings.dropEnvironment;
+  for (const auto& entry : settings.addEnvironment) replaced.push_back(entry.substr(0, entry.find('=')));
   for (char** entry = environ; *entry != nullptr; ++entry) {
     bool dropped = false;
-    for (const auto& name : settings.dropEnvironment) {
+    for (const auto& name : replaced) {
       dropped = dropped || (std::strncmp(*entry, name.c_str(), name.size()) == 0 && (*entry)[name.size()] == '=');
     }
     if (!dropped) environment.push_back(*entry);
   }
+  for (const auto& entry : settings.addEnvironment) environment.push_back(const_cast<char*>(entry.c_str()));
   environment.push_back(nullptr);
 
   // Exec's errno comes back through this pipe; it closes without a word when exec succeeds.
