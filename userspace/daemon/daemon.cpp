@@ -339,6 +339,7 @@ void Daemon::periodicWork() {
     std::fprintf(stderr, "shadowaid: %s\n", synced.error().describe().c_str());
   }
   dnsNames_.prune();
+  interceptedNames_.prune();
   const LostEventCounts lost = programs_->events().lostEvents();
   uint64_t totalLost = 0;
   for (uint64_t value : lost) totalLost += value;
@@ -429,11 +430,19 @@ ProcessIdentity Daemon::identityOf(uint64_t cgroupId, uint32_t pid) {
   return identity;
 }
 
+namespace {
+// How long an address is remembered as an LLM endpoint after an intercepted call to it (plus the
+// AddressNames grace period).
+constexpr uint32_t kInterceptedAddressTtlSeconds = 3600;
+}  // namespace
+
 bool Daemon::mayConnectEarly(const OriginalDestination& destination) {
-  // decide() can only refuse (or intercept) a connection to an address the catalog names: to any
-  // other address the verdict is a splice whatever the ClientHello says, unless its SNI is a
-  // catalog host, and an interception opens its own upstream connections. So only those addresses
-  // wait for the verdict before the proxy touches them.
+  // decide() can only refuse a connection to an address the catalog names: to any other address
+  // the verdict is a splice, or an interception when the SNI is a catalog host. So those addresses
+  // wait for the verdict before the proxy touches them, and so do addresses already seen serving
+  // intercepted calls: there the early connect would mostly go to waste (an interception reuses
+  // its pooled upstream connections) and touch the provider for nothing.
+  if (!interceptedNames_.namesOf(destination.address).empty()) return false;
   FlowEvidence evidence;
   evidence.dnsNames = dnsNames_.namesOf(destination.address);
   evidence.resolvedNames = resolvedNames_.namesOf(destination.address);
@@ -467,6 +476,7 @@ ConnectionDecision Daemon::decide(const ConnectionFacts& facts) {
 
   if (classification->method == MatchMethod::kSni) {
     if (interceptor_) {
+      interceptedNames_.learn(destination.address, {classification->host}, kInterceptedAddressTtlSeconds);
       auto target = std::make_shared<InterceptTarget>();
       target->providerId = classification->match.entry->providerId;
       target->providerName = classification->match.entry->providerName;

@@ -81,6 +81,9 @@ class Daemon final : public ControlHandler {
 
   AddressNames dnsNames_;
   AddressNames resolvedNames_;
+  // Addresses whose enforced connections named a catalog host in their SNI: the proxy waits for
+  // the verdict before connecting there (an early connect would go to waste, see mayConnectEarly).
+  AddressNames interceptedNames_;
   std::unique_ptr<CatalogResolver> resolver_;
   std::unique_ptr<ProcessAttributor> attributor_;  // event loop only
   std::unique_ptr<FlowTracker> tracker_;            // event loop only

@@ -28,6 +28,7 @@ namespace {
 
 constexpr auto kAwaitTuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::chrono::seconds kCloseNotifyWait{2};
+constexpr size_t kClientReadBytes = 8 << 10;
 
 void record(const InterceptServices& services, const InterceptedCall& call) {
   if (!services.onCall) return;
@@ -87,6 +88,7 @@ asio::awaitable<void> serveRequests(ClientStream& client, const InterceptHandoff
   const InterceptTarget& target = *handoff.target;
   const InterceptSettings& settings = services.settings;
   beast::flat_buffer buffer;
+  buffer.reserve(kClientReadBytes);  // else Beast reads a request 512 bytes at a time
   for (;;) {
     http::request_parser<http::string_body> parser;
     parser.header_limit(static_cast<uint32_t>(settings.maxRequestHeaderBytes));

@@ -19,6 +19,7 @@ using tcp = asio::ip::tcp;
 namespace {
 
 constexpr auto kAwaitTuple = asio::as_tuple(asio::use_awaitable);
+constexpr size_t kUpstreamReadBytes = 16 << 10;
 
 UpstreamError tlsError(const UpstreamKey& key, const std::string& what) {
   return {UpstreamFailure::kTls, describeUpstream(key) + ": " + what};
@@ -109,6 +110,9 @@ asio::awaitable<UpstreamConnectResult> connectUpstream(asio::any_io_executor exe
   beast::tcp_stream tcpStream(std::move(*connected));
 
   auto connection = std::make_unique<UpstreamConnection>(key, UpstreamStream(std::move(tcpStream), context));
+  // Beast reads as much as the buffer has room for, at least 512 bytes: an empty buffer would take
+  // an answer 512 bytes at a time, and relay it to the client in records as small.
+  connection->buffer.reserve(kUpstreamReadBytes);
   SSL* ssl = connection->stream.native_handle();
   if (auto named = setExpectedName(ssl, key); !named) co_return tlsError(key, named.error().describe());
   beast::get_lowest_layer(connection->stream).expires_after(settings.handshakeTimeout);

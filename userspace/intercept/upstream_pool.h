@@ -18,7 +18,9 @@ namespace shadowai {
 
 struct UpstreamPoolOptions {
   UpstreamConnectSettings connect;
-  size_t maxIdlePerKey = 4;
+  // As many as a busy workload keeps in flight: a pool smaller than the concurrency closes
+  // connections it needs again a moment later, and each costs a TCP and TLS handshake.
+  size_t maxIdlePerKey = 64;
   size_t maxIdleTotal = 256;
   // Shorter than the usual server-side keep-alive, so we rarely pick a connection the server is
   // about to close.
