@@ -261,7 +261,9 @@ asio::awaitable<bool> forwardCall(ClientStream& client, http::request<http::stri
     http::response_serializer<http::buffer_body> serializer{response};
     BodyWriter writer(client, response, serializer);
     clientTcp(client).expires_after(settings.idleTimeout);
-    if (!(co_await writer.header())) {
+    // An event stream's header goes out at once (the first event may take the model a while);
+    // any other answer's header goes out with its first piece of body, in one TLS record.
+    if (eventStream && !(co_await writer.header())) {
       call.reason = "the client went away before the answer";
       call.latency = since(started);
       co_return false;
