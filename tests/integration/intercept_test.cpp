@@ -546,6 +546,22 @@ TEST_F(InterceptTest, CredentialsFileReadableByOthersStopsTheDaemon) {
   }
 }
 
+// Domain fronting: the TLS server name is the catalog host, the Host header another site that a
+// shared front end would route to, managed key included. Refused with 421; nothing goes upstream.
+TEST_F(InterceptTest, HostHeaderOtherThanTheServerNameIsRefusedWith421) {
+  startEnforcing();
+  ASSERT_FALSE(HasFatalFailure());
+  auto fronted = curl({"-sS", "-H", "Host: attacker.example", "-H", "Content-Type: application/json", "-d",
+                       R"({"model":"gpt-4o-mini","messages":[]})", "-w", "\nSTATUS %{http_code}",
+                       "https://api.openai.com/v1/chat/completions"});
+  ASSERT_OK(fronted);
+  EXPECT_NE(fronted->output.find("STATUS 421"), std::string::npos) << fronted->output << fronted->errors;
+  EXPECT_NE(fronted->output.find("Host header"), std::string::npos) << fronted->output;
+  EXPECT_TRUE(provider_->requests().empty()) << "a fronted request reached the provider";
+  auto records = journal("llm-call-refused", {"SHADOWAI_STATUS=421"}, 1);
+  ASSERT_EQ(records.size(), 1u);
+}
+
 // A workload that does not trust the host CA cannot talk to the provider at all.
 TEST_F(InterceptTest, SdkThatDoesNotTrustTheHostCaFailsAndNothingBypassesTheProxy) {
   startEnforcing();

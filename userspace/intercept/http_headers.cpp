@@ -2,6 +2,7 @@
 
 #include <boost/algorithm/string/predicate.hpp>
 #include <boost/algorithm/string/trim.hpp>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -38,5 +39,18 @@ bool isEventStream(std::string_view contentType) {
 }
 
 std::string_view pathOf(std::string_view target) { return target.substr(0, target.find('?')); }
+
+std::string misdirectionOf(const http::fields& fields, std::string_view target, std::string_view serverName) {
+  if (target.empty() || target.front() != '/') return "the request target is not a path on " + std::string(serverName);
+  auto hosts = fields.equal_range(http::field::host);
+  if (hosts.first == hosts.second) return "the request has no Host header";
+  if (std::next(hosts.first) != hosts.second) return "the request has more than one Host header";
+  std::string_view host = hosts.first->value();
+  if (host.size() > 4 && host.substr(host.size() - 4) == ":443") host.remove_suffix(4);
+  if (!boost::algorithm::iequals(host, serverName)) {
+    return "the request's Host header does not name " + std::string(serverName) + ", the server name of the connection";
+  }
+  return "";
+}
 
 }  // namespace shadowai

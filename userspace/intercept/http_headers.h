@@ -19,4 +19,12 @@ bool isEventStream(std::string_view contentType);
 // The request target without its query string: what alerts may show (a query can hold a key).
 std::string_view pathOf(std::string_view target);
 
+// Why a request may not go to the host the TLS connection was verified for, "" when it may: its
+// target must be in origin form ("/path?query"; an absolute URI could name another host), and it
+// must carry exactly one Host header naming SERVER_NAME (any case, with or without ":443").
+// Otherwise a workload could send a catalog host's SNI and have a shared front end (a CDN) route the
+// request, managed key included, to another site by its Host: domain fronting.
+std::string misdirectionOf(const boost::beast::http::fields& fields, std::string_view target,
+                           std::string_view serverName);
+
 }  // namespace shadowai

@@ -128,6 +128,16 @@ asio::awaitable<void> serveRequests(ClientStream& client, const InterceptHandoff
     http::request<http::string_body> request = parser.release();
     const bool keepAlive = request.keep_alive();
     call.requestBytes = request.body().size();
+    if (std::string misdirected = misdirectionOf(request.base(), request.target(), target.host); !misdirected.empty()) {
+      // 421 Misdirected Request: this connection cannot serve that host. Nothing goes upstream.
+      call.outcome = CallOutcome::kRefused;
+      call.status = 421;
+      call.reason = std::move(misdirected);
+      const bool written = co_await writeRefusal(client, *adapter, 421, call.reason, keepAlive);
+      record(services, call);
+      if (!written || !keepAlive) co_return;
+      continue;
+    }
     if (auto parsed = adapter->parseRequest(request.target(), request.body())) {
       call.model = parsed->model;
       call.streaming = parsed->streaming;

@@ -1,0 +1,71 @@
+#include "intercept/http_headers.h"
+
+#include <gtest/gtest.h>
+
+namespace shadowai {
+namespace {
+
+namespace http = boost::beast::http;
+
+http::fields withHost(std::string_view host) {
+  http::fields fields;
+  fields.set(http::field::host, host);
+  return fields;
+}
+
+TEST(MisdirectionTest, HostMustNameTheServerNameOfTheConnection) {
+  EXPECT_EQ(misdirectionOf(withHost("api.openai.com"), "/v1/chat/completions", "api.openai.com"), "");
+  EXPECT_EQ(misdirectionOf(withHost("API.OpenAI.com:443"), "/v1/models?x=1", "api.openai.com"), "");
+  EXPECT_NE(misdirectionOf(withHost("evil.example"), "/v1/chat/completions", "api.openai.com"), "");
+  EXPECT_NE(misdirectionOf(withHost("api.openai.com.evil.example"), "/", "api.openai.com"), "");
+  EXPECT_NE(misdirectionOf(withHost("api.openai.com:8443"), "/", "api.openai.com"), "");
+  EXPECT_NE(misdirectionOf(http::fields{}, "/", "api.openai.com"), "") << "no Host";
+  http::fields two = withHost("api.openai.com");
+  two.insert(http::field::host, "evil.example");
+  EXPECT_NE(misdirectionOf(two, "/", "api.openai.com"), "") << "two Host headers";
+}
+
+TEST(MisdirectionTest, OnlyOriginFormTargets) {
+  EXPECT_NE(misdirectionOf(withHost("api.openai.com"), "https://evil.example/v1/chat/completions", "api.openai.com"), "");
+  EXPECT_NE(misdirectionOf(withHost("api.openai.com"), "*", "api.openai.com"), "");
+  EXPECT_NE(misdirectionOf(withHost("api.openai.com"), "", "api.openai.com"), "");
+}
+
+TEST(HopByHopTest, ConnectionAndTheFieldsItNamesAreRemoved) {
+  http::fields fields;
+  fields.set(http::field::connection, "keep-alive, X-Private-Hop");
+  fields.set("X-Private-Hop", "1");
+  fields.set(http::field::keep_alive, "timeout=5");
+  fields.set(http::field::transfer_encoding, "chunked");
+  fields.set(http::field::content_length, "5");
+  fields.set(http::field::expect, "100-continue");
+  fields.set(http::field::upgrade, "websocket");
+  fields.set(http::field::authorization, "Bearer x");
+  fields.set(http::field::content_type, "application/json");
+  removeHopByHopFields(fields);
+  size_t left = 0;
+  for (const auto& field : fields) {
+    (void)field;
+    ++left;
+  }
+  EXPECT_EQ(left, 2u);
+  EXPECT_EQ(fields[http::field::authorization], "Bearer x");
+  EXPECT_EQ(fields[http::field::content_type], "application/json");
+}
+
+TEST(EventStreamTest, MediaTypeAnyCaseWithParameters) {
+  EXPECT_TRUE(isEventStream("text/event-stream"));
+  EXPECT_TRUE(isEventStream("Text/Event-Stream; charset=utf-8"));
+  EXPECT_TRUE(isEventStream(" text/event-stream ;x=y"));
+  EXPECT_FALSE(isEventStream("application/json"));
+  EXPECT_FALSE(isEventStream("text/event-streams"));
+  EXPECT_FALSE(isEventStream(""));
+}
+
+TEST(PathOfTest, QueryIsDropped) {
+  EXPECT_EQ(pathOf("/v1beta/models/g:generateContent?key=secret&alt=sse"), "/v1beta/models/g:generateContent");
+  EXPECT_EQ(pathOf("/v1/models"), "/v1/models");
+}
+
+}  // namespace
+}  // namespace shadowai
