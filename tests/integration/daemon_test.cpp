@@ -454,7 +454,9 @@ TEST_F(DaemonTest, ModeFollowsTheCgroupPathWhenItIsRecreated) {
 }
 
 TEST_F(DaemonTest, ExhaustingTheProxysDescriptorsNeverLetsTrafficBypassIt) {
-  // 600 descriptors: the proxy admits (600 - 256) / 2 = 172 connections and refuses the rest.
+  // 600 descriptors, less than twice the reserve (256, plus 256 per proxy thread for the
+  // interception's pooled upstream connections): the proxy admits its floor of 64 connections and
+  // refuses the rest.
   startDaemon({"prlimit", "--nofile=600:600"});
   ASSERT_FALSE(HasFatalFailure());
   enforce(*workload_);

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <thread>
 
 #include "bpf/kernel_support.h"
 #include "cgroup/cgroup_fs.h"
@@ -49,8 +50,10 @@ Status makeDirectory(const std::string& path, mode_t mode) {
 // no more connections than the descriptors left after a reserve for everything else (maps,
 // control socket, /proc reads), so the proxy refuses (and counts) extra connections instead of
 // starving the daemon of descriptors.
-size_t connectionBudget(size_t configured) {
-  constexpr rlim_t kReserve = 256;
+// EXTRA_RESERVE: descriptors held besides two per proxied connection (the interception's pooled idle
+// upstream connections).
+size_t connectionBudget(size_t configured, size_t extraReserve) {
+  const rlim_t kReserve = 256 + static_cast<rlim_t>(extraReserve);
   rlimit limit{};
   if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return configured;
   if (limit.rlim_cur < limit.rlim_max) {
@@ -161,7 +164,10 @@ Status Daemon::startParts() {
   proxyOptions.peekTimeout = config_.proxy.peekTimeout;
   proxyOptions.connectTimeout = config_.proxy.connectTimeout;
   proxyOptions.idleTimeout = config_.proxy.idleTimeout;
-  proxyOptions.maxConnections = connectionBudget(config_.proxy.maxConnections);
+  const unsigned proxyThreads =
+      config_.proxy.threads != 0 ? config_.proxy.threads : std::max(1u, std::thread::hardware_concurrency());
+  const size_t poolReserve = interceptor_ ? proxyThreads * UpstreamPoolOptions{}.maxIdleTotal : 0;
+  proxyOptions.maxConnections = connectionBudget(config_.proxy.maxConnections, poolReserve);
   proxyOptions.upstreamMark = config_.proxy.upstreamMark;
   DaemonPrograms* programsForLookup = programs_.get();
   ProxyCallbacks callbacks;
