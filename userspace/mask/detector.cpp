@@ -1,0 +1,93 @@
+#include "mask/detector.h"
+
+#include <hs.h>
+
+#include <algorithm>
+#include <memory>
+
+namespace shadowai {
+
+namespace {
+
+bool validName(std::string_view name) {
+  if (name.empty() || name.size() > 64) return false;
+  return std::all_of(name.begin(), name.end(),
+                     [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; }) &&
+         name.front() != '-' && name.back() != '-';
+}
+
+bool validLabel(std::string_view label) {
+  if (label.empty() || label.size() > 32) return false;
+  return std::all_of(label.begin(), label.end(),
+                     [](char c) { return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'; });
+}
+
+}  // namespace
+
+std::string_view toString(DetectorCategory category) {
+  switch (category) {
+    case DetectorCategory::kSecret: return "secret";
+    case DetectorCategory::kPii: return "pii";
+    case DetectorCategory::kCustom: return "custom";
+  }
+  return "custom";
+}
+
+std::optional<DetectorCategory> detectorCategoryFromString(std::string_view name) {
+  if (name == "secret") return DetectorCategory::kSecret;
+  if (name == "pii") return DetectorCategory::kPii;
+  if (name == "custom") return DetectorCategory::kCustom;
+  return std::nullopt;
+}
+
+std::string_view toString(ReplacementStyle style) {
+  switch (style) {
+    case ReplacementStyle::kPlaceholder: return "placeholder";
+    case ReplacementStyle::kPseudonym: return "pseudonym";
+    case ReplacementStyle::kRedact: return "redact";
+  }
+  return "placeholder";
+}
+
+std::optional<ReplacementStyle> replacementStyleFromString(std::string_view name) {
+  if (name == "placeholder") return ReplacementStyle::kPlaceholder;
+  if (name == "pseudonym") return ReplacementStyle::kPseudonym;
+  if (name == "redact") return ReplacementStyle::kRedact;
+  return std::nullopt;
+}
+
+const Detector* findBuiltinDetector(std::string_view name) {
+  const auto& all = builtinDetectors();
+  auto it = std::find_if(all.begin(), all.end(), [&](const Detector& d) { return d.name == name; });
+  return it == all.end() ? nullptr : &*it;
+}
+
+Status checkDetector(const Detector& detector) {
+  if (!validName(detector.name)) return makeError("name must be 1-64 characters of a-z, 0-9 and '-'");
+  if (!validLabel(detector.label)) return makeError("label must be 1-32 characters of A-Z, 0-9 and '_'");
+  const bool hasPattern = !detector.pattern.empty();
+  const bool hasWords = !detector.words.empty();
+  if (hasPattern == hasWords) return makeError("needs exactly one of a pattern and a word list");
+  if (hasWords) {
+    for (const std::string& word : detector.words) {
+      if (word.empty()) return makeError("word list holds an empty word");
+    }
+    return {};
+  }
+  unsigned flags = HS_FLAG_UTF8 | HS_FLAG_SOM_LEFTMOST | (detector.caseless ? HS_FLAG_CASELESS : 0u);
+  hs_expr_info_t* info = nullptr;
+  hs_compile_error_t* error = nullptr;
+  if (hs_expression_info(detector.pattern.c_str(), flags, &info, &error) != HS_SUCCESS) {
+    std::string message = std::string("pattern does not compile: ") + (error ? error->message : "unknown error");
+    hs_free_compile_error(error);
+    return makeError(message);
+  }
+  std::unique_ptr<hs_expr_info_t, decltype(&free)> owned(info, &free);
+  if (info->max_width == UINT_MAX && detector.maxLength == 0) {
+    return makeError("pattern can match text of unbounded length; bound every repetition (e.g. {1,64})");
+  }
+  if (info->min_width == 0) return makeError("pattern can match empty text");
+  return {};
+}
+
+}  // namespace shadowai

@@ -1,0 +1,76 @@
+// A detector: one kind of secret or personal data the masker finds in prompt and answer text, with
+// the name policy files and alerts use, its category, the placeholder label its matches become, and
+// the Vectorscan pattern (or word list) that finds it. Built-in detectors ship in
+// builtin_detectors.cpp; a policy file adds custom ones (regex or word list).
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+
+namespace shadowai {
+
+enum class DetectorCategory { kSecret, kPii, kCustom };
+// "secret", "pii", "custom"
+std::string_view toString(DetectorCategory category);
+std::optional<DetectorCategory> detectorCategoryFromString(std::string_view name);
+
+// What a match becomes.
+enum class ReplacementStyle {
+  kPlaceholder,  // "[EMAIL_1]": numbered per call, the same value keeps the same number within a call
+  kPseudonym,    // "[EMAIL_3f9a0c1d2e]": keyed HMAC of the value, the same across calls on this host
+  kRedact,       // "[REDACTED]"
+};
+// "placeholder", "pseudonym", "redact"
+std::string_view toString(ReplacementStyle style);
+std::optional<ReplacementStyle> replacementStyleFromString(std::string_view name);
+
+// A check a pattern cannot express, run on each candidate match before it counts.
+enum class MatchValidator {
+  kNone,
+  kLuhn,          // payment card numbers
+  kIbanChecksum,  // ISO 13616 mod-97
+  kUsSsn,         // area 000/666/9xx, group 00 and serial 0000 are never issued
+  kIpv4,          // each octet 0-255
+  kIpv6,          // parses as an IPv6 address (inet_pton)
+  kJwt,           // header and payload are base64url JSON objects
+  kHighEntropy,   // secret values in context: mixed character classes, not a word or a placeholder
+};
+
+struct Detector {
+  std::string name;  // lower-case, [a-z0-9-]: "openai-api-key", "email"
+  DetectorCategory category = DetectorCategory::kPii;
+  std::string label;  // upper-case placeholder label: "EMAIL" -> "[EMAIL_1]"
+  std::string description;  // one line, for docs and `policy check`
+  // Either a pattern (PCRE syntax as Vectorscan accepts it: no back-references, no look-around)...
+  std::string pattern;
+  bool caseless = false;
+  // ... or a list of words or phrases, matched whole-word and case-insensitively unless caseSensitive.
+  std::vector<std::string> words;
+  bool caseSensitive = false;
+  MatchValidator validator = MatchValidator::kNone;
+  // The longest text a match can span. Bounds the window a match is confirmed on and how much text a
+  // stream holds back while a value may still be arriving; 0 = derive from the pattern (Vectorscan's
+  // hs_expression_info max_width), and a pattern without a bounded width is refused.
+  size_t maxLength = 0;
+  // Only the value of "key: value" style matches is replaced (password=..., AWS secret in context):
+  // the replaced span starts after the first ':' or '=' of the match and the quotes and spaces after it.
+  bool replaceValueOnly = false;
+  ReplacementStyle defaultStyle = ReplacementStyle::kPlaceholder;
+};
+
+// The detectors shadowai ships, in a stable order; names are unique.
+const std::vector<Detector>& builtinDetectors();
+// The built-in detector of that name, or null.
+const Detector* findBuiltinDetector(std::string_view name);
+
+// Whether a (custom) detector is well formed: a valid name and label, a pattern Vectorscan compiles
+// with a bounded width, or a non-empty word list. The error is one line without the detector's name
+// (the caller says where it is).
+Status checkDetector(const Detector& detector);
+
+}  // namespace shadowai

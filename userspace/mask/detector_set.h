@@ -1,0 +1,60 @@
+// DetectorSet: a list of detectors compiled once into one Vectorscan database (all patterns and word
+// lists together), shared read-only by every proxy thread. Scanning is one pass over the text for
+// candidate match ends, then each candidate's exact span is confirmed on a bounded window before the
+// detector's start (a per-detector start-of-match database), then validated (Luhn, mod-97, ...).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+#include "mask/detector.h"
+
+namespace shadowai {
+
+struct DetectorMatch {
+  uint32_t detector = 0;  // index into DetectorSet::detectors()
+  size_t begin = 0;       // the span to replace (the value only, for replaceValueOnly detectors)
+  size_t end = 0;
+
+  bool operator==(const DetectorMatch&) const = default;
+};
+
+// Which detectors of a set are switched on for a call, by index.
+using DetectorSelection = std::vector<bool>;
+
+class DetectorSet {
+ public:
+  // Compiles the detectors; the error names the detector that does not compile.
+  static Result<std::shared_ptr<const DetectorSet>> compile(std::vector<Detector> detectors);
+  ~DetectorSet();
+  DetectorSet(const DetectorSet&) = delete;
+  DetectorSet& operator=(const DetectorSet&) = delete;
+
+  const std::vector<Detector>& detectors() const;
+  std::optional<uint32_t> indexOf(std::string_view name) const;
+  DetectorSelection all() const { return DetectorSelection(detectors().size(), true); }
+
+  // The validated matches of the selected detectors in TEXT, sorted by position and not overlapping:
+  // of two overlapping matches the one starting first wins, then the longer one. Thread-safe (each
+  // thread uses its own Vectorscan scratch). An error only when Vectorscan fails: callers refuse the
+  // call rather than let text through unmasked.
+  Status scan(std::string_view text, const DetectorSelection& selected, std::vector<DetectorMatch>& out) const;
+
+  // How many bytes at the end of TEXT could still become part of a match of a selected detector once
+  // more text follows (0 when the text ends where no match can be in progress). At most maxWindow().
+  size_t pendingSuffix(std::string_view text, const DetectorSelection& selected) const;
+
+  // The longest match any detector can produce.
+  size_t maxWindow() const;
+
+ private:
+  struct Impl;
+  explicit DetectorSet(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace shadowai

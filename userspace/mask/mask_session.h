@@ -1,0 +1,72 @@
+// MaskSession: masking for one intercepted call. It knows which detectors the call's policy selected
+// and how each is replaced, numbers placeholders per call (the same value keeps the same placeholder
+// in the prompt and the answer), and counts what fired where, for the call's alert: counts and
+// detector names only, never the values.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "mask/detector_set.h"
+#include "mask/text_masker.h"
+
+namespace shadowai {
+
+// The host secret pseudonyms are keyed with (32 random bytes), so a value masks the same way across
+// calls on this host and cannot be recovered by hashing guesses without it.
+class PseudonymKey {
+ public:
+  // Reads FILE, or creates it (mode 0600, 32 bytes from the OpenSSL RNG) when it does not exist.
+  static Result<PseudonymKey> loadOrCreate(const std::filesystem::path& file);
+  static PseudonymKey fromBytes(const std::array<unsigned char, 32>& bytes);
+  const std::array<unsigned char, 32>& bytes() const { return bytes_; }
+
+ private:
+  std::array<unsigned char, 32> bytes_{};
+};
+
+// What a call's policy asks the masker to do. Built once per (policy, workload, call selector) and
+// shared by the calls it applies to.
+struct MaskRules {
+  std::shared_ptr<const DetectorSet> detectors;
+  DetectorSelection requestDetectors;   // which detectors mask the prompt
+  DetectorSelection responseDetectors;  // which mask the answer
+  std::vector<ReplacementStyle> styles; // by detector index
+};
+
+struct DetectorHits {
+  std::string detector;  // name
+  DetectorCategory category = DetectorCategory::kPii;
+  MaskSite site = MaskSite::kRequest;
+  uint64_t count = 0;
+
+  bool operator==(const DetectorHits&) const = default;
+};
+
+class MaskSession : public TextMasker {
+ public:
+  MaskSession(std::shared_ptr<const MaskRules> rules, std::shared_ptr<const PseudonymKey> key);
+
+  Result<std::string> mask(std::string_view text, MaskSite site) override;
+  std::unique_ptr<TextStream> openStream(MaskSite site) override;
+
+  // Per detector and site, in detector order then request before response; only those that fired.
+  std::vector<DetectorHits> hits() const;
+  uint64_t totalHits() const;
+
+ private:
+  std::shared_ptr<const MaskRules> rules_;
+  std::shared_ptr<const PseudonymKey> key_;
+  std::map<std::pair<uint32_t, std::string>, std::string> placeholders_;  // (detector, value) -> "[EMAIL_1]"
+  std::vector<uint32_t> nextNumber_;                                       // per label, by detector
+  std::map<std::pair<uint32_t, MaskSite>, uint64_t> counts_;
+  std::vector<DetectorMatch> scratchMatches_;
+};
+
+}  // namespace shadowai
