@@ -172,6 +172,9 @@ struct Options {
   bool nginxAccessLog = true;
   std::vector<std::string> phases = {"latency", "streams", "throughput"};
   bool json = false;
+  // The daemon's policy directory: the shipped default (masks every secret and PII detector in
+  // prompts and answers) unless given; an empty policy measures interception without masking.
+  std::string policyDir = SHADOWAI_SOURCE_RULES_DIR "/policy.d";
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -1500,6 +1503,7 @@ void printHuman(const Options& options, const Summary& summary) {
               options.proxyThreads == 0 ? "default" : std::to_string(options.proxyThreads).c_str());
   std::printf("  request: POST %s, %zu-byte JSON body, keep-alive; answer: %zu-byte JSON, or %d SSE events %d us apart\n",
               kPath, kRequestBodyBytes, kResponseBodyBytes, options.streamEvents + 2, options.eventGapUs);
+  std::printf("  shadowaid policy: %s\n", options.policyDir.c_str());
   for (size_t v = 0; v < kVariantCount; ++v) {
     if (summary.measured[v]) {
       std::printf("  TLS as the client sees it, %s: %s %s\n", kVariants[v].name, summary.sessions[v].protocol.c_str(),
@@ -1727,7 +1731,9 @@ int run(const Options& options) {
   daemonSettings.cliBinary = options.cliBinary;
   daemonSettings.proxyThreads = options.proxyThreads;
   daemonSettings.proxyPort = kProxyPort;
-  daemonSettings.extraConfig = {{"intercept", {{"upstream_ca_bundle", pki->caCert}}}, {"credentials_file", credentials}};
+  daemonSettings.extraConfig = {{"intercept", {{"upstream_ca_bundle", pki->caCert}}},
+                                {"credentials_file", credentials},
+                                {"policy_dir", options.policyDir}};
   {
     const std::string log = dir->file("shadowaid.log");
     Fd created(::open(log.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
@@ -1833,6 +1839,9 @@ int main(int argc, char** argv) {
   app.add_option("--phases", options.phases, "which measurements to make (default: all three)")
       ->check(CLI::IsMember({"latency", "streams", "throughput"}))
       ->delimiter(',');
+  app.add_option("--policy-dir", options.policyDir,
+                 "shadowaid's policy (a directory or one file; a policy without rules measures no masking)")
+      ->capture_default_str();
   app.add_flag("--json", options.json, "print the figures as JSON");
   CLI11_PARSE(app, argc, argv);
   return run(options);

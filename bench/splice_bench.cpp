@@ -807,6 +807,8 @@ class DaemonInstance {
         {"cgroup", attachCgroup_},
         {"catalog_dirs", json::array()},
         {"failure_mode", "closed"},
+        // The shipped default policy (masks secrets and PII, blocks nothing).
+        {"policy_dir", SHADOWAI_SOURCE_RULES_DIR "/policy.d"},
         {"proxy", {{"listen_ipv4", "127.0.0.1"}, {"listen_ipv6", "::1"}, {"port", kProxyPort}, {"threads", options_.proxyThreads}}},
     };
     if (auto written = writeFileAtomic(configPath_, config.dump(2)); !written) return written;

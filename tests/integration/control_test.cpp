@@ -75,6 +75,8 @@ class RecordingHandler : public ControlHandler {
     return status_;
   }
 
+  Result<Json> reloadPolicy(const PeerCredentials&) override { return makeError("no policy in this test"); }
+
   std::vector<Call> calls() const {
     std::lock_guard lock(mutex_);
     return calls_;

@@ -130,6 +130,7 @@ class DaemonTest : public ::testing::Test {
         // The test's provider servers have certificates from the test CA, not from the system store.
         {"intercept", {{"upstream_ca_bundle", ca_->certPath()}}},
         {"credentials_file", dir_->filePath("credentials.json")},
+        {"policy_dir", SHADOWAI_SOURCE_RULES_DIR "/policy.d"},
     };
     config.update(extra);
     ASSERT_TRUE(writeFileAtomic(configPath(), config.dump(2)));

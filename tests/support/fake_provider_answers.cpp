@@ -262,8 +262,25 @@ Answer notFound(const RecordedRequest& request) {
 
 }  // namespace
 
+std::string withoutPieceBreaks(const std::string& text) {
+  std::string whole;
+  for (char c : text) {
+    if (c != kPieceBreak) whole += c;
+  }
+  return whole;
+}
+
 std::vector<std::string> splitIntoPieces(const std::string& text) {
   std::vector<std::string> pieces;
+  if (text.find(kPieceBreak) != std::string::npos) {
+    size_t start = 0;
+    for (;;) {
+      const size_t end = text.find(kPieceBreak, start);
+      pieces.push_back(text.substr(start, end == std::string::npos ? std::string::npos : end - start));
+      if (end == std::string::npos) return pieces;
+      start = end + 1;
+    }
+  }
   size_t start = 0;
   while (start < text.size()) {
     size_t end = start;
@@ -291,7 +308,8 @@ Answer generateAnswer(const RecordedRequest& request, const std::string& text, u
   const int64_t created =
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   const std::string serial = std::to_string(1000000 + sequence);
-  Call call{text, splitIntoPieces(text), body.value("model", "unknown-model"), serial, created};
+  const std::string whole = withoutPieceBreaks(text);
+  Call call{whole, splitIntoPieces(text), body.value("model", "unknown-model"), serial, created};
   auto withId = [&](const std::string& prefix) {
     call.id = prefix + serial;
     return call;

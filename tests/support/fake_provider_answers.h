@@ -23,7 +23,14 @@ struct Answer {
 // The answer to REQUEST that carries TEXT; SEQUENCE makes the ids in it unique.
 Answer generateAnswer(const RecordedRequest& request, const std::string& text, uint64_t sequence);
 
-// TEXT a word at a time, each word with the whitespace before the next: "Hello ", "from ", ...
+// Where a test wants a stream's deltas to break: an answer text holding this character streams in
+// the pieces between them (the character itself is not sent), so a value can be split mid-word.
+inline constexpr char kPieceBreak = '\x1f';
+
+// TEXT a word at a time, each word with the whitespace before the next: "Hello ", "from ", ...; or,
+// when TEXT holds kPieceBreak, the pieces between the breaks.
 std::vector<std::string> splitIntoPieces(const std::string& text);
+// TEXT without its kPieceBreak characters: the answer as a whole.
+std::string withoutPieceBreaks(const std::string& text);
 
 }  // namespace shadowai::test::fake_provider

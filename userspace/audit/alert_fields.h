@@ -64,6 +64,13 @@ enum class AlertField {
   kOutputTokens,
   kLatencyMs,          // request received -> answer complete
   kFirstByteMs,        // request received -> the provider's response header
+  // Policy.
+  kRule,               // the policy rule that blocked a call; for a masked call, the mask rules that applied
+  kMaskedRequest,      // detectors that fired in the prompt and how often: "email=2,openai-api-key=1"
+  kMaskedResponse,     // the same for the answer
+  kMaskedCount,        // all masked values of the call, both directions
+  kPolicyFiles,        // how many files the policy in force was read from
+  kPolicyRules,        // how many rules it has
   // Keys in environments.
   kVariable,           // environment variable name: "OPENAI_API_KEY"
   kFingerprint,        // keyFingerprint() of the value, never the value
@@ -120,6 +127,12 @@ inline constexpr std::array kAlertFields = {
     AlertFieldInfo{AlertField::kOutputTokens, "SHADOWAI_OUTPUT_TOKENS"},
     AlertFieldInfo{AlertField::kLatencyMs, "SHADOWAI_LATENCY_MS"},
     AlertFieldInfo{AlertField::kFirstByteMs, "SHADOWAI_FIRST_BYTE_MS"},
+    AlertFieldInfo{AlertField::kRule, "SHADOWAI_RULE"},
+    AlertFieldInfo{AlertField::kMaskedRequest, "SHADOWAI_MASKED_REQUEST"},
+    AlertFieldInfo{AlertField::kMaskedResponse, "SHADOWAI_MASKED_RESPONSE"},
+    AlertFieldInfo{AlertField::kMaskedCount, "SHADOWAI_MASKED_COUNT"},
+    AlertFieldInfo{AlertField::kPolicyFiles, "SHADOWAI_POLICY_FILES"},
+    AlertFieldInfo{AlertField::kPolicyRules, "SHADOWAI_POLICY_RULES"},
     AlertFieldInfo{AlertField::kVariable, "SHADOWAI_VARIABLE"},
     AlertFieldInfo{AlertField::kFingerprint, "SHADOWAI_FINGERPRINT"},
     AlertFieldInfo{AlertField::kFailureMode, "SHADOWAI_FAILURE_MODE"},

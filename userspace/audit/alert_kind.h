@@ -29,6 +29,9 @@ enum class AlertKind {
   kLlmCallIntercepted,        // one intercepted call forwarded: the call record
   kLlmCallRefused,            // an intercepted call answered by shadowai (policy, limits, provider unreachable)
   kInterceptTlsFailed,        // an enforced workload did not complete the TLS handshake with the proxy
+  kLlmCallBlocked,            // an intercepted call refused by a policy block rule (or because it could not be masked)
+  kPolicyReloaded,            // a new policy is in force
+  kPolicyRejected,            // a policy reload failed validation: the previous policy stays in force
 };
 
 struct AlertKindInfo {
@@ -63,6 +66,10 @@ inline constexpr std::array kAlertKinds = {
                   true},
     AlertKindInfo{AlertKind::kInterceptTlsFailed, "intercept-tls-failed", "f717b5bba7bc45abbc33b56ff977ecfe",
                   LOG_WARNING},
+    AlertKindInfo{AlertKind::kLlmCallBlocked, "llm-call-blocked", "6672e4023fa74f859df9ac6512426a53", LOG_WARNING,
+                  true},
+    AlertKindInfo{AlertKind::kPolicyReloaded, "policy-reloaded", "ce0b198aa4fc4d93a9d60b302b108671", LOG_NOTICE, true},
+    AlertKindInfo{AlertKind::kPolicyRejected, "policy-rejected", "fffbbf029be846b5b296d6cdc0c8ce28", LOG_ERR, true},
 };
 
 inline constexpr size_t kAlertKindCount = kAlertKinds.size();

@@ -27,6 +27,10 @@ class ControlHandler {
 
   // The daemon's status object (docs/daemon.md lists the fields `shadowai status` shows).
   virtual nlohmann::json status() = 0;
+
+  // Reads the policy again; an invalid one is rejected (the error lists its first problem) and the
+  // policy in force stays. The object holds what is now in force (files, rules).
+  virtual Result<nlohmann::json> reloadPolicy(const PeerCredentials& who) = 0;
 };
 
 }  // namespace shadowai

@@ -89,6 +89,10 @@ Result<ControlRequest> parseControlRequest(std::string_view line) {
     if (auto known = checkFields(object, {"command"}); !known) return known.error();
     return ControlRequest(StatusRequest{});
   }
+  if (command == "reload_policy") {
+    if (auto known = checkFields(object, {"command"}); !known) return known.error();
+    return ControlRequest(ReloadPolicyRequest{});
+  }
   return makeError("unknown command " + command.dump(-1, ' ', true, Json::error_handler_t::replace));
 }
 
@@ -101,6 +105,7 @@ std::string encodeControlRequest(const ControlRequest& request) {
                                  return fields;
                                },
                                [](const StatusRequest&) { return Json{{"command", "status"}}; },
+                               [](const ReloadPolicyRequest&) { return Json{{"command", "reload_policy"}}; },
                            },
                            request);
   // Replacing invalid UTF-8 instead of throwing: a bad byte in a path gets an error reply, not a crash.

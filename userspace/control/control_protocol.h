@@ -38,7 +38,12 @@ struct StatusRequest {
   bool operator==(const StatusRequest&) const = default;
 };
 
-using ControlRequest = std::variant<SetModeRequest, StatusRequest>;
+// Read the policy directory again (`shadowai policy reload`).
+struct ReloadPolicyRequest {
+  bool operator==(const ReloadPolicyRequest&) const = default;
+};
+
+using ControlRequest = std::variant<SetModeRequest, StatusRequest, ReloadPolicyRequest>;
 
 // One request line (without its newline). Errors are one line fit for the error reply.
 Result<ControlRequest> parseControlRequest(std::string_view line);

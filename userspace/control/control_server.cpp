@@ -289,6 +289,11 @@ std::string ControlServer::Impl::handleLine(const std::string& line, const PeerC
   }
   try {
     if (std::holds_alternative<StatusRequest>(*request)) return encodeOkReply({{"status", handler_.status()}});
+    if (std::holds_alternative<ReloadPolicyRequest>(*request)) {
+      auto reloaded = handler_.reloadPolicy(peer);
+      if (!reloaded) return encodeErrorReply(reloaded.error().describe());
+      return encodeOkReply(*reloaded);
+    }
 
     const SetModeRequest& setMode = std::get<SetModeRequest>(*request);
     auto path = setMode.unit ? resolveUnitTarget(*setMode.unit, options_.cgroup2Root)

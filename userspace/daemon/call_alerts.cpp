@@ -6,6 +6,25 @@ namespace {
 
 int64_t milliseconds(std::chrono::microseconds duration) { return duration.count() / 1000; }
 
+// "email=2,openai-api-key=1" for one side of the call, "" when nothing fired there.
+std::string maskedOn(const InterceptedCall& call, MaskSite site) {
+  std::string out;
+  for (const DetectorHits& hits : call.masked) {
+    if (hits.site != site || hits.count == 0) continue;
+    if (!out.empty()) out += ',';
+    out += hits.detector + '=' + std::to_string(hits.count);
+  }
+  return out;
+}
+
+// ", 3 values masked" when the policy masked anything.
+std::string maskedSummary(const InterceptedCall& call) {
+  uint64_t count = 0;
+  for (const DetectorHits& hits : call.masked) count += hits.count;
+  if (count == 0) return "";
+  return ", " + std::to_string(count) + (count == 1 ? " value masked" : " values masked");
+}
+
 std::string modelOrUnknown(const InterceptedCall& call) { return call.model.empty() ? "(no model)" : call.model; }
 
 }  // namespace
@@ -16,6 +35,8 @@ AlertKind interceptedCallAlertKind(const InterceptedCall& call) {
       return AlertKind::kLlmCallIntercepted;
     case CallOutcome::kClientTlsFailed:
       return AlertKind::kInterceptTlsFailed;
+    case CallOutcome::kBlocked:
+      return AlertKind::kLlmCallBlocked;
     case CallOutcome::kRefused:
     case CallOutcome::kUpstreamFailed:
       return AlertKind::kLlmCallRefused;
@@ -46,6 +67,18 @@ AlertFields interceptedCallFields(const InterceptedCall& call) {
   if (call.usage && call.usage->outputTokens) fields.add(AlertField::kOutputTokens, *call.usage->outputTokens);
   fields.add(AlertField::kLatencyMs, milliseconds(call.latency));
   if (call.timeToFirstByte.count() != 0) fields.add(AlertField::kFirstByteMs, milliseconds(call.timeToFirstByte));
+  if (!call.rule.empty()) fields.add(AlertField::kRule, call.rule);
+  uint64_t maskedCount = 0;
+  for (const DetectorHits& hits : call.masked) maskedCount += hits.count;
+  if (maskedCount != 0) {
+    if (std::string request = maskedOn(call, MaskSite::kRequest); !request.empty()) {
+      fields.add(AlertField::kMaskedRequest, request);
+    }
+    if (std::string response = maskedOn(call, MaskSite::kResponse); !response.empty()) {
+      fields.add(AlertField::kMaskedResponse, response);
+    }
+    fields.add(AlertField::kMaskedCount, maskedCount);
+  }
   if (!call.reason.empty()) fields.add(AlertField::kReason, call.reason);
   return fields;
 }
@@ -59,9 +92,12 @@ std::string interceptedCallMessage(const InterceptedCall& call) {
     case CallOutcome::kForwarded:
       return workload + " called " + host + " " + call.method + " " + call.path + " (" + modelOrUnknown(call) +
              "): " + std::to_string(call.status) + ", " + std::to_string(milliseconds(call.latency)) + " ms, key " +
-             std::string(toString(call.credential));
+             std::string(toString(call.credential)) + maskedSummary(call);
     case CallOutcome::kClientTlsFailed:
       return workload + " did not complete TLS with the proxy for " + host + ": " + call.reason;
+    case CallOutcome::kBlocked:
+      return "call of " + workload + " to " + host + " " + call.method + " " + call.path + " blocked by policy rule " +
+             call.rule + ": " + call.reason;
     case CallOutcome::kRefused:
     case CallOutcome::kUpstreamFailed:
       return "call of " + workload + " to " + host + " " + call.method + " " + call.path + " answered by shadowai" +

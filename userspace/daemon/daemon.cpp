@@ -221,11 +221,67 @@ Status Daemon::startInterceptor() {
   options.settings.upstream.connect.handshakeTimeout = config_.proxy.connectTimeout;
   options.settings.upstream.connect.mark = config_.proxy.upstreamMark;
   options.onCall = [this](const InterceptedCall& call) { (void)alertInterceptedCall(alerter_, call); };
+  auto key = PseudonymKey::loadOrCreate(std::filesystem::path(config_.stateDir) / "pseudonym.key");
+  if (!key) return makeError("cannot set up the pseudonym key: " + key.error().describe());
+  pseudonymKey_ = std::make_shared<const PseudonymKey>(std::move(*key));
+  auto runtime = loadPolicy();
+  if (!runtime) return runtime.error();
+  std::fprintf(stderr, "shadowaid: policy: %zu rules from %zu files in %s\n", (*runtime)->policy().ruleCount(),
+               (*runtime)->policy().files().size(), config_.policyDir.c_str());
+  policy_ = std::make_shared<PolicyHolder>(std::move(*runtime));
+  options.policy = policy_;
   auto interceptor = LlmInterceptor::create(std::move(*ca), std::make_shared<const CredentialStore>(std::move(*credentials)),
                                             std::move(options));
   if (!interceptor) return makeError("cannot set up TLS interception: " + interceptor.error().describe());
   interceptor_ = std::move(*interceptor);
   return {};
+}
+
+Result<std::shared_ptr<const PolicyRuntime>> Daemon::loadPolicy() const {
+  std::vector<PolicyProblem> problems;
+  auto policy = Policy::load(config_.policyDir, &problems);
+  if (!policy) {
+    std::string message = "invalid policy: " + policy.error().describe();
+    if (problems.size() > 1) message += " (and " + std::to_string(problems.size() - 1) + " more problems)";
+    return makeError(message + "; run `shadowai policy check " + config_.policyDir + "` for the list");
+  }
+  return PolicyRuntime::create(std::move(*policy), pseudonymKey_);
+}
+
+nlohmann::json Daemon::policyStatus(const PolicyRuntime& runtime) const {
+  nlohmann::json files = nlohmann::json::array();
+  for (const auto& file : runtime.policy().files()) files.push_back(file.string());
+  return {{"dir", config_.policyDir},
+          {"files", files},
+          {"rules", runtime.policy().ruleCount()},
+          {"detectors", runtime.detectors().detectors().size()}};
+}
+
+Result<nlohmann::json> Daemon::reloadPolicy(const PeerCredentials& who) {
+  if (!policy_) return makeError("interception is disabled: there is no policy to reload");
+  std::lock_guard lock(reloadMutex_);
+  const std::shared_ptr<const PolicyRuntime> previous = policy_->current();
+  AlertFields fields;
+  if (who.pid != 0) fields.add(AlertField::kRequesterUid, who.uid).add(AlertField::kRequesterPid, who.pid);
+  auto runtime = loadPolicy();
+  if (!runtime) {
+    fields.add(AlertField::kPolicyFiles, previous->policy().files().size())
+        .add(AlertField::kPolicyRules, previous->policy().ruleCount())
+        .add(AlertField::kReason, runtime.error().describe());
+    (void)alerter_.send(AlertKind::kPolicyRejected,
+                        "policy reload rejected, the previous policy stays in force: " + runtime.error().describe(),
+                        fields);
+    return runtime.error();
+  }
+  fields.add(AlertField::kPolicyFiles, (*runtime)->policy().files().size())
+      .add(AlertField::kPolicyRules, (*runtime)->policy().ruleCount());
+  (void)alerter_.send(AlertKind::kPolicyReloaded,
+                      "policy reloaded: " + std::to_string((*runtime)->policy().ruleCount()) + " rules from " +
+                          std::to_string((*runtime)->policy().files().size()) + " files in " + config_.policyDir,
+                      fields);
+  nlohmann::json reply = policyStatus(**runtime);
+  policy_->replace(std::move(*runtime));
+  return nlohmann::json{{"policy", reply}};
 }
 
 Status Daemon::applyStoredModes() {
@@ -270,7 +326,7 @@ Daemon::~Daemon() {
   if (resolver_) resolver_->stop();
 }
 
-Status Daemon::run(const std::atomic<bool>& stop) {
+Status Daemon::run(const std::atomic<bool>& stop, std::atomic<bool>* reload) {
   (void)alerter_.send(AlertKind::kDaemonStarted, "shadowaid started",
                       AlertFields()
                           .add(AlertField::kVersion, SHADOWAI_VERSION)
@@ -285,6 +341,13 @@ Status Daemon::run(const std::atomic<bool>& stop) {
     auto polled = programs_->events().poll(kPollIntervalMs);
     if (!polled) return polled.error();
     tracker_->expire();
+    if (reload && reload->exchange(false)) {
+      if (auto reloaded = reloadPolicy(PeerCredentials{}); !reloaded) {
+        std::fprintf(stderr, "shadowaid: SIGHUP: %s\n", reloaded.error().describe().c_str());
+      } else {
+        std::fprintf(stderr, "shadowaid: SIGHUP: policy reloaded\n");
+      }
+    }
     if (std::chrono::steady_clock::now() >= nextPeriodic) {
       periodicWork();
       if (watchdog) sd_notify(0, "WATCHDOG=1");
@@ -490,6 +553,18 @@ ConnectionDecision Daemon::decide(const ConnectionFacts& facts) {
       target->host = classification->host;
       target->cgroupPath = process.cgroupPath;
       target->unitName = workload.unit;
+      target->workload.cgroupPath = process.cgroupPath;
+      target->workload.unit = workload.unit;
+      if (!workload.containerId.empty()) {
+        target->workload.containerId = workload.containerRuntime.empty()
+                                           ? workload.containerId
+                                           : workload.containerRuntime + ":" + workload.containerId;
+      }
+      if (process.pid != 0) {
+        target->workload.uid = process.uid;
+        target->workload.user = process.userName;
+        target->workload.exe = process.exe;
+      }
       target->alertFields = std::move(fields);
       return ConnectionDecision(ConnectionVerdict::kIntercept, std::move(target));
     }
@@ -567,7 +642,8 @@ nlohmann::json Daemon::status() {
        {{"enabled", interceptor_ != nullptr},
         {"credentials", credentialsSummary_},
         {"ca", config_.stateDir + "/ca/ca.pem"},
-        {"cached_certificates", interceptor_ ? interceptor_->cachedCertificates() : 0}}},
+        {"cached_certificates", interceptor_ ? interceptor_->cachedCertificates() : 0},
+        {"policy", policy_ ? policyStatus(*policy_->current()) : nlohmann::json(nullptr)}}},
       {"proxy",
        {{"running", true},
         {"listen_ipv4", config_.proxy.listenIpv4 ? nlohmann::json(*config_.proxy.listenIpv4) : nlohmann::json(nullptr)},

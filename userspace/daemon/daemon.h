@@ -30,6 +30,7 @@
 #include "observe/flow_tracker.h"
 #include "observe/process_attributor.h"
 #include "intercept/llm_interceptor.h"
+#include "policy/policy_runtime.h"
 #include "proxy/proxy_server.h"
 
 namespace shadowai {
@@ -48,12 +49,14 @@ class Daemon final : public ControlHandler {
 
   // The event loop, until `stop` becomes true. Tells systemd READY=1 once everything is up (before
   // the loop) and WATCHDOG=1 as it goes, when systemd asked for a watchdog.
-  Status run(const std::atomic<bool>& stop);
+  // RELOAD (SIGHUP), when given, is polled and cleared: the policy is read again.
+  Status run(const std::atomic<bool>& stop, std::atomic<bool>* reload = nullptr);
 
   // ControlHandler (called on the control server's thread).
   Result<nlohmann::json> setMode(const std::string& cgroupPath, std::optional<Mode> mode,
                                  const PeerCredentials& who) override;
   nlohmann::json status() override;
+  Result<nlohmann::json> reloadPolicy(const PeerCredentials& who) override;
 
  private:
   explicit Daemon(DaemonConfig config, DaemonOptions options, Catalog catalog);
@@ -66,6 +69,8 @@ class Daemon final : public ControlHandler {
   bool mayConnectEarly(const OriginalDestination& destination);
   ConnectionDecision decide(const ConnectionFacts& facts);
   Status startInterceptor();
+  Result<std::shared_ptr<const PolicyRuntime>> loadPolicy() const;
+  nlohmann::json policyStatus(const PolicyRuntime& runtime) const;
   void onProxyEvent(const ProxyEvent& event);
   void periodicWork();
   void scanEnvironments();
@@ -96,6 +101,9 @@ class Daemon final : public ControlHandler {
   std::unique_ptr<DaemonPrograms> programs_;
   std::shared_ptr<LlmInterceptor> interceptor_;  // null when interception is disabled
   std::string credentialsSummary_;               // CredentialStore::describe(), for status
+  std::shared_ptr<PolicyHolder> policy_;          // null when interception is disabled
+  std::shared_ptr<const PseudonymKey> pseudonymKey_;
+  std::mutex reloadMutex_;                        // one reload at a time (SIGHUP and the control socket)
   std::unique_ptr<ProxyServer> proxy_;
   std::unique_ptr<ControlServer> control_;
 

@@ -85,7 +85,7 @@ class ConfigReader : public JsonSchemaReader {
     if (auto known = checkKnownFields(document, "",
                                       {"comment", "state_dir", "runtime_dir", "bpf_pin_dir", "control_socket",
                                        "control_group", "cgroup", "catalog_file", "catalog_dirs", "proxy",
-                                       "intercept", "credentials_file", "failure_mode", "heartbeat_timeout_s", "no_sni_catalog_address",
+                                       "intercept", "credentials_file", "policy_dir", "failure_mode", "heartbeat_timeout_s", "no_sni_catalog_address",
                                        "sni_wait_ms"});
         !known) {
       return known.error();
@@ -114,6 +114,7 @@ class ConfigReader : public JsonSchemaReader {
       check(readIntercept(document["intercept"], "/intercept", config.intercept));
     }
     check(absolutePath(document, "", "credentials_file", config.credentialsFile));
+    check(absolutePath(document, "", "policy_dir", config.policyDir));
     check(choice(document, "", "failure_mode", {{"closed", FailureMode::kClosed}, {"open", FailureMode::kOpen}},
                  config.failureMode));
     check(integer(document, "", "heartbeat_timeout_s", 1, 3600, config.heartbeatTimeout));
@@ -404,6 +405,7 @@ nlohmann::json DaemonConfig::toJson() const {
       {"proxy", proxyJson},
       {"intercept", interceptJson},
       {"credentials_file", credentialsFile},
+      {"policy_dir", policyDir},
       {"failure_mode", toString(failureMode)},
       {"heartbeat_timeout_s", heartbeatTimeout.count()},
       {"no_sni_catalog_address", toString(noSniCatalogAddress)},

@@ -72,6 +72,7 @@ struct DaemonConfig {
   ProxyConfig proxy;
   InterceptConfig intercept;
   std::string credentialsFile = "/etc/shadowai/credentials.json";  // managed keys; docs/credentials.md
+  std::string policyDir = "/etc/shadowai/policy.d";  // mask and block rules, or one file; docs/policy.md
   FailureMode failureMode = FailureMode::kClosed;
   std::chrono::seconds heartbeatTimeout{10};
   NoSniCatalogAddressAction noSniCatalogAddress = NoSniCatalogAddressAction::kAlert;

@@ -15,6 +15,8 @@ namespace {
 
 std::atomic<bool> stopRequested{false};
 void onStopSignal(int) { stopRequested.store(true); }
+std::atomic<bool> reloadRequested{false};
+void onReloadSignal(int) { reloadRequested.store(true); }
 
 int fail(const std::string& message) {
   std::fprintf(stderr, "shadowaid: %s\n", message.c_str());
@@ -66,11 +68,15 @@ int main(int argc, char** argv) {
   sigaction(SIGINT, &action, nullptr);
   sigaction(SIGTERM, &action, nullptr);
   signal(SIGPIPE, SIG_IGN);
+  struct sigaction reload {};
+  reload.sa_handler = onReloadSignal;
+  sigemptyset(&reload.sa_mask);
+  sigaction(SIGHUP, &reload, nullptr);
 
   auto daemon = shadowai::Daemon::start(std::move(*config));
   if (!daemon) return fail(daemon.error().describe());
   std::fprintf(stderr, "shadowaid: running\n");
-  auto ran = (*daemon)->run(stopRequested);
+  auto ran = (*daemon)->run(stopRequested, &reloadRequested);
   daemon->reset();
   if (!ran) return fail(ran.error().describe());
   return 0;

@@ -5,13 +5,11 @@
 #include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
-#include <array>
 
 #include "credentials/credential_rewrite.h"
+#include "intercept/answer_relay.h"
 #include "intercept/http_headers.h"
 #include "intercept/refusal_response.h"
-#include "providers/sse_parser.h"
-#include "providers/sse_writer.h"
 
 namespace shadowai {
 
@@ -23,21 +21,10 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 constexpr auto kAwaitTuple = asio::as_tuple(asio::use_awaitable);
-constexpr size_t kRelayChunkBytes = 16 << 10;
-// A whole (non-streamed) answer is parsed for its usage when it is at most this big; a bigger one
-// is still relayed, only its usage is not recorded.
-constexpr size_t kMaxParsedResponseBytes = 4 << 20;
 constexpr size_t kMaxResponseHeaderBytes = 64 << 10;
 
 std::chrono::microseconds since(Clock::time_point start) {
   return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
-}
-
-void mergeUsage(std::optional<Usage>& total, const std::optional<Usage>& seen) {
-  if (!seen) return;
-  if (!total) total = Usage{};
-  if (seen->inputTokens) total->inputTokens = seen->inputTokens;
-  if (seen->outputTokens) total->outputTokens = seen->outputTokens;
 }
 
 // The managed key in place of the client's credential, or the refusal reason when the workload
@@ -69,114 +56,6 @@ std::string applyCredentials(http::request<http::string_body>& request, const Ca
   call.credential = sent.clientSentCredential() ? CallCredential::kClient : CallCredential::kNone;
   identity = "client " + call.clientKeyFingerprint;
   return "";
-}
-
-// Writes a buffer_body response's body piece by piece through one serializer.
-class BodyWriter {
- public:
-  BodyWriter(ClientStream& client, http::response<http::buffer_body>& response,
-             http::response_serializer<http::buffer_body>& serializer)
-      : client_(client), response_(response), serializer_(serializer) {}
-
-  asio::awaitable<bool> header() {
-    auto [error, written] = co_await http::async_write_header(client_, serializer_, kAwaitTuple);
-    co_return !error;
-  }
-  asio::awaitable<bool> piece(const void* data, size_t size) {
-    if (size == 0) co_return true;
-    response_.body().data = const_cast<void*>(data);
-    response_.body().size = size;
-    response_.body().more = true;
-    auto [error, written] = co_await http::async_write(client_, serializer_, kAwaitTuple);
-    co_return !error || error == http::error::need_buffer;
-  }
-  asio::awaitable<bool> finish() {
-    response_.body().data = nullptr;
-    response_.body().size = 0;
-    response_.body().more = false;
-    auto [error, written] = co_await http::async_write(client_, serializer_, kAwaitTuple);
-    co_return !error;
-  }
-
- private:
-  ClientStream& client_;
-  http::response<http::buffer_body>& response_;
-  http::response_serializer<http::buffer_body>& serializer_;
-};
-
-struct RelayResult {
-  bool clientOk = true;                   // the client got the whole answer
-  std::optional<UpstreamError> upstream;  // the provider's side failed mid-answer
-};
-
-// Relays the body after the header PARSER has read, to the client, as it arrives.
-asio::awaitable<RelayResult> relayBody(UpstreamConnection& upstream,
-                                       http::response_parser<http::buffer_body>& parser, BodyWriter& writer,
-                                       bool eventStream, const ProviderAdapter& adapter, const CallScope& scope,
-                                       InterceptedCall& call) {
-  RelayResult result;
-  std::array<char, kRelayChunkBytes> buffer;
-  SseParser events;
-  bool sseBroken = false;  // a block over the parser's limit: the rest goes through raw
-  std::string whole;       // a non-streamed answer, for its usage
-  bool wholeTooBig = false;
-  auto& tcp = beast::get_lowest_layer(upstream.stream);
-
-  while (!parser.is_done()) {
-    parser.get().body().data = buffer.data();
-    parser.get().body().size = buffer.size();
-    tcp.expires_after(scope.services.settings.responseTimeout);
-    auto [error, ignored] = co_await http::async_read_some(upstream.stream, upstream.buffer, parser, kAwaitTuple);
-    if (error == http::error::need_buffer) error = {};
-    const size_t got = buffer.size() - parser.get().body().size;
-    if (error) {
-      result.upstream = classifyUpstreamError(upstream.key, error, "finish its answer",
-                                              scope.services.settings.responseTimeout);
-      co_return result;
-    }
-    if (got == 0) continue;
-    call.responseBytes += got;
-    const std::string_view bytes(buffer.data(), got);
-    if (!eventStream || sseBroken) {
-      if (!eventStream && !wholeTooBig) {
-        if (whole.size() + got <= kMaxParsedResponseBytes) {
-          whole.append(bytes);
-        } else {
-          wholeTooBig = true;
-          std::string().swap(whole);
-        }
-      }
-      if (!(co_await writer.piece(bytes.data(), bytes.size()))) co_return RelayResult{false, std::nullopt};
-      continue;
-    }
-    auto parsed = events.feed(bytes);
-    if (!parsed) {
-      // Forward what we have as it came; masking (next stage) would have to refuse such a stream.
-      sseBroken = true;
-      if (!(co_await writer.piece(bytes.data(), bytes.size()))) co_return RelayResult{false, std::nullopt};
-      continue;
-    }
-    for (const SseEvent& event : *parsed) {
-      if (event.hasData) {
-        if (auto chunk = adapter.parseStreamEvent(event)) mergeUsage(call.usage, chunk->usage);
-      }
-      const std::string wire = serializeSseEvent(event);
-      if (!(co_await writer.piece(wire.data(), wire.size()))) co_return RelayResult{false, std::nullopt};
-      ++call.streamedEvents;
-    }
-  }
-  if (eventStream && !sseBroken) {
-    if (auto last = events.finish(); last && *last) {
-      const std::string wire = serializeSseEvent(**last);
-      if (!(co_await writer.piece(wire.data(), wire.size()))) co_return RelayResult{false, std::nullopt};
-      ++call.streamedEvents;
-    }
-  }
-  if (!eventStream && !wholeTooBig && !whole.empty()) {
-    if (auto parsed = adapter.parseResponse(whole)) mergeUsage(call.usage, parsed->usage);
-  }
-  result.clientOk = co_await writer.finish();
-  co_return result;
 }
 
 }  // namespace
@@ -245,6 +124,13 @@ asio::awaitable<bool> forwardCall(ClientStream& client, http::request<http::stri
     const auto& answer = parser.get();
     call.status = answer.result_int();
     const bool eventStream = isEventStream(answer[http::field::content_type]);
+    if (scope.responseMasker && !isIdentityEncoded(answer[http::field::content_encoding])) {
+      // We asked for an identity answer: a compressed one cannot be read to be masked.
+      call.rule = "masking";
+      co_return co_await refuse(CallOutcome::kBlocked, 502,
+                                "the policy requires masking the answer and the provider sent it compressed (" +
+                                    std::string(answer[http::field::content_encoding]) + ")");
+    }
     http::response<http::buffer_body> response;
     response.base() = answer.base();
     response.version(11);
@@ -268,9 +154,17 @@ asio::awaitable<bool> forwardCall(ClientStream& client, http::request<http::stri
       call.latency = since(started);
       co_return false;
     }
-    RelayResult relayed = co_await relayBody(*upstream, parser, writer, eventStream, adapter, scope, call);
+    RelayResult relayed = co_await relayAnswer(*upstream, parser, writer, eventStream, adapter, scope, call);
     bump(scope.counters.bytesDown, call.responseBytes);
     call.latency = since(started);
+    if (!relayed.maskingFailure.empty()) {
+      // Never relayed unmasked: a whole answer is refused (nothing of it went out), a stream was cut.
+      call.rule = "masking";
+      if (!eventStream) co_return co_await refuse(CallOutcome::kBlocked, 502, relayed.maskingFailure);
+      call.outcome = CallOutcome::kBlocked;
+      call.reason = relayed.maskingFailure;
+      co_return false;
+    }
     if (relayed.upstream) {
       // The header is out: too late for an error response. The client sees the answer cut short
       // (no last chunk, or fewer bytes than announced), which every HTTP client reports as an error.

@@ -14,6 +14,7 @@
 #include "intercept/intercept_target.h"
 #include "intercept/intercepted_call.h"
 #include "intercept/upstream_pool.h"
+#include "mask/text_masker.h"
 #include "proxy/connection_decision.h"
 #include "proxy/proxy_counters.h"
 #include "providers/provider_adapter.h"
@@ -29,6 +30,8 @@ struct CallScope {
   // The connect the proxy started at accept, if any and not used yet: the first call that needs a
   // new upstream connection takes it.
   std::optional<boost::asio::ip::tcp::socket>* earlyUpstream = nullptr;
+  // Masks the answer's text (the call's MaskSession) when the policy says so; null: relayed as is.
+  TextMasker* responseMasker = nullptr;
 };
 
 // Serves REQUEST (read whole) and fills CALL (outcome, status, credential, usage, bytes, timings).

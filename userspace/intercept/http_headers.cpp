@@ -1,5 +1,6 @@
 #include "intercept/http_headers.h"
 
+#include <boost/algorithm/string/case_conv.hpp>
 #include <boost/algorithm/string/predicate.hpp>
 #include <boost/algorithm/string/trim.hpp>
 #include <iterator>
@@ -36,6 +37,29 @@ bool isEventStream(std::string_view contentType) {
   std::string trimmed(mediaType);
   boost::algorithm::trim(trimmed);
   return boost::algorithm::iequals(trimmed, "text/event-stream");
+}
+
+namespace {
+
+std::string mediaTypeOf(std::string_view contentType) {
+  std::string mediaType(contentType.substr(0, contentType.find(';')));
+  boost::algorithm::trim(mediaType);
+  boost::algorithm::to_lower(mediaType);
+  return mediaType;
+}
+
+}  // namespace
+
+bool isTextual(std::string_view contentType) {
+  const std::string mediaType = mediaTypeOf(contentType);
+  return mediaType.empty() || mediaType.starts_with("text/") || mediaType == "application/json" ||
+         (mediaType.starts_with("application/") && mediaType.ends_with("+json"));
+}
+
+bool isIdentityEncoded(std::string_view contentEncoding) {
+  std::string encoding(contentEncoding);
+  boost::algorithm::trim(encoding);
+  return encoding.empty() || boost::algorithm::iequals(encoding, "identity");
 }
 
 std::string_view pathOf(std::string_view target) { return target.substr(0, target.find('?')); }

@@ -16,6 +16,13 @@ void removeHopByHopFields(boost::beast::http::fields& fields);
 // Content-Type text/event-stream, any case, parameters ignored.
 bool isEventStream(std::string_view contentType);
 
+// Whether a body of that Content-Type is text a masker can read: text/*, JSON (application/json,
+// application/*+json), or no Content-Type at all.
+bool isTextual(std::string_view contentType);
+
+// Content-Encoding absent or identity: the body is as the masker would read it.
+bool isIdentityEncoded(std::string_view contentEncoding);
+
 // The request target without its query string: what alerts may show (a query can hold a key).
 std::string_view pathOf(std::string_view target);
 

@@ -7,6 +7,7 @@
 #include "credentials/credential_store.h"
 #include "intercept/intercept_settings.h"
 #include "intercept/intercepted_call.h"
+#include "policy/policy_runtime.h"
 #include "tls/leaf_cert_cache.h"
 
 namespace shadowai {
@@ -16,6 +17,8 @@ struct InterceptServices {
   boost::asio::ssl::context* clientTls = nullptr;  // SSL_new from several threads is safe
   std::shared_ptr<const CredentialStore> credentials;
   InterceptSettings settings;
+  // The policy in force (swapped on reload); null: no policy, nothing is masked or blocked.
+  std::shared_ptr<PolicyHolder> policy;
   InterceptedCallSink onCall;  // may be empty
 };
 

@@ -12,6 +12,7 @@
 #include <openssl/err.h>
 
 #include "intercept/call_forwarding.h"
+#include "intercept/call_governance.h"
 #include "intercept/client_stream.h"
 #include "intercept/http_headers.h"
 #include "intercept/refusal_response.h"
@@ -138,12 +139,23 @@ asio::awaitable<void> serveRequests(ClientStream& client, const InterceptHandoff
       if (!written || !keepAlive) co_return;
       continue;
     }
-    if (auto parsed = adapter->parseRequest(request.target(), request.body())) {
+    const Result<ParsedRequest> parsed = adapter->parseRequest(request.target(), request.body());
+    if (parsed) {
       call.model = parsed->model;
       call.streaming = parsed->streaming;
     }
-    const bool again = co_await forwardCall(client, std::move(request), keepAlive, *adapter,
-                                            CallScope{target, handoff.facts, services, pool, counters, &earlyUpstream}, call);
+    const RequestGovernance governance = governRequest(services, target, *adapter, request, parsed, call);
+    if (governance.refused) {
+      // The provider never sees a refused call.
+      const bool written = co_await writeRefusal(client, *adapter, governance.status, governance.message, keepAlive);
+      record(services, call);
+      if (!written || !keepAlive) co_return;
+      continue;
+    }
+    CallScope scope{target, handoff.facts, services, pool, counters, &earlyUpstream};
+    if (governance.masksResponse) scope.responseMasker = governance.session.get();
+    const bool again = co_await forwardCall(client, std::move(request), keepAlive, *adapter, scope, call);
+    if (governance.session) call.masked = governance.session->hits();
     record(services, call);
     if (!again) co_return;
   }

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "audit/alert_fields.h"
+#include "policy/policy.h"
 
 namespace shadowai {
 
@@ -15,6 +16,7 @@ struct InterceptTarget {
   std::string host;          // the SNI that matched the catalog
   std::string cgroupPath;    // the workload's cgroup from the cgroup v2 root; "" when unknown
   std::string unitName;      // its systemd unit; "" when none
+  WorkloadFacts workload;    // what policy selectors match on
   // PROVIDER, HOST, ADDRESS, PORT, the process and its workload: the start of every alert about
   // this connection's calls.
   AlertFields alertFields;

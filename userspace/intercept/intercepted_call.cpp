@@ -8,6 +8,8 @@ std::string_view toString(CallOutcome outcome) {
       return "forwarded";
     case CallOutcome::kRefused:
       return "refused";
+    case CallOutcome::kBlocked:
+      return "blocked";
     case CallOutcome::kUpstreamFailed:
       return "upstream-failed";
     case CallOutcome::kClientTlsFailed:

@@ -11,13 +11,15 @@
 #include <string>
 
 #include "intercept/intercept_target.h"
+#include "mask/mask_session.h"
 #include "providers/provider_call.h"
 
 namespace shadowai {
 
 enum class CallOutcome {
   kForwarded,        // the provider's answer went to the client (whatever its status)
-  kRefused,          // shadowai answered instead (policy, limits): `status` and `reason` say why
+  kRefused,          // shadowai answered instead (limits, credentials): `status` and `reason` say why
+  kBlocked,          // the policy refused it (a block rule, or text that could not be masked): `rule`, `reason`
   kUpstreamFailed,   // the provider could not be reached or failed: 502/504 (or the stream was cut)
   kClientTlsFailed,  // the client did not complete the TLS handshake (e.g. it does not trust our CA)
 };
@@ -52,6 +54,9 @@ struct InterceptedCall {
   std::optional<Usage> usage;
   std::chrono::microseconds latency{0};          // request read -> response complete
   std::chrono::microseconds timeToFirstByte{0};  // request read -> response header from the provider
+  // Policy: the rule that blocked the call, or the mask rules that applied (comma-separated).
+  std::string rule;
+  std::vector<DetectorHits> masked;  // what the masker replaced, by detector and side: counts only
 };
 
 // Called on a proxy worker thread, concurrently from several: thread-safe, quick, no throw.

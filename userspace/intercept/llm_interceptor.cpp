@@ -36,6 +36,7 @@ Result<std::shared_ptr<LlmInterceptor>> LlmInterceptor::create(LocalCa ca,
   services.credentials = credentials ? std::move(credentials) : std::make_shared<const CredentialStore>();
   services.settings = std::move(options.settings);
   services.onCall = std::move(options.onCall);
+  services.policy = std::move(options.policy);
   return interceptor;
 }
 

@@ -20,6 +20,7 @@ struct LlmInterceptorOptions {
   // PEM bundle that provider certificates must chain to; empty: the system trust store.
   std::string upstreamCaBundle;
   InterceptedCallSink onCall;
+  std::shared_ptr<PolicyHolder> policy;  // null: nothing masked or blocked
 };
 
 class LlmInterceptor final : public ConnectionInterceptor {
