@@ -9,6 +9,7 @@
 #include <string>
 
 #include "control/ca_commands.h"
+#include "control/policy_commands.h"
 #include "control/control_client.h"
 #include "control/printable_text.h"
 #include "control/status_view.h"
@@ -69,7 +70,8 @@ int main(int argc, char** argv) {
       "detect or off mode, or let it inherit its parent's mode again, and show the daemon's status.\n"
       "Needs root or membership in the daemon's control group (default: shadowai).\n"
       "`shadowai ca` creates, exports and installs the host's local CA; it reads the daemon\n"
-      "configuration for the state directory and works whether shadowaid runs or not.\n\n"
+      "configuration for the state directory and works whether shadowaid runs or not.\n"
+      "`shadowai policy check` validates policy files (exit 2 when invalid).\n\n"
       "Exit status: 0 done, 2 error.",
       "shadowai"};
   app.set_version_flag("--version", std::string("shadowai ") + SHADOWAI_VERSION);
@@ -81,7 +83,8 @@ int main(int argc, char** argv) {
       "  shadowai inherit --unit billing-etl.service\n"
       "  shadowai status --json\n"
       "  shadowai ca install\n"
-      "  shadowai ca export --out /etc/shadowai/ca.pem");
+      "  shadowai ca export --out /etc/shadowai/ca.pem\n"
+      "  shadowai policy check /etc/shadowai/policy.d");
   // Global options may come after the subcommand too: `shadowai status --socket PATH`.
   app.fallthrough();
 
@@ -120,6 +123,7 @@ int main(int argc, char** argv) {
   CLI::App* statusCommand = app.add_subcommand("status", "Show proxy state, counters and every cgroup's mode");
   statusCommand->add_flag("--json", statusJson, "Print the daemon's status object as JSON");
   shadowai::CaCommands caCommands(app);
+  shadowai::PolicyCommands policyCommands(app);
 
   try {
     app.parse(argc, argv);
@@ -138,6 +142,9 @@ int main(int argc, char** argv) {
     if (auto done = caCommands.run(configPath); !done) return fail(done.error().describe());
     return kExitOk;
   }
+
+  // Checking a policy reads only its files.
+  if (policyCommands.checkParsed()) return policyCommands.runCheck();
 
   auto socket = controlSocketPath(socketPath, configPath);
   if (!socket) return fail(socket.error().describe());

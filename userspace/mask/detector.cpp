@@ -1,5 +1,7 @@
 #include "mask/detector.h"
 
+#include "mask/detector_expression.h"
+
 #include <hs.h>
 
 #include <algorithm>
@@ -74,10 +76,11 @@ Status checkDetector(const Detector& detector) {
     }
     return {};
   }
-  unsigned flags = HS_FLAG_UTF8 | HS_FLAG_SOM_LEFTMOST | (detector.caseless ? HS_FLAG_CASELESS : 0u);
+  // The flags DetectorSet compiles with (byte semantics, see detector_expression.h).
+  unsigned flags = detectorFlags(detector) | HS_FLAG_SOM_LEFTMOST;
   hs_expr_info_t* info = nullptr;
   hs_compile_error_t* error = nullptr;
-  if (hs_expression_info(detector.pattern.c_str(), flags, &info, &error) != HS_SUCCESS) {
+  if (hs_expression_info(detectorExpression(detector).c_str(), flags, &info, &error) != HS_SUCCESS) {
     std::string message = std::string("pattern does not compile: ") + (error ? error->message : "unknown error");
     hs_free_compile_error(error);
     return makeError(message);

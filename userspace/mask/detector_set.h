@@ -43,9 +43,18 @@ class DetectorSet {
   // thread uses its own Vectorscan scratch). An error only when Vectorscan fails: callers refuse the
   // call rather than let text through unmasked.
   Status scan(std::string_view text, const DetectorSelection& selected, std::vector<DetectorMatch>& out) const;
+  // scan() without the matches whose replaced span begins before MIN_BEGIN, dropped before overlaps
+  // are resolved: a stream scans the text it already released as left context (so \b and the
+  // leftmost start of each match come out as they would on the whole text) without re-deciding it.
+  Status scanFrom(std::string_view text, size_t minBegin, const DetectorSelection& selected,
+                  std::vector<DetectorMatch>& out) const;
 
   // How many bytes at the end of TEXT could still become part of a match of a selected detector once
   // more text follows (0 when the text ends where no match can be in progress). At most maxWindow().
+  // A match ending exactly at the end counts as pending too: what follows may extend it or, through
+  // a trailing \b, cancel it. Per detector this is a backward walk of a Glushkov automaton of the
+  // pattern (see match_tail.h): sound for every pattern, tight for the Vectorscan subset it parses
+  // (all built-ins); after "Hello world. " it is 0, after "mail john" it is 4.
   size_t pendingSuffix(std::string_view text, const DetectorSelection& selected) const;
 
   // The longest match any detector can produce.

@@ -49,6 +49,8 @@ struct DetectorHits {
   bool operator==(const DetectorHits&) const = default;
 };
 
+// Not thread-safe: one call's request and response are masked in turn. Its streams refer to it and
+// must not outlive it.
 class MaskSession : public TextMasker {
  public:
   MaskSession(std::shared_ptr<const MaskRules> rules, std::shared_ptr<const PseudonymKey> key);
@@ -61,10 +63,20 @@ class MaskSession : public TextMasker {
   uint64_t totalHits() const;
 
  private:
+  friend class MaskStream;
+
+  const DetectorSelection& selection(MaskSite site) const;
+  // Appends TEXT[from, to) to OUT with MATCHES (sorted, inside the range) replaced, numbering
+  // placeholders and counting hits: only text that is released goes through here, so a stream
+  // numbers and counts exactly as masking the whole text at once would.
+  Status appendMasked(std::string_view text, size_t from, size_t to, const std::vector<DetectorMatch>& matches,
+                      MaskSite site, std::string& out);
+  Result<std::string> replacement(uint32_t detector, std::string_view value);
+
   std::shared_ptr<const MaskRules> rules_;
   std::shared_ptr<const PseudonymKey> key_;
-  std::map<std::pair<uint32_t, std::string>, std::string> placeholders_;  // (detector, value) -> "[EMAIL_1]"
-  std::vector<uint32_t> nextNumber_;                                       // per label, by detector
+  std::map<std::pair<std::string, std::string>, std::string> placeholders_;  // (label, value) -> "[EMAIL_1]"
+  std::map<std::string, uint32_t> nextNumber_;                               // per label
   std::map<std::pair<uint32_t, MaskSite>, uint64_t> counts_;
   std::vector<DetectorMatch> scratchMatches_;
 };

@@ -78,6 +78,8 @@ struct PolicyProblem {
   bool operator==(const PolicyProblem&) const = default;
 };
 
+struct PolicyDocument;  // policy/policy_rule.h
+
 class Policy {
  public:
   // Loads a directory (every *.json in name order) or a single file. Every problem is reported.
@@ -85,11 +87,20 @@ class Policy {
                                                     std::vector<PolicyProblem>* problems = nullptr);
   // All problems in the files, empty when the policy is valid (what `shadowai policy check` prints).
   static std::vector<PolicyProblem> check(const std::filesystem::path& dirOrFile);
+  // One policy document given as text (SOURCE_NAME stands for its file in problems): for the fuzz
+  // target and for tests that need no files.
+  static Result<std::shared_ptr<const Policy>> fromString(std::string_view json, const std::string& sourceName,
+                                                          std::vector<PolicyProblem>* problems = nullptr);
+  // The files a load of DIR_OR_FILE reads, in merge order (a directory's *.json by name, hidden files
+  // skipped), or the problem that there are none.
+  static std::vector<std::filesystem::path> policyFiles(const std::filesystem::path& dirOrFile,
+                                                        std::vector<PolicyProblem>& problems);
 
   ~Policy();
 
   // Built-in detectors followed by the policy's custom ones.
   const std::vector<Detector>& detectors() const;
+  size_t customDetectorCount() const;
   size_t ruleCount() const;
   const std::vector<std::filesystem::path>& files() const;
 
@@ -101,6 +112,10 @@ class Policy {
  private:
   struct Impl;
   explicit Policy(std::unique_ptr<Impl> impl);
+  static Result<std::shared_ptr<const Policy>> build(std::vector<std::filesystem::path> files,
+                                                     std::vector<PolicyDocument> documents,
+                                                     std::vector<PolicyProblem> found,
+                                                     std::vector<PolicyProblem>* problems);
   std::unique_ptr<Impl> impl_;
 };
 

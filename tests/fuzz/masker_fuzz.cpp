@@ -1,0 +1,53 @@
+// Fuzzes whole-text masking with every built-in detector: the scan must succeed on any bytes, its
+// matches must be sorted, non-overlapping and inside the text, pendingSuffix must stay within
+// maxWindow, and masking must never fail.
+#include <cstdint>
+#include <cstdlib>
+#include <string_view>
+#include <vector>
+
+#include "mask/mask_session.h"
+
+namespace {
+
+void check(bool condition) {
+  if (!condition) std::abort();
+}
+
+std::shared_ptr<const shadowai::MaskRules> rules() {
+  static auto made = [] {
+    auto compiled = shadowai::DetectorSet::compile(shadowai::builtinDetectors());
+    check(compiled.ok());
+    auto r = std::make_shared<shadowai::MaskRules>();
+    r->detectors = *compiled;
+    r->requestDetectors = r->detectors->all();
+    r->responseDetectors = r->detectors->all();
+    for (const auto& detector : r->detectors->detectors()) r->styles.push_back(detector.defaultStyle);
+    return r;
+  }();
+  return made;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::string_view text(reinterpret_cast<const char*>(data), size);
+  const auto& set = *rules()->detectors;
+  std::vector<shadowai::DetectorMatch> matches;
+  check(set.scan(text, set.all(), matches).ok());
+  size_t lastEnd = 0;
+  for (const auto& match : matches) {
+    check(match.begin >= lastEnd && match.begin < match.end && match.end <= text.size());
+    check(match.end - match.begin <= set.maxWindow());
+    lastEnd = match.end;
+  }
+  check(set.pendingSuffix(text, set.all()) <= std::min(set.maxWindow(), text.size()));
+
+  std::array<unsigned char, 32> key{};
+  shadowai::MaskSession session(rules(), std::make_shared<shadowai::PseudonymKey>(shadowai::PseudonymKey::fromBytes(key)));
+  auto masked = session.mask(text, shadowai::MaskSite::kRequest);
+  check(masked.ok());
+  check(session.totalHits() == matches.size());
+  if (matches.empty()) check(*masked == text);
+  return 0;
+}

@@ -1,0 +1,176 @@
+#include "mask/detector_set.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "mask_test_values.h"
+
+namespace shadowai {
+namespace {
+
+Detector patternDetector(std::string name, std::string pattern) {
+  Detector detector;
+  detector.name = std::move(name);
+  detector.label = "L";
+  detector.pattern = std::move(pattern);
+  return detector;
+}
+
+Detector wordDetector(std::string name, std::vector<std::string> words) {
+  Detector detector;
+  detector.name = std::move(name);
+  detector.label = "WORD";
+  detector.words = std::move(words);
+  detector.category = DetectorCategory::kCustom;
+  return detector;
+}
+
+std::shared_ptr<const DetectorSet> compileOrDie(std::vector<Detector> detectors) {
+  auto set = DetectorSet::compile(std::move(detectors));
+  EXPECT_TRUE(set.ok()) << (set.ok() ? "" : set.error().describe());
+  return set.ok() ? *set : nullptr;
+}
+
+std::shared_ptr<const DetectorSet> builtins() {
+  static auto set = compileOrDie(builtinDetectors());
+  return set;
+}
+
+TEST(MaskDetectorSet, OverlapsEarliestStartThenLongerWins) {
+  auto set = compileOrDie({patternDetector("short", "abc"), patternDetector("long", "bcdef"),
+                           patternDetector("longer-same-start", "abcd"), patternDetector("later", "ef12")});
+  ASSERT_NE(set, nullptr);
+  std::vector<DetectorMatch> matches;
+  ASSERT_TRUE(set->scan("xxabcdef12", set->all(), matches).ok());
+  // "abcd": earliest start, longer than "abc"; "bcdef" overlaps it and loses; "ef12" starts after it.
+  EXPECT_EQ(matches, (std::vector<DetectorMatch>{{2, 2, 6}, {3, 6, 10}}));
+}
+
+TEST(MaskDetectorSet, SelectionSwitchesDetectorsOff) {
+  auto set = builtins();
+  ASSERT_NE(set, nullptr);
+  std::string text = "mail john@example.com from 10.1.2.3";
+  DetectorSelection selection(set->detectors().size(), false);
+  std::vector<DetectorMatch> matches;
+  ASSERT_TRUE(set->scan(text, selection, matches).ok());
+  EXPECT_TRUE(matches.empty());
+  selection[*set->indexOf("ipv4-address")] = true;
+  ASSERT_TRUE(set->scan(text, selection, matches).ok());
+  ASSERT_EQ(matches.size(), 1u);
+  EXPECT_EQ(text.substr(matches[0].begin, matches[0].end - matches[0].begin), "10.1.2.3");
+  ASSERT_TRUE(set->scan(text, set->all(), matches).ok());
+  EXPECT_EQ(matches.size(), 2u);
+}
+
+TEST(MaskDetectorSet, WordListsAreWholeWordAndCaseless) {
+  auto set = compileOrDie({wordDetector("project-names", {"Bluebird", "C++", "red team"})});
+  ASSERT_NE(set, nullptr);
+  std::string text = "bluebird and BLUEBIRDS, c++ code, the Red Team.";
+  std::vector<DetectorMatch> matches;
+  ASSERT_TRUE(set->scan(text, set->all(), matches).ok());
+  std::vector<std::string> found;
+  for (const auto& m : matches) found.push_back(text.substr(m.begin, m.end - m.begin));
+  EXPECT_EQ(found, (std::vector<std::string>{"bluebird", "c++", "Red Team"}));
+}
+
+TEST(MaskDetectorSet, CaseSensitiveWordList) {
+  Detector detector = wordDetector("codename", {"Falcon"});
+  detector.caseSensitive = true;
+  auto set = compileOrDie({detector});
+  ASSERT_NE(set, nullptr);
+  std::vector<DetectorMatch> matches;
+  ASSERT_TRUE(set->scan("falcon Falcon", set->all(), matches).ok());
+  ASSERT_EQ(matches.size(), 1u);
+  EXPECT_EQ(matches[0].begin, 7u);
+}
+
+TEST(MaskDetectorSet, RefusesUnboundedAndBrokenPatternsNamingTheDetector) {
+  auto unbounded = DetectorSet::compile({patternDetector("greedy", "a[0-9]+")});
+  ASSERT_FALSE(unbounded.ok());
+  EXPECT_NE(unbounded.error().message.find("greedy"), std::string::npos);
+  auto broken = DetectorSet::compile({patternDetector("broken", "a(b")});
+  ASSERT_FALSE(broken.ok());
+  EXPECT_NE(broken.error().message.find("broken"), std::string::npos);
+  Detector declared = patternDetector("declared", "id-[0-9]+");
+  declared.maxLength = 32;
+  EXPECT_TRUE(DetectorSet::compile({declared}).ok());
+}
+
+TEST(MaskDetectorSet, MaxWindowCoversTheLongestDetector) {
+  auto set = builtins();
+  ASSERT_NE(set, nullptr);
+  EXPECT_GE(set->maxWindow(), 8192u);  // the PEM block body alone
+}
+
+TEST(MaskDetectorSet, PendingSuffixIsZeroAfterProse) {
+  auto set = builtins();
+  ASSERT_NE(set, nullptr);
+  for (std::string text : {"Hello world. ", "Hello world.\n", "The answer is: yes! ", "", "(see above) "}) {
+    EXPECT_EQ(set->pendingSuffix(text, set->all()), 0u) << '"' << text << '"';
+  }
+}
+
+TEST(MaskDetectorSet, PendingSuffixHoldsWhatCouldStillMatch) {
+  auto set = builtins();
+  ASSERT_NE(set, nullptr);
+  auto all = set->all();
+  EXPECT_EQ(set->pendingSuffix("write to john", all), 4u);             // john@example.com
+  EXPECT_EQ(set->pendingSuffix("write to john@exa", all), 8u);         // the address so far
+  EXPECT_EQ(set->pendingSuffix("key: sk-pro", all), 6u);               // an OpenAI key starting
+  EXPECT_EQ(set->pendingSuffix("card 4111 1111 ", all), 10u);          // a card with spaces
+  EXPECT_EQ(set->pendingSuffix("mail john@example.com", all), 16u);    // complete, but ".com" may go on
+  EXPECT_GT(set->pendingSuffix("-----BEGIN RSA PRIVATE KEY-----\nMIIE", all), 30u);
+  // A leading \b stops "task" from looking like the start of "sk-...".
+  DetectorSelection openai(set->detectors().size(), false);
+  openai[*set->indexOf("openai-api-key")] = true;
+  EXPECT_EQ(set->pendingSuffix("the task", openai), 0u);
+  EXPECT_EQ(set->pendingSuffix("the sk", openai), 2u);
+  // Only selected detectors count.
+  DetectorSelection none(set->detectors().size(), false);
+  EXPECT_EQ(set->pendingSuffix("write to john", none), 0u);
+}
+
+TEST(MaskDetectorSet, PendingSuffixIsBoundedByMaxWindow) {
+  auto set = builtins();
+  ASSERT_NE(set, nullptr);
+  std::string text = "-----BEGIN RSA PRIVATE KEY-----\n" + std::string(20000, 'A');
+  EXPECT_LE(set->pendingSuffix(text, set->all()), set->maxWindow());
+}
+
+TEST(MaskDetectorSet, ConcurrentScansFromManyThreadsAndSets) {
+  auto first = builtins();
+  auto second = compileOrDie({patternDetector("ticket", R"(\bTICKET-[0-9]{4,8}\b)")});
+  ASSERT_NE(first, nullptr);
+  ASSERT_NE(second, nullptr);
+  std::string text = "ping john@example.com about TICKET-12345 and 4111 1111 1111 1111";
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&] {
+      std::vector<DetectorMatch> matches;
+      for (int i = 0; i < 200; ++i) {
+        if (!first->scan(text, first->all(), matches).ok() || matches.size() != 2) ++failures;
+        if (!second->scan(text, second->all(), matches).ok() || matches.size() != 1) ++failures;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(failures.load(), 0);
+}
+
+TEST(MaskDetectorSet, InvalidUtf8AndBinaryAreScannedAsBytes) {
+  auto set = builtins();
+  ASSERT_NE(set, nullptr);
+  std::string text = "\xff\xfe john@example.com \xc3";
+  text.push_back('\0');
+  text += "ghp_" + testing::fakeChars(testing::kAlnum, 36);
+  std::vector<DetectorMatch> matches;
+  ASSERT_TRUE(set->scan(text, set->all(), matches).ok());
+  EXPECT_EQ(matches.size(), 2u);
+}
+
+}  // namespace
+}  // namespace shadowai

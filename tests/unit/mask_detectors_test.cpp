@@ -1,0 +1,270 @@
+// Every built-in detector against a positive example (the exact span it must replace) and a near
+// miss it must leave alone; the table must cover every detector.
+#include <gtest/gtest.h>
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include "mask/detector_set.h"
+#include "mask/match_validators.h"
+#include "mask_test_values.h"
+
+namespace shadowai {
+namespace {
+
+using testing::fakeChars;
+using testing::kAlnum;
+using testing::kHex;
+
+struct DetectorCase {
+  std::string detector;
+  std::string positiveText;
+  std::string expectedSpan;  // what the positive text's match must cover
+  std::string negativeText;
+};
+
+std::vector<DetectorCase> detectorCases() {
+  const std::string alnumDash = std::string(kAlnum) + "_-";
+  const std::string base64 = std::string(kAlnum) + "+/";
+  const std::string upperDigits = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+  const std::string bech32 = "QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L";
+  auto around = [](const std::string& value) { return "the value " + value + " is here"; };
+  std::vector<DetectorCase> cases;
+  auto add = [&](std::string detector, std::string value, std::string negative) {
+    cases.push_back({std::move(detector), around(value), value, std::move(negative)});
+  };
+  add("anthropic-api-key", "sk-ant-api03-" + fakeChars(alnumDash, 93) + "AA", "sk-ant-api03-tooShort1");
+  add("openai-api-key", "sk-proj-" + fakeChars(alnumDash, 60, 2), "use sk-learn-compatible-estimators-everywhere");
+  add("google-api-key", "AIza" + fakeChars(alnumDash, 35, 3), "AIzaShortValue123");
+  add("groq-api-key", "gsk_" + fakeChars(kAlnum, 52, 4), "gsk_" + fakeChars(kAlnum, 20, 4));
+  add("xai-api-key", "xai-" + fakeChars(kAlnum, 80, 5), "the xai-grok-2 model");
+  add("perplexity-api-key", "pplx-" + fakeChars(kAlnum, 48, 6), "pplx-" + fakeChars(kAlnum, 47, 6) + ".");
+  add("replicate-api-token", "r8_" + fakeChars(kAlnum, 37, 7), "r8_" + fakeChars(kAlnum, 36, 7));
+  add("huggingface-token", "hf_" + fakeChars(kAlnum, 34, 8), "call hf_hub_download(repo_id)");
+  add("aws-access-key-id", "AKIAZ4XJ5QK2L7M3N6P8", "AKIAZ4XJ5QK2L7M3N6P8X9");
+  cases.push_back({"aws-secret-access-key", "aws_secret_access_key = " + fakeChars(base64, 40, 9),
+                   fakeChars(base64, 40, 9), "aws_secret_access_key = short"});
+  cases.push_back({"azure-storage-key", "DefaultEndpointsProtocol=https;AccountKey=" + fakeChars(base64, 86, 10) + "==;",
+                   fakeChars(base64, 86, 10) + "==", "AccountKey=abc=="});
+  add("google-oauth-client-secret", "GOCSPX-" + fakeChars(alnumDash, 28, 11), "GOCSPX-short");
+  add("digitalocean-token", "dop_v1_" + fakeChars(kHex, 64, 12), "dop_v1_" + fakeChars(kHex, 63, 12));
+  add("databricks-token", "dapi" + fakeChars(kHex, 32, 13), "the dapiclient module");
+  add("vault-token", "hvs." + fakeChars(kAlnum, 90, 14), "hvs.short");
+  add("github-token", "ghp_" + fakeChars(kAlnum, 36, 15), "ghp_" + fakeChars(kAlnum, 20, 15));
+  add("github-fine-grained-token", "github_pat_" + fakeChars(kAlnum, 22, 16) + "_" + fakeChars(kAlnum, 59, 17),
+      "github_pat_short");
+  add("gitlab-token", "glpat-" + fakeChars(kAlnum, 20, 18), "glpat-short");
+  add("npm-token", "npm_" + fakeChars(kAlnum, 36, 19), "npm_install_script_for_the_package_here");
+  add("pypi-token", "pypi-AgEIcHlwaS5vcmc" + fakeChars(alnumDash, 70, 20), "pypi-" + fakeChars(kAlnum, 80, 20));
+  add("slack-token", "xoxb-123456789012-1234567890123-" + fakeChars(kAlnum, 24, 21), "xoxb-notatoken");
+  add("slack-app-token", "xapp-1-A0123456789-1234567890123-" + fakeChars(kHex, 64, 22), "xapp-1-short");
+  add("slack-webhook-url", "https://hooks.slack.com/services/T00000000/B00000000/" + fakeChars(kAlnum, 24, 23),
+      "see https://hooks.slack.com/help");
+  add("stripe-secret-key", "sk_live_" + fakeChars(kAlnum, 24, 24), "sk_test_" + fakeChars(kAlnum, 24, 24));
+  add("stripe-webhook-secret", "whsec_" + fakeChars(kAlnum, 32, 25), "whsec_short");
+  add("sendgrid-api-key", "SG." + fakeChars(alnumDash, 22, 26) + "." + fakeChars(alnumDash, 43, 27), "SG.short.value");
+  add("twilio-api-key", "SK" + fakeChars(kHex, 32, 28), "SK" + fakeChars(kHex, 31, 28));
+  add("twilio-account-sid", "AC" + fakeChars(kHex, 32, 29), "AC" + fakeChars(kHex, 33, 29));
+  add("mailgun-api-key", "key-" + fakeChars(kHex, 32, 30), "a key-value store");
+  add("shopify-token", "shpat_" + fakeChars(kHex, 32, 31), "shpat_short");
+  add("linear-api-key", "lin_api_" + fakeChars(kAlnum, 40, 32), "lin_api_docs");
+  add("new-relic-key", "NRAK-" + fakeChars(upperDigits, 27, 33), "NRAK-SHORT");
+  add("grafana-service-account-token", "glsa_" + fakeChars(kAlnum, 32, 34) + "_" + fakeChars(kHex, 8, 35),
+      "glsa_short_1234abcd");
+  add("square-token", "sq0atp-" + fakeChars(alnumDash, 22, 36), "sq0atp-short");
+  add("telegram-bot-token", "123456789:AA" + fakeChars(alnumDash, 33, 37), "123456789:BB" + fakeChars(alnumDash, 33, 37));
+  add("age-secret-key", "AGE-SECRET-KEY-1" + fakeChars(bech32, 58, 38), "AGE-SECRET-KEY-1SHORT");
+  add("jwt",
+      "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ."
+      "SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
+      "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJub3Rqc29u.c2ln");
+  add("private-key-pem",
+      "-----BEGIN RSA PRIVATE KEY-----\n" + fakeChars(base64, 64, 39) + "\n" + fakeChars(base64, 64, 40) +
+          "\n-----END RSA PRIVATE KEY-----",
+      "-----BEGIN PUBLIC KEY-----\n" + fakeChars(base64, 64, 41) + "\n-----END PUBLIC KEY-----");
+  cases.push_back({"connection-url-password", "DATABASE_URL=postgres://admin:s3cr3tPass@db.internal.example:5432/app",
+                   "postgres://admin:s3cr3tPass@db.internal.example:5432", "see https://example.com/path@v2"});
+  cases.push_back({"bearer-token", "Authorization: Bearer " + fakeChars(kAlnum, 40, 42),
+                   "Bearer " + fakeChars(kAlnum, 40, 42), "the Bearer of bad news and other tidings"});
+  cases.push_back({"secret-assignment", "db_password=Xk9#mP2vL7q!", "Xk9#mP2vL7q!", "password=changeme123"});
+  add("email", "john.doe@example.com", "mail john.doe@localhost");
+  add("phone-number", "(415) 555-2671", "released 2024-01-15, version 1.2.3, build 20240115, pin 1234");
+  add("credit-card", "4111 1111 1111 1111", "4111 1111 1111 1112");
+  add("iban", "DE89 3704 0044 0532 0130 00", "DE89 3704 0044 0532 0130 01");
+  add("us-ssn", "123-45-6789", "000-12-3456");
+  add("uk-nino", "AB 12 34 56 C", "QQ 12 34 56 C");
+  cases.push_back({"date-of-birth", "DOB: 1990-04-12", "1990-04-12", "DOB: unknown"});
+  add("ipv4-address", "192.168.1.20", "999.1.1.1");
+  add("ipv6-address", "2001:db8::8a2e:370:7334", "at 12:30:45 today");
+  add("mac-address", "00:1a:2b:3c:4d:5e", "00:1a:2b:3c:4d");
+  return cases;
+}
+
+std::shared_ptr<const DetectorSet> builtinSet() {
+  static std::shared_ptr<const DetectorSet> set = [] {
+    auto compiled = DetectorSet::compile(builtinDetectors());
+    EXPECT_TRUE(compiled.ok()) << compiled.error().describe();
+    return compiled.ok() ? *compiled : nullptr;
+  }();
+  return set;
+}
+
+DetectorSelection only(const DetectorSet& set, const std::string& name) {
+  DetectorSelection selection(set.detectors().size(), false);
+  auto index = set.indexOf(name);
+  if (index) selection[*index] = true;
+  return selection;
+}
+
+std::vector<std::string> spans(const DetectorSet& set, const std::string& text, const DetectorSelection& selection) {
+  std::vector<DetectorMatch> matches;
+  EXPECT_TRUE(set.scan(text, selection, matches).ok());
+  std::vector<std::string> out;
+  for (const auto& match : matches) out.push_back(text.substr(match.begin, match.end - match.begin));
+  return out;
+}
+
+TEST(MaskBuiltinDetectors, AtLeastFortyWellFormedAndUniquelyNamed) {
+  const auto& all = builtinDetectors();
+  EXPECT_GE(all.size(), 40u);
+  std::set<std::string> names;
+  for (const Detector& detector : all) {
+    EXPECT_TRUE(names.insert(detector.name).second) << detector.name;
+    auto checked = checkDetector(detector);
+    EXPECT_TRUE(checked.ok()) << detector.name << ": " << (checked.ok() ? "" : checked.error().message);
+    EXPECT_FALSE(detector.description.empty()) << detector.name;
+  }
+  ASSERT_NE(builtinSet(), nullptr);
+}
+
+TEST(MaskBuiltinDetectors, EveryDetectorHasAPositiveAndANegativeCase) {
+  std::set<std::string> covered;
+  for (const auto& c : detectorCases()) {
+    ASSERT_NE(findBuiltinDetector(c.detector), nullptr) << "unknown detector in the table: " << c.detector;
+    covered.insert(c.detector);
+  }
+  for (const Detector& detector : builtinDetectors()) {
+    EXPECT_TRUE(covered.count(detector.name)) << "no test case for built-in detector " << detector.name;
+  }
+}
+
+TEST(MaskBuiltinDetectors, PositiveCasesMatchTheExactSpan) {
+  auto set = builtinSet();
+  ASSERT_NE(set, nullptr);
+  for (const auto& c : detectorCases()) {
+    EXPECT_EQ(spans(*set, c.positiveText, only(*set, c.detector)), std::vector<std::string>{c.expectedSpan})
+        << c.detector;
+  }
+}
+
+TEST(MaskBuiltinDetectors, NegativeCasesDoNotMatch) {
+  auto set = builtinSet();
+  ASSERT_NE(set, nullptr);
+  for (const auto& c : detectorCases()) {
+    EXPECT_TRUE(spans(*set, c.negativeText, only(*set, c.detector)).empty()) << c.detector << ": " << c.negativeText;
+  }
+}
+
+TEST(MaskBuiltinDetectors, PositiveCasesWinWithEveryDetectorSwitchedOn) {
+  auto set = builtinSet();
+  ASSERT_NE(set, nullptr);
+  for (const auto& c : detectorCases()) {
+    std::vector<DetectorMatch> matches;
+    ASSERT_TRUE(set->scan(c.positiveText, set->all(), matches).ok());
+    ASSERT_EQ(matches.size(), 1u) << c.detector;
+    EXPECT_EQ(set->detectors()[matches[0].detector].name, c.detector);
+  }
+}
+
+TEST(MaskBuiltinDetectors, IdentifiersThatAreNotSecretsStayUnmasked) {
+  auto set = builtinSet();
+  ASSERT_NE(set, nullptr);
+  const std::vector<std::string> texts = {
+      "commit 3f786850e387550fdab836ed7e6dc881de23001b fixed it",
+      "request id 123e4567-e89b-12d3-a456-426614174000",
+      "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+      "version 2.14.1 released on 2024-01-15 at 12:30:45",
+      "order 20240115 costs 1234.56 EUR; call extension 4471",
+      "Hello world. The answer is 42, see chapter 3.2.",
+      "std::vector<int> and Foo::Bar::baz() are C++",
+      "max_tokens=1024, temperature=0.7, token_count: 12345678",
+      "password: <your-password>, api_key=${OPENAI_API_KEY}, secret: xxxxxxxx1",
+  };
+  for (const auto& text : texts) EXPECT_TRUE(spans(*set, text, set->all()).empty()) << text;
+}
+
+TEST(MaskValidators, UsSsnNeverIssuedRanges) {
+  EXPECT_TRUE(usSsnValid("123-45-6789"));
+  EXPECT_FALSE(usSsnValid("000-12-3456"));
+  EXPECT_FALSE(usSsnValid("666-12-3456"));
+  EXPECT_FALSE(usSsnValid("900-12-3456"));
+  EXPECT_FALSE(usSsnValid("999-12-3456"));
+  EXPECT_FALSE(usSsnValid("123-00-4567"));
+  EXPECT_FALSE(usSsnValid("123-45-0000"));
+}
+
+TEST(MaskValidators, Luhn) {
+  EXPECT_TRUE(luhnValid("4111111111111111"));
+  EXPECT_TRUE(luhnValid("4111-1111-1111-1111"));
+  EXPECT_TRUE(luhnValid("378282246310005"));  // Amex, 15 digits
+  EXPECT_FALSE(luhnValid("4111111111111112"));
+  EXPECT_FALSE(luhnValid("0000000000000000"));
+  EXPECT_FALSE(luhnValid("411111111111"));  // 12 digits
+}
+
+TEST(MaskValidators, Iban) {
+  EXPECT_TRUE(ibanChecksumValid("GB82WEST12345698765432"));
+  EXPECT_TRUE(ibanChecksumValid("DE89 3704 0044 0532 0130 00"));
+  EXPECT_FALSE(ibanChecksumValid("GB82WEST12345698765433"));
+  EXPECT_FALSE(ibanChecksumValid("gb82west12345698765432"));
+}
+
+TEST(MaskValidators, AddressesAndTokens) {
+  EXPECT_TRUE(ipv4Valid("10.0.0.1"));
+  EXPECT_FALSE(ipv4Valid("256.0.0.1"));
+  EXPECT_FALSE(ipv4Valid("10.0.01.1"));
+  EXPECT_TRUE(ipv6Valid("::1"));
+  EXPECT_TRUE(ipv6Valid("fe80::1"));
+  EXPECT_FALSE(ipv6Valid("12:30:45"));
+  EXPECT_FALSE(jwtValid("eyJub3Q.eyJqc29u.x"));
+  EXPECT_TRUE(highEntropyValid("Xk9#mP2vL7q!"));
+  EXPECT_FALSE(highEntropyValid("changeme123"));
+  EXPECT_FALSE(highEntropyValid("correcthorsebattery"));
+  EXPECT_FALSE(highEntropyValid("12345678"));
+}
+
+TEST(MaskBuiltinDetectors, CardsWithSeparatorsAndOtherBrands) {
+  auto set = builtinSet();
+  ASSERT_NE(set, nullptr);
+  auto cards = only(*set, "credit-card");
+  EXPECT_EQ(spans(*set, "4111-1111-1111-1111", cards), std::vector<std::string>{"4111-1111-1111-1111"});
+  EXPECT_EQ(spans(*set, "amex 3782 822463 10005.", cards), std::vector<std::string>{"3782 822463 10005"});
+  EXPECT_EQ(spans(*set, "mc 5555555555554444", cards), std::vector<std::string>{"5555555555554444"});
+  EXPECT_TRUE(spans(*set, "id 1234567890123456", cards).empty());
+}
+
+TEST(MaskBuiltinDetectors, PhoneFormats) {
+  auto set = builtinSet();
+  ASSERT_NE(set, nullptr);
+  auto phones = only(*set, "phone-number");
+  for (std::string phone : {"+1 415 555 2671", "415-555-2671", "415.555.2671", "+44 20 7946 0958", "+4915112345678",
+                            "+33 1 23 45 67 89"}) {
+    EXPECT_EQ(spans(*set, "call " + phone + " now", phones), std::vector<std::string>{phone}) << phone;
+  }
+  for (std::string notPhone : {"1.2.3.4", "2024-01-15", "3.14159", "v10.2.1", "1234", "12:30:45", "555-1234"}) {
+    EXPECT_TRUE(spans(*set, "see " + notPhone + " here", phones).empty()) << notPhone;
+  }
+}
+
+TEST(MaskBuiltinDetectors, Ipv6CompressedForms) {
+  auto set = builtinSet();
+  ASSERT_NE(set, nullptr);
+  auto ipv6 = only(*set, "ipv6-address");
+  for (std::string address : {"::1", "fe80::1", "2001:0db8:85a3:0000:0000:8a2e:0370:7334", "::ffff:192.0.2.1"}) {
+    EXPECT_EQ(spans(*set, "addr " + address + " up", ipv6), std::vector<std::string>{address}) << address;
+  }
+}
+
+}  // namespace
+}  // namespace shadowai

@@ -1,0 +1,146 @@
+#include "mask/mask_session.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <fstream>
+#include <regex>
+
+#include "mask_test_values.h"
+#include "scratch_dir.h"
+
+namespace shadowai {
+namespace {
+
+std::shared_ptr<const DetectorSet> builtins() {
+  static auto set = [] {
+    auto compiled = DetectorSet::compile(builtinDetectors());
+    EXPECT_TRUE(compiled.ok());
+    return compiled.ok() ? *compiled : nullptr;
+  }();
+  return set;
+}
+
+std::shared_ptr<const MaskRules> rulesWith(std::optional<ReplacementStyle> style = std::nullopt) {
+  auto rules = std::make_shared<MaskRules>();
+  rules->detectors = builtins();
+  rules->requestDetectors = rules->detectors->all();
+  rules->responseDetectors = rules->detectors->all();
+  for (const Detector& detector : rules->detectors->detectors()) {
+    rules->styles.push_back(style.value_or(detector.defaultStyle));
+  }
+  return rules;
+}
+
+std::shared_ptr<const PseudonymKey> keyOf(unsigned char fill) {
+  std::array<unsigned char, 32> bytes{};
+  bytes.fill(fill);
+  return std::make_shared<PseudonymKey>(PseudonymKey::fromBytes(bytes));
+}
+
+std::string maskOrDie(MaskSession& session, std::string_view text, MaskSite site = MaskSite::kRequest) {
+  auto masked = session.mask(text, site);
+  EXPECT_TRUE(masked.ok()) << (masked.ok() ? "" : masked.error().describe());
+  return masked.ok() ? *masked : std::string();
+}
+
+TEST(MaskSession, PlaceholdersNumberPerLabelAndRepeatForTheSameValue) {
+  MaskSession session(rulesWith(ReplacementStyle::kPlaceholder), keyOf(1));
+  EXPECT_EQ(maskOrDie(session, "a@example.com, b@example.com, a@example.com, 10.0.0.1"),
+            "[EMAIL_1], [EMAIL_2], [EMAIL_1], [IP_ADDRESS_1]");
+  // The answer reuses the prompt's numbers.
+  EXPECT_EQ(maskOrDie(session, "I wrote to b@example.com and c@example.com", MaskSite::kResponse),
+            "I wrote to [EMAIL_2] and [EMAIL_3]");
+}
+
+TEST(MaskSession, TextWithoutMatchesIsUnchanged) {
+  MaskSession session(rulesWith(), keyOf(1));
+  EXPECT_EQ(maskOrDie(session, "Hello world."), "Hello world.");
+  EXPECT_EQ(session.totalHits(), 0u);
+}
+
+TEST(MaskSession, PseudonymsAreStableAcrossSessionsAndDependOnTheKey) {
+  auto rules = rulesWith(ReplacementStyle::kPseudonym);
+  MaskSession one(rules, keyOf(7));
+  MaskSession two(rules, keyOf(7));
+  MaskSession other(rules, keyOf(8));
+  std::string a = maskOrDie(one, "john@example.com");
+  EXPECT_TRUE(std::regex_match(a, std::regex(R"(\[EMAIL_[0-9a-f]{10}\])"))) << a;
+  EXPECT_EQ(maskOrDie(two, "john@example.com"), a);
+  EXPECT_NE(maskOrDie(other, "john@example.com"), a);
+  EXPECT_NE(maskOrDie(one, "jane@example.com"), a);
+}
+
+TEST(MaskSession, PseudonymWithoutKeyIsAnError) {
+  MaskSession session(rulesWith(ReplacementStyle::kPseudonym), nullptr);
+  auto masked = session.mask("john@example.com", MaskSite::kRequest);
+  ASSERT_FALSE(masked.ok());
+  EXPECT_EQ(masked.error().message.find("john"), std::string::npos);
+}
+
+TEST(MaskSession, RedactAndValueOnly) {
+  MaskSession session(rulesWith(ReplacementStyle::kRedact), keyOf(1));
+  EXPECT_EQ(maskOrDie(session, "password = \"Xk9#mP2vL7q!\" and john@example.com"),
+            "password = \"[REDACTED]\" and [REDACTED]");
+}
+
+TEST(MaskSession, DefaultStylesAndSelectionPerSite) {
+  auto rules = std::make_shared<MaskRules>(*rulesWith());
+  rules->responseDetectors.assign(rules->detectors->detectors().size(), false);
+  MaskSession session(rules, keyOf(1));
+  std::string pem = "-----BEGIN PRIVATE KEY-----\n" + testing::fakeChars(testing::kAlnum, 64) + "\n-----END PRIVATE KEY-----";
+  EXPECT_EQ(maskOrDie(session, "key " + pem), "key [REDACTED]");
+  EXPECT_EQ(maskOrDie(session, "john@example.com", MaskSite::kResponse), "john@example.com");
+}
+
+TEST(MaskSession, HitsCountPerDetectorAndSiteWithoutValues) {
+  MaskSession session(rulesWith(), keyOf(1));
+  maskOrDie(session, "a@example.com b@example.com 10.0.0.1");
+  maskOrDie(session, "c@example.com", MaskSite::kResponse);
+  auto hits = session.hits();
+  ASSERT_EQ(hits.size(), 3u);
+  EXPECT_EQ(hits[0], (DetectorHits{"email", DetectorCategory::kPii, MaskSite::kRequest, 2}));
+  EXPECT_EQ(hits[1], (DetectorHits{"email", DetectorCategory::kPii, MaskSite::kResponse, 1}));
+  EXPECT_EQ(hits[2], (DetectorHits{"ipv4-address", DetectorCategory::kPii, MaskSite::kRequest, 1}));
+  EXPECT_EQ(session.totalHits(), 4u);
+  EXPECT_EQ(toString(MaskSite::kResponse), "response");
+}
+
+TEST(MaskPseudonymKey, CreatesAPrivateKeyFileAndReadsItBack) {
+  ScratchDir dir;
+  std::string path = dir.path() + "/pseudonym.key";
+  auto created = PseudonymKey::loadOrCreate(path);
+  ASSERT_TRUE(created.ok()) << created.error().describe();
+  struct stat info {};
+  ASSERT_EQ(::stat(path.c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0600u);
+  EXPECT_EQ(info.st_size, 32);
+  auto loaded = PseudonymKey::loadOrCreate(path);
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_EQ(loaded->bytes(), created->bytes());
+  ScratchDir other;
+  auto fresh = PseudonymKey::loadOrCreate(other.path() + "/k");
+  ASSERT_TRUE(fresh.ok());
+  EXPECT_NE(fresh->bytes(), created->bytes());
+}
+
+TEST(MaskPseudonymKey, RefusesOpenModesAndWrongSizes) {
+  ScratchDir dir;
+  std::string open = dir.path() + "/open.key";
+  std::ofstream(open) << std::string(32, 'k');
+  ::chmod(open.c_str(), 0644);
+  auto refused = PseudonymKey::loadOrCreate(open);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("0644"), std::string::npos) << refused.error().message;
+
+  std::string shortKey = dir.path() + "/short.key";
+  std::ofstream(shortKey) << "tiny";
+  ::chmod(shortKey.c_str(), 0600);
+  auto wrongSize = PseudonymKey::loadOrCreate(shortKey);
+  ASSERT_FALSE(wrongSize.ok());
+  EXPECT_NE(wrongSize.error().message.find("32 bytes"), std::string::npos);
+  EXPECT_EQ(wrongSize.error().message.find('\n'), std::string::npos);
+}
+
+}  // namespace
+}  // namespace shadowai

@@ -1,0 +1,76 @@
+#include "control/policy_commands.h"
+
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "policy/policy.h"
+
+namespace shadowai {
+namespace {
+
+constexpr int kExitValid = 0;
+constexpr int kExitInvalid = 2;
+
+std::string counted(size_t count, const std::string& noun) {
+  return std::to_string(count) + " " + noun + (count == 1 ? "" : "s");
+}
+
+bool writeOut(const std::string& text) {
+  return std::fwrite(text.data(), 1, text.size(), stdout) == text.size() && std::fflush(stdout) == 0;
+}
+
+}  // namespace
+
+PolicyCommands::PolicyCommands(CLI::App& app) {
+  policy_ = app.add_subcommand("policy", "The LLM policy: check its files (docs/policy.md)");
+  policy_->require_subcommand(1);
+  policy_->footer(
+      "Examples:\n"
+      "  shadowai policy check\n"
+      "  shadowai policy check ./policy.d --json\n"
+      "  shadowai policy check /etc/shadowai/policy.d/50-site.json");
+  check_ = policy_->add_subcommand(
+      "check",
+      "Validate a policy directory (every *.json, merged in name order) or one file, without the daemon. Prints "
+      "every problem as FILE: LOCATION: MESSAGE and exits 2, or a summary and exits 0");
+  check_->add_option("path", path_, std::string("Policy directory or file (default ") + kDefaultPolicyDir + ")")
+      ->type_name("DIR|FILE");
+  check_->add_flag("--json", json_, "Print {valid, files, problems: [{file, location, message}]} as JSON");
+}
+
+bool PolicyCommands::checkParsed() const { return check_->parsed(); }
+
+int PolicyCommands::runCheck() const {
+  std::vector<PolicyProblem> problems;
+  auto policy = Policy::load(path_, &problems);
+  // The files are listed even when the policy is invalid, so a user sees what was read.
+  std::vector<PolicyProblem> ignored;
+  std::vector<std::filesystem::path> files = Policy::policyFiles(path_, ignored);
+  const bool valid = policy.ok() && problems.empty();
+
+  std::string text;
+  if (json_) {
+    // Ordered: "valid" first, for a reader who looks at the top.
+    nlohmann::ordered_json document = {{"valid", valid}, {"files", nlohmann::ordered_json::array()},
+                                       {"problems", nlohmann::ordered_json::array()}};
+    for (const auto& file : files) document["files"].push_back(file.string());
+    for (const PolicyProblem& problem : problems) {
+      document["problems"].push_back(
+          {{"file", problem.file}, {"location", problem.location}, {"message", problem.message}});
+    }
+    text = document.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
+  } else if (valid) {
+    text = "policy OK: " + counted(files.size(), "file") + ", " + counted((*policy)->ruleCount(), "rule") + ", " +
+           counted((*policy)->customDetectorCount(), "custom detector") + "\n";
+  } else {
+    for (const PolicyProblem& problem : problems) text += problem.describe() + "\n";
+  }
+  if (!writeOut(text)) {
+    std::fprintf(stderr, "shadowai: cannot write to standard output\n");
+    return kExitInvalid;
+  }
+  return valid ? kExitValid : kExitInvalid;
+}
+
+}  // namespace shadowai

@@ -1,0 +1,35 @@
+// `shadowai policy check [DIR|FILE]`: validates a policy directory (every *.json, merged in name
+// order) or one file without the daemon, printing every problem as `FILE: LOCATION: MESSAGE`.
+//   exit 0  valid: one summary line ("policy OK: 2 files, 5 rules, 1 custom detector")
+//   exit 2  invalid: one line per problem
+// --json prints {"valid", "files", "problems": [{"file", "location", "message"}]} instead.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <string>
+
+namespace shadowai {
+
+// Where shadowaid reads its policy unless configured otherwise.
+inline constexpr const char* kDefaultPolicyDir = "/etc/shadowai/policy.d";
+
+class PolicyCommands {
+ public:
+  // Adds the `policy` subcommand and its own subcommands to APP.
+  explicit PolicyCommands(CLI::App& app);
+
+  // True when the command line named `policy check`.
+  bool checkParsed() const;
+
+  // Runs `policy check`, writing its report to stdout; returns the exit status.
+  int runCheck() const;
+
+ private:
+  CLI::App* policy_ = nullptr;
+  CLI::App* check_ = nullptr;
+  std::string path_ = kDefaultPolicyDir;
+  bool json_ = false;
+};
+
+}  // namespace shadowai

@@ -1,0 +1,274 @@
+#include "mask/detector_set.h"
+
+#include <hs.h>
+
+#include <algorithm>
+#include <climits>
+#include <string>
+
+#include "mask/detector_expression.h"
+#include "mask/match_start_finder.h"
+#include "mask/match_tail.h"
+#include "mask/match_validators.h"
+#include "mask/vectorscan_scratch.h"
+
+namespace shadowai {
+
+namespace {
+
+struct DatabaseDeleter {
+  void operator()(hs_database_t* database) const { hs_free_database(database); }
+};
+using DatabasePtr = std::unique_ptr<hs_database_t, DatabaseDeleter>;
+
+std::string compileErrorMessage(hs_compile_error_t* error) {
+  std::string message = error != nullptr && error->message != nullptr ? error->message : "unknown error";
+  hs_free_compile_error(error);
+  return message;
+}
+
+struct Candidate {
+  uint32_t detector;
+  uint32_t end;
+  bool operator<(const Candidate& other) const {
+    return detector != other.detector ? detector < other.detector : end < other.end;
+  }
+  bool operator==(const Candidate&) const = default;
+};
+
+struct FastContext {
+  const DetectorSelection* selected;
+  std::vector<Candidate>* candidates;
+};
+
+int onFastMatch(unsigned id, unsigned long long /*from*/, unsigned long long to, unsigned /*flags*/, void* context) {
+  auto* fast = static_cast<FastContext*>(context);
+  if (id < fast->selected->size() && (*fast->selected)[id]) {
+    fast->candidates->push_back(Candidate{id, static_cast<uint32_t>(to)});
+  }
+  return 0;
+}
+
+struct ConfirmContext {
+  uint32_t detector;
+  const Candidate* endsBegin;  // this detector's candidate ends, sorted
+  const Candidate* endsEnd;
+  size_t windowStart;
+  std::vector<std::pair<size_t, size_t>>* spans;
+};
+
+int onConfirmMatch(unsigned /*id*/, unsigned long long from, unsigned long long to, unsigned /*flags*/, void* context) {
+  auto* confirm = static_cast<ConfirmContext*>(context);
+  // A start on the window's first byte only looks like one because the window hides the byte
+  // before it (\b, ^); real starts lie later, since the window begins maxLength + 1 before the end.
+  if (from == 0 && confirm->windowStart > 0) return 0;
+  size_t end = confirm->windowStart + to;
+  // Only ends the full-text pass saw: at the window's far edge \b and $ see a false end of text.
+  Candidate key{confirm->detector, static_cast<uint32_t>(end)};
+  if (!std::binary_search(confirm->endsBegin, confirm->endsEnd, key)) return 0;
+  confirm->spans->emplace_back(confirm->windowStart + from, end);
+  return 0;
+}
+
+// For "key: value" detectors, where the value starts: after the first ':' or '=' and the quotes
+// and blanks that follow it. MATCH_END when nothing is left.
+size_t valueStart(std::string_view text, size_t begin, size_t end) {
+  size_t i = begin;
+  while (i < end && text[i] != ':' && text[i] != '=') ++i;
+  if (i == end) return begin;
+  ++i;
+  while (i < end && (text[i] == ' ' || text[i] == '\t' || text[i] == '"' || text[i] == '\'')) ++i;
+  return i;
+}
+
+}  // namespace
+
+struct DetectorSet::Impl {
+  std::vector<Detector> detectors;
+  std::vector<size_t> maxLength;  // per detector: the longest match
+  std::vector<MatchTail> tails;
+  DatabasePtr fast;                   // all detectors, end offsets only
+  std::vector<DatabasePtr> confirm;   // per detector, HS_FLAG_SOM_LEFTMOST, when Vectorscan can
+  std::vector<std::optional<MatchStartFinder>> finders;  // per detector, when it cannot
+  std::vector<hs_database_t*> all;    // every database, to grow scratch for
+  size_t maxWindow = 0;
+  uint64_t scratchFamily = newScratchFamilyId();
+};
+
+DetectorSet::DetectorSet(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+DetectorSet::~DetectorSet() = default;
+
+Result<std::shared_ptr<const DetectorSet>> DetectorSet::compile(std::vector<Detector> detectors) {
+  auto impl = std::make_unique<Impl>();
+  std::vector<std::string> expressions;
+  std::vector<unsigned> flags;
+  std::vector<unsigned> ids;
+  for (size_t i = 0; i < detectors.size(); ++i) {
+    const Detector& detector = detectors[i];
+    auto where = [&](const std::string& message) { return makeError("detector '" + detector.name + "': " + message); };
+    if (auto checked = checkDetector(detector); !checked) return where(checked.error().message);
+    for (size_t j = 0; j < i; ++j) {
+      if (detectors[j].name == detector.name) return where("name used twice");
+    }
+    std::string expression = detectorExpression(detector);
+    unsigned detectorFlag = detectorFlags(detector);
+
+    hs_expr_info_t* info = nullptr;
+    hs_compile_error_t* error = nullptr;
+    if (hs_expression_info(expression.c_str(), detectorFlag, &info, &error) != HS_SUCCESS) {
+      return where("pattern does not compile: " + compileErrorMessage(error));
+    }
+    // An exact bound where Vectorscan can derive one; the declared maxLength otherwise.
+    size_t width = info->max_width == UINT_MAX ? detector.maxLength : info->max_width;
+    free(info);
+    if (width == 0) return where("pattern can match text of unbounded length; bound every repetition");
+
+    hs_database_t* confirm = nullptr;
+    std::optional<MatchStartFinder> finder;
+    if (hs_compile(expression.c_str(), detectorFlag | HS_FLAG_SOM_LEFTMOST, HS_MODE_BLOCK, nullptr, &confirm,
+                   &error) != HS_SUCCESS) {
+      // Vectorscan refuses start-of-match tracking for some bounded patterns ("Pattern is too
+      // large"); our own exact automaton finds the same leftmost starts.
+      std::string message = compileErrorMessage(error);
+      finder = MatchStartFinder::build(expression, (detectorFlag & HS_FLAG_CASELESS) != 0);
+      if (!finder) return where("pattern does not compile with start-of-match tracking: " + message);
+    }
+    impl->confirm.emplace_back(confirm);
+    impl->finders.push_back(std::move(finder));
+    impl->maxLength.push_back(width);
+    impl->maxWindow = std::max(impl->maxWindow, width);
+    impl->tails.push_back(MatchTail::build(expression, (detectorFlag & HS_FLAG_CASELESS) != 0));
+    expressions.push_back(std::move(expression));
+    flags.push_back(detectorFlag);
+    ids.push_back(static_cast<unsigned>(i));
+  }
+  if (!expressions.empty()) {
+    std::vector<const char*> pointers;
+    for (const std::string& expression : expressions) pointers.push_back(expression.c_str());
+    hs_database_t* fast = nullptr;
+    hs_compile_error_t* error = nullptr;
+    if (hs_compile_multi(pointers.data(), flags.data(), ids.data(), static_cast<unsigned>(pointers.size()),
+                         HS_MODE_BLOCK, nullptr, &fast, &error) != HS_SUCCESS) {
+      int index = error != nullptr ? error->expression : -1;
+      std::string message = compileErrorMessage(error);
+      if (index >= 0) return makeError("detector '" + detectors[static_cast<size_t>(index)].name + "': " + message);
+      return makeError("detector set does not compile: " + message);
+    }
+    impl->fast.reset(fast);
+  }
+  impl->all.push_back(impl->fast.get());
+  for (const DatabasePtr& database : impl->confirm) impl->all.push_back(database.get());
+  impl->detectors = std::move(detectors);
+  return std::shared_ptr<const DetectorSet>(new DetectorSet(std::move(impl)));
+}
+
+const std::vector<Detector>& DetectorSet::detectors() const { return impl_->detectors; }
+
+std::optional<uint32_t> DetectorSet::indexOf(std::string_view name) const {
+  for (size_t i = 0; i < impl_->detectors.size(); ++i) {
+    if (impl_->detectors[i].name == name) return static_cast<uint32_t>(i);
+  }
+  return std::nullopt;
+}
+
+size_t DetectorSet::maxWindow() const { return impl_->maxWindow; }
+
+Status DetectorSet::scan(std::string_view text, const DetectorSelection& selected,
+                         std::vector<DetectorMatch>& out) const {
+  return scanFrom(text, 0, selected, out);
+}
+
+Status DetectorSet::scanFrom(std::string_view text, size_t minBegin, const DetectorSelection& selected,
+                             std::vector<DetectorMatch>& out) const {
+  out.clear();
+  if (!impl_->fast || text.empty()) return {};
+  if (text.size() >= UINT_MAX) return makeError("text too large to mask");
+  hs_scratch_t* scratch = threadScratch(impl_->scratchFamily, impl_->all.data(), impl_->all.size());
+  if (scratch == nullptr) return makeError("cannot allocate Vectorscan scratch space");
+
+  // Pass 1: every end offset at which some selected detector matches, over the whole text.
+  thread_local std::vector<Candidate> candidates;
+  candidates.clear();
+  FastContext fast{&selected, &candidates};
+  if (hs_scan(impl_->fast.get(), text.data(), static_cast<unsigned>(text.size()), 0, scratch, onFastMatch, &fast) !=
+      HS_SUCCESS) {
+    return makeError("Vectorscan scan failed");
+  }
+  if (candidates.empty()) return {};
+  std::sort(candidates.begin(), candidates.end());
+  candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
+
+  // Pass 2, per detector: each end's leftmost start, on windows of maxLength + 1 bytes before the
+  // ends (merged when they overlap) and 2 after (so \b and $ at the end see the real next byte).
+  thread_local std::vector<std::pair<size_t, size_t>> spans;
+  size_t groupBegin = 0;
+  while (groupBegin < candidates.size()) {
+    uint32_t detector = candidates[groupBegin].detector;
+    size_t groupEnd = groupBegin;
+    while (groupEnd < candidates.size() && candidates[groupEnd].detector == detector) ++groupEnd;
+    const Detector& info = impl_->detectors[detector];
+    size_t reach = impl_->maxLength[detector] + 1;
+    spans.clear();
+    size_t i = groupBegin;
+    while (i < groupEnd) {
+      size_t end = candidates[i].end;
+      size_t windowStart = end > reach ? end - reach : 0;
+      size_t windowEnd = std::min(text.size(), end + 2);
+      size_t j = i + 1;
+      while (j < groupEnd && candidates[j].end - std::min<size_t>(candidates[j].end, reach) <= windowEnd) {
+        windowEnd = std::min(text.size(), size_t{candidates[j].end} + 2);
+        ++j;
+      }
+      if (impl_->confirm[detector]) {
+        ConfirmContext confirm{detector, &candidates[groupBegin], &candidates[groupBegin] + (groupEnd - groupBegin),
+                               windowStart, &spans};
+        if (hs_scan(impl_->confirm[detector].get(), text.data() + windowStart,
+                    static_cast<unsigned>(windowEnd - windowStart), 0, scratch, onConfirmMatch, &confirm) != HS_SUCCESS) {
+          return makeError("Vectorscan scan failed");
+        }
+      } else {
+        thread_local std::vector<size_t> ends;
+        ends.clear();
+        for (size_t k = i; k < j; ++k) ends.push_back(candidates[k].end);
+        impl_->finders[detector]->findStarts(text, windowStart, windowEnd, ends, spans);
+      }
+      i = j;
+    }
+    std::sort(spans.begin(), spans.end());
+    spans.erase(std::unique(spans.begin(), spans.end()), spans.end());
+    for (auto [start, end] : spans) {
+      size_t begin = info.replaceValueOnly ? valueStart(text, start, end) : start;
+      if (begin >= end || begin < minBegin) continue;
+      if (!validateMatch(info.validator, text.substr(begin, end - begin))) continue;
+      out.push_back(DetectorMatch{detector, begin, end});
+    }
+    groupBegin = groupEnd;
+  }
+
+  // Overlaps: the earliest start wins, then the longer match, then the detector listed first.
+  std::sort(out.begin(), out.end(), [](const DetectorMatch& a, const DetectorMatch& b) {
+    if (a.begin != b.begin) return a.begin < b.begin;
+    if (a.end != b.end) return a.end > b.end;
+    return a.detector < b.detector;
+  });
+  size_t kept = 0;
+  size_t lastEnd = 0;
+  for (const DetectorMatch& match : out) {
+    if (kept > 0 && match.begin < lastEnd) continue;
+    out[kept++] = match;
+    lastEnd = match.end;
+  }
+  out.resize(kept);
+  return {};
+}
+
+size_t DetectorSet::pendingSuffix(std::string_view text, const DetectorSelection& selected) const {
+  size_t pending = 0;
+  for (size_t i = 0; i < impl_->detectors.size() && i < selected.size(); ++i) {
+    if (!selected[i]) continue;
+    pending = std::max(pending, impl_->tails[i].pendingBytes(text, impl_->maxLength[i]));
+  }
+  return std::min(pending, impl_->maxWindow);
+}
+
+}  // namespace shadowai

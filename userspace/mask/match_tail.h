@@ -1,0 +1,47 @@
+// MatchTail answers DetectorSet::pendingSuffix for one detector: the earliest position from which the
+// end of a text could still be the beginning (or all) of a match once more text follows.
+//
+// How: the detector's expression is parsed (the Vectorscan subset our patterns use) into a Glushkov
+// position automaton of an over-approximation of its language: assertions (\b, ^, $) are dropped
+// and a repetition {m,n} wider than a few copies becomes x* or x+. Every position of a Glushkov
+// automaton can still reach the end of a match, so "TEXT[j..n) is a prefix of some match" is exactly
+// "some path from a first position reads TEXT[j..n)". That is checked backwards from the end with
+// position bitsets (B_j = positions reading TEXT[j] with a follower in B_j+1), stopping as soon as
+// the set is empty -- after "Hello world. " it empties on the first byte, so nothing is held.
+//
+// Sound: the approximated language contains the real one, and j is never earlier than the
+// detector's longest match allows, so no byte that could become part of a match is reported as
+// final. The only assertion kept is a leading \b, checked exactly at the candidate start (it is what
+// stops "task" from looking like the start of "sk-..."). A pattern outside the parsed subset falls
+// back to "the last maxLength bytes are pending", which is sound but not tight.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+namespace shadowai {
+
+class MatchTail {
+ public:
+  static MatchTail build(std::string_view expression, bool caseless);
+
+  // How many trailing bytes of TEXT could be part of a match of at most MAX_LENGTH bytes that ends
+  // at or after the end of TEXT.
+  size_t pendingBytes(std::string_view text, size_t maxLength) const;
+
+  bool exact() const { return !opaque_; }
+
+ private:
+  using Bits = std::vector<uint64_t>;
+  bool opaque_ = true;
+  bool leadingBoundary_ = false;
+  size_t words_ = 0;
+  std::vector<uint64_t> accept_;    // 256 rows of words_: positions whose class holds the byte
+  std::vector<uint64_t> preceding_; // one row per position: positions it may follow
+  Bits first_;
+
+};
+
+}  // namespace shadowai
