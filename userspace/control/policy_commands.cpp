@@ -23,13 +23,14 @@ bool writeOut(const std::string& text) {
 }  // namespace
 
 PolicyCommands::PolicyCommands(CLI::App& app) {
-  policy_ = app.add_subcommand("policy", "The LLM policy: check its files (docs/policy.md)");
+  policy_ = app.add_subcommand("policy", "The LLM policy: check its files, make shadowaid reload it (docs/policy.md)");
   policy_->require_subcommand(1);
   policy_->footer(
       "Examples:\n"
       "  shadowai policy check\n"
       "  shadowai policy check ./policy.d --json\n"
-      "  shadowai policy check /etc/shadowai/policy.d/50-site.json");
+      "  shadowai policy check /etc/shadowai/policy.d/50-site.json\n"
+      "  shadowai policy reload");
   check_ = policy_->add_subcommand(
       "check",
       "Validate a policy directory (every *.json, merged in name order) or one file, without the daemon. Prints "
@@ -37,7 +38,13 @@ PolicyCommands::PolicyCommands(CLI::App& app) {
   check_->add_option("path", path_, std::string("Policy directory or file (default ") + kDefaultPolicyDir + ")")
       ->type_name("DIR|FILE");
   check_->add_flag("--json", json_, "Print {valid, files, problems: [{file, location, message}]} as JSON");
+  reload_ = policy_->add_subcommand(
+      "reload",
+      "Make shadowaid read its policy directory again (as SIGHUP does). New calls get the new policy; calls in "
+      "flight finish under the old one. An invalid policy is rejected and the one in force stays (exit 2)");
 }
+
+bool PolicyCommands::reloadParsed() const { return reload_->parsed(); }
 
 bool PolicyCommands::checkParsed() const { return check_->parsed(); }
 

@@ -3,6 +3,8 @@
 //   exit 0  valid: one summary line ("policy OK: 2 files, 5 rules, 1 custom detector")
 //   exit 2  invalid: one line per problem
 // --json prints {"valid", "files", "problems": [{"file", "location", "message"}]} instead.
+// `shadowai policy reload`: shadowaid reads its policy again (as on SIGHUP); an invalid policy is
+// rejected with its first problem and the policy in force stays.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -21,6 +23,8 @@ class PolicyCommands {
 
   // True when the command line named `policy check`.
   bool checkParsed() const;
+  // True when it named `policy reload` (which the caller sends to the daemon).
+  bool reloadParsed() const;
 
   // Runs `policy check`, writing its report to stdout; returns the exit status.
   int runCheck() const;
@@ -28,6 +32,7 @@ class PolicyCommands {
  private:
   CLI::App* policy_ = nullptr;
   CLI::App* check_ = nullptr;
+  CLI::App* reload_ = nullptr;
   std::string path_ = kDefaultPolicyDir;
   bool json_ = false;
 };

@@ -71,7 +71,8 @@ int main(int argc, char** argv) {
       "Needs root or membership in the daemon's control group (default: shadowai).\n"
       "`shadowai ca` creates, exports and installs the host's local CA; it reads the daemon\n"
       "configuration for the state directory and works whether shadowaid runs or not.\n"
-      "`shadowai policy check` validates policy files (exit 2 when invalid).\n\n"
+      "`shadowai policy check` validates policy files (exit 2 when invalid); `shadowai policy reload`\n"
+      "makes the daemon apply them.\n\n"
       "Exit status: 0 done, 2 error.",
       "shadowai"};
   app.set_version_flag("--version", std::string("shadowai ") + SHADOWAI_VERSION);
@@ -148,6 +149,15 @@ int main(int argc, char** argv) {
 
   auto socket = controlSocketPath(socketPath, configPath);
   if (!socket) return fail(socket.error().describe());
+
+  if (policyCommands.reloadParsed()) {
+    auto reply = shadowai::sendControlRequest(*socket, shadowai::ReloadPolicyRequest{});
+    if (!reply) return fail("policy reload rejected: " + reply.error().describe());
+    const nlohmann::json policy = reply->value("policy", nlohmann::json::object());
+    std::printf("policy reloaded: %d rules from %zu files in %s\n", policy.value("rules", 0),
+                policy.value("files", nlohmann::json::array()).size(), policy.value("dir", std::string("?")).c_str());
+    return std::fflush(stdout) == 0 ? kExitOk : kExitError;
+  }
 
   if (statusCommand->parsed()) {
     auto reply = shadowai::sendControlRequest(*socket, shadowai::StatusRequest{});
