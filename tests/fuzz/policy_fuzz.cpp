@@ -21,8 +21,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
   if (!problems.empty()) std::abort();
-  shadowai::WorkloadFacts workload{"/system.slice/billing-etl.service", "billing-etl.service", "docker:3f00", 1000,
-                                   "etl", "/usr/bin/python3"};
+  shadowai::WorkloadFacts workload{
+      "/system.slice/billing-etl.service", "billing-etl.service", "docker:3f00", 1000, "etl", "/usr/bin/python3"};
   shadowai::CallFacts call{"openai", "api.openai.com", "openai-chat", "gpt-4o"};
   for (const shadowai::WorkloadFacts& facts : {workload, shadowai::WorkloadFacts{}}) {
     shadowai::CallPolicy decided = (*policy)->forCall(facts, call);

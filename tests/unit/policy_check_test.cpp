@@ -1,7 +1,7 @@
 // `shadowai policy check`: every kind of problem, each with its file, JSON pointer and message, and
 // all problems of a policy reported in one run.
-#include <gtest/gtest.h>
 #include <gmock/gmock.h>
+#include <gtest/gtest.h>
 
 #include "policy_test_util.h"
 #include "scratch_dir.h"
@@ -60,7 +60,8 @@ TEST(PolicyCheck, AValidPolicyHasNoProblem) {
       {"id": "lab-exception", "match": {"workload": {"unit": ["lab-*.service"]}},
        "allow": {"detectors": ["email"], "rules": ["no-codenames"]}}
     ]
-  })"), IsEmpty());
+  })"),
+              IsEmpty());
 }
 
 TEST(PolicyCheck, DescribeIsFileLocationMessage) {
@@ -146,9 +147,9 @@ TEST(PolicyCheck, UnknownDetectorSuggestsTheKnownOne) {
   expectOnlyProblem(withRules(R"({"id": "r", "mask": {"detectors": ["emial"]}})"), "/rules/0/mask/detectors/0",
                     "unknown detector \"emial\" (did you mean \"email\"?); expected a detector name, "
                     "category:secret|pii|custom or all");
-  expectOnlyProblem(withRules(R"({"id": "r", "allow": {"detectors": ["nothing-like-it"]}})"),
-                    "/rules/0/allow/detectors/0",
-                    "unknown detector \"nothing-like-it\"; expected a detector name, category:secret|pii|custom or all");
+  expectOnlyProblem(
+      withRules(R"({"id": "r", "allow": {"detectors": ["nothing-like-it"]}})"), "/rules/0/allow/detectors/0",
+      "unknown detector \"nothing-like-it\"; expected a detector name, category:secret|pii|custom or all");
 }
 
 TEST(PolicyCheck, UnknownCategory) {
@@ -206,13 +207,15 @@ TEST(PolicyCheck, CustomDetectorDefinedTwice) {
   ASSERT_EQ(problems.size(), 1u) << describeAll(problems);
   EXPECT_EQ(problems[0].file, dir.path() + "/10-b.json");
   EXPECT_EQ(problems[0].location, "/detectors/0/name");
-  EXPECT_EQ(problems[0].message, "detector \"codename\" is already defined in " + dir.path() + "/00-a.json at /detectors/0");
+  EXPECT_EQ(problems[0].message,
+            "detector \"codename\" is already defined in " + dir.path() + "/00-a.json at /detectors/0");
 }
 
 TEST(PolicyCheck, CustomDetectorsOfOtherFilesCanBeReferenced) {
   ScratchDir dir;
   writeText(dir.path() + "/00-rules.json", withRules(R"({"id": "r", "mask": {"detectors": ["codename"]}})"));
-  writeText(dir.path() + "/10-detectors.json", withDetectors(R"({"name": "codename", "label": "CODE", "words": ["orion"]})"));
+  writeText(dir.path() + "/10-detectors.json",
+            withDetectors(R"({"name": "codename", "label": "CODE", "words": ["orion"]})"));
   EXPECT_THAT(Policy::check(dir.path()), IsEmpty());
 }
 
@@ -252,6 +255,26 @@ TEST(PolicyCheck, EmptyLists) {
   expectOnlyProblem(withRules(R"({"id": "r", "block": {"words": [""]}})"), "/rules/0/block/words/0", "empty string");
 }
 
+TEST(PolicyCheck, BlankBlockWord) {
+  expectOnlyProblem(withRules(R"({"id": "r", "block": {"words": ["ok", "  "]}})"), "/rules/0/block/words/1",
+                    "blank word");
+}
+
+TEST(PolicyCheck, CommentMustBeText) {
+  expectOnlyProblem(R"({"version": 1, "comment": 7})", "/comment", "expected a string or an array of strings");
+  expectOnlyProblem(withRules(R"({"id": "r", "comment": [1], "allow": {}})"), "/rules/0/comment",
+                    "expected a string or an array of strings");
+}
+
+TEST(PolicyCheck, DetectorMustBeAnObject) {
+  expectOnlyProblem(withDetectors(R"("codename")"), "/detectors/0", "expected a detector object");
+}
+
+TEST(PolicyCheck, EmptyReplacements) {
+  expectOnlyProblem(withRules(R"({"id": "r", "mask": {"detectors": ["email"], "replacements": {}}})"),
+                    "/rules/0/mask/replacements", "empty object: name a detector or leave it out");
+}
+
 TEST(PolicyCheck, UnknownMaskSite) {
   expectOnlyProblem(withRules(R"({"id": "r", "mask": {"detectors": ["email"], "on": ["requests"]}})"),
                     "/rules/0/mask/on/0",
@@ -261,9 +284,9 @@ TEST(PolicyCheck, UnknownMaskSite) {
 TEST(PolicyCheck, UidMustBeANonNegativeInteger) {
   const std::string message = "expected a uid: an integer from 0 to 4294967294";
   for (const char* uid : {"-1", "1.5", "\"1000\"", "4294967295"}) {
-    expectOnlyProblem(withRules(R"({"id": "r", "match": {"workload": {"uid": [)" + std::string(uid) +
-                                R"(]}}, "allow": {}})"),
-                      "/rules/0/match/workload/uid/0", message);
+    expectOnlyProblem(
+        withRules(R"({"id": "r", "match": {"workload": {"uid": [)" + std::string(uid) + R"(]}}, "allow": {}})"),
+        "/rules/0/match/workload/uid/0", message);
   }
 }
 

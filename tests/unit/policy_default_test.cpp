@@ -1,7 +1,7 @@
 // The shipped default policy (rules/policy.d/00-default.json): valid, masks every built-in secret and
 // personal-data detector in both directions with placeholders, blocks nothing.
-#include <gtest/gtest.h>
 #include <gmock/gmock.h>
+#include <gtest/gtest.h>
 
 #include "policy_test_util.h"
 

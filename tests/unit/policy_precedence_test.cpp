@@ -1,8 +1,8 @@
 // Precedence (docs/policy.md): allow rules exempt detectors and block rules wherever they stand;
 // the first block rule that fires blocks; masking is the union of the mask rules and a later rule's
 // replacement wins; rules are taken in file order (name order in a directory), then rule order.
-#include <gtest/gtest.h>
 #include <gmock/gmock.h>
+#include <gtest/gtest.h>
 
 #include "policy_test_util.h"
 #include "scratch_dir.h"

@@ -1,6 +1,6 @@
 // Policy::checkPrompt: block patterns and words over the decoded text of each prompt segment.
-#include <gtest/gtest.h>
 #include <gmock/gmock.h>
+#include <gtest/gtest.h>
 
 #include <atomic>
 #include <thread>
@@ -95,8 +95,8 @@ TEST_F(PolicyPrompt, ReasonNeverHoldsPromptText) {
   for (const std::string& text : {std::string("my confidential plan"), std::string("PRJ-123 and project orion")}) {
     auto decision = check({text});
     ASSERT_TRUE(decision);
-    for (const std::string& fragment : {std::string("confidential"), std::string("PRJ"), std::string("orion"),
-                                        std::string("plan")}) {
+    for (const std::string& fragment :
+         {std::string("confidential"), std::string("PRJ"), std::string("orion"), std::string("plan")}) {
       EXPECT_THAT(decision->reason, Not(HasSubstr(fragment)));
     }
   }

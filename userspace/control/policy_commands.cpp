@@ -59,8 +59,8 @@ int PolicyCommands::runCheck() const {
   std::string text;
   if (json_) {
     // Ordered: "valid" first, for a reader who looks at the top.
-    nlohmann::ordered_json document = {{"valid", valid}, {"files", nlohmann::ordered_json::array()},
-                                       {"problems", nlohmann::ordered_json::array()}};
+    nlohmann::ordered_json document = {
+        {"valid", valid}, {"files", nlohmann::ordered_json::array()}, {"problems", nlohmann::ordered_json::array()}};
     for (const auto& file : files) document["files"].push_back(file.string());
     for (const PolicyProblem& problem : problems) {
       document["problems"].push_back(

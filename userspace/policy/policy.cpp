@@ -65,9 +65,9 @@ Result<std::shared_ptr<const Policy>> Policy::load(const fs::path& dirOrFile, st
     auto text = readFile(file.string());
     if (!text) {
       const Error& error = text.error();
-      found.push_back(PolicyProblem{file.string(), "",
-                                    error.errnum != 0 ? cannotRead(std::error_code(error.errnum, std::generic_category()))
-                                                      : error.message});
+      found.push_back(PolicyProblem{
+          file.string(), "",
+          error.errnum != 0 ? cannotRead(std::error_code(error.errnum, std::generic_category())) : error.message});
       continue;
     }
     documents.push_back(parsePolicyDocument(*text, file.string(), found));

@@ -105,9 +105,8 @@ std::optional<BlockDecision> Policy::checkPrompt(const CallPolicy& call, const s
       if (!*fired) continue;
       const uint32_t expression = **fired;
       const size_t patterns = rule.rule.block.patterns.size();
-      return blockDecision(rule.rule, expression < patterns
-                                          ? "prompt matched pattern " + std::to_string(expression + 1)
-                                          : std::string("prompt contained a listed word"));
+      return blockDecision(rule.rule, expression < patterns ? "prompt matched pattern " + std::to_string(expression + 1)
+                                                            : std::string("prompt contained a listed word"));
     }
   }
   return std::nullopt;

@@ -4,7 +4,6 @@
 #include <cctype>
 #include <cstdint>
 #include <limits>
-
 #include <nlohmann/json.hpp>
 
 #include "common/closest_word.h"
@@ -19,7 +18,7 @@ using Json = nlohmann::ordered_json;
 using Keys = std::vector<std::string_view>;
 
 const Keys kTopKeys = {"version", "detectors", "rules", "comment"};
-const Keys kDetectorKeys = {"name",  "label",  "description", "comment",   "pattern",
+const Keys kDetectorKeys = {"name",     "label", "description",    "comment",   "pattern",
                             "caseless", "words", "case_sensitive", "max_length"};
 const Keys kRuleKeys = {"id", "description", "comment", "match", "mask", "block", "allow"};
 const Keys kMatchKeys = {"workload", "call"};
@@ -59,8 +58,7 @@ std::string libraryMessage(const Json::exception& error) {
 
 class DocumentReader {
  public:
-  DocumentReader(const std::string& file, std::vector<PolicyProblem>& problems)
-      : file_(file), problems_(problems) {}
+  DocumentReader(const std::string& file, std::vector<PolicyProblem>& problems) : file_(file), problems_(problems) {}
 
   PolicyDocument read(const Json& root) {
     PolicyDocument document;
@@ -149,8 +147,7 @@ class DocumentReader {
     return strings;
   }
 
-  std::vector<DetectorReference> readReferences(const Json& object, const std::string& pointer,
-                                                std::string_view key) {
+  std::vector<DetectorReference> readReferences(const Json& object, const std::string& pointer, std::string_view key) {
     std::vector<DetectorReference> references;
     const Json* list = member(object, pointer, key, &Json::is_array, "expected an array of strings");
     if (!list) return references;
@@ -215,8 +212,8 @@ class DocumentReader {
     detector.caseless = readBool(value, pointer, "caseless").value_or(false);
     detector.words = readStrings(value, pointer, "words");
     detector.caseSensitive = readBool(value, pointer, "case_sensitive").value_or(false);
-    if (const Json* maxLength = member(value, pointer, "max_length", &Json::is_number_unsigned,
-                                       "expected a positive integer (bytes)")) {
+    if (const Json* maxLength =
+            member(value, pointer, "max_length", &Json::is_number_unsigned, "expected a positive integer (bytes)")) {
       detector.maxLength = maxLength->get<size_t>();
       if (detector.maxLength == 0) problem(childPointer(pointer, "max_length"), "expected a positive integer (bytes)");
     }
@@ -399,8 +396,8 @@ class DocumentReader {
         } else if (site == "response") {
           mask.onResponse = true;
         } else {
-          problem(childPointer(onPointer, i),
-                  "unknown site " + inQuotes(site) + didYouMean(site, kSites) + "; expected \"request\" or \"response\"");
+          problem(childPointer(onPointer, i), "unknown site " + inQuotes(site) + didYouMean(site, kSites) +
+                                                  "; expected \"request\" or \"response\"");
         }
       }
     }
@@ -414,12 +411,19 @@ class DocumentReader {
     checkKeys(value, pointer, kBlockKeys);
     block.patterns = readStrings(value, pointer, "patterns");
     block.words = readStrings(value, pointer, "words");
-    for (size_t i = 0; i < block.words.size(); ++i) {
-      const std::string& word = block.words[i];
-      if (std::all_of(word.begin(), word.end(), [](unsigned char c) { return std::isspace(c) != 0; })) {
-        problem(childPointer(childPointer(pointer, "words"), i), "blank word");
+    // A blank word would match everywhere; report it (at its own index in the file) and drop it.
+    auto blank = [](const std::string& word) {
+      return std::all_of(word.begin(), word.end(), [](unsigned char c) { return std::isspace(c) != 0; });
+    };
+    if (auto list = value.find("words"); list != value.end() && list->is_array()) {
+      for (size_t i = 0; i < list->size(); ++i) {
+        const Json& word = (*list)[i];
+        if (word.is_string() && !word.get_ref<const std::string&>().empty() && blank(word.get<std::string>())) {
+          problem(childPointer(childPointer(pointer, "words"), i), "blank word");
+        }
       }
     }
+    std::erase_if(block.words, blank);
     block.caseSensitive = readBool(value, pointer, "case_sensitive").value_or(false);
     block.models = readStrings(value, pointer, "models");
     block.providers = readStrings(value, pointer, "providers");

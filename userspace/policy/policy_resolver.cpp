@@ -190,14 +190,16 @@ class Resolver {
     for (const DetectorReference& reference : rule.allow.rules) {
       auto it = ruleIds_.find(reference.text);
       if (it == ruleIds_.end()) {
-        problem(rule.file, reference.pointer, "unknown rule id " + inQuotes(reference.text) + didYouMean(reference.text, ids));
+        problem(rule.file, reference.pointer,
+                "unknown rule id " + inQuotes(reference.text) + didYouMean(reference.text, ids));
         continue;
       }
       const PolicyRule& target = policy.rules[it->second.index].rule;
       if (target.action != RuleAction::kBlock) {
-        problem(rule.file, reference.pointer,
-                "rule " + inQuotes(reference.text) +
-                    " is not a block rule; only block rules are exempted by id (list detectors to exempt from masking)");
+        problem(
+            rule.file, reference.pointer,
+            "rule " + inQuotes(reference.text) +
+                " is not a block rule; only block rules are exempted by id (list detectors to exempt from masking)");
         continue;
       }
       compiled.exemptRules.push_back(static_cast<uint32_t>(it->second.index));

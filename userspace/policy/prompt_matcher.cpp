@@ -158,8 +158,8 @@ Result<std::unique_ptr<PromptMatcher>> PromptMatcher::compile(const std::vector<
   }
   hs_database_t* database = nullptr;
   hs_compile_error_t* rawError = nullptr;
-  if (hs_compile_multi(pointers.data(), flags.data(), ids.data(), static_cast<unsigned>(pointers.size()),
-                       HS_MODE_BLOCK, nullptr, &database, &rawError) != HS_SUCCESS) {
+  if (hs_compile_multi(pointers.data(), flags.data(), ids.data(), static_cast<unsigned>(pointers.size()), HS_MODE_BLOCK,
+                       nullptr, &database, &rawError) != HS_SUCCESS) {
     std::unique_ptr<hs_compile_error_t, CompileErrorDeleter> error(rawError);
     std::string message = error ? error->message : "unknown Vectorscan error";
     if (error && error->expression >= 0) {
@@ -182,10 +182,11 @@ Result<std::optional<uint32_t>> PromptMatcher::firstMatch(std::string_view text)
   hs_scratch_t* scratch = threadScratch.release();
   hs_error_t allocated = hs_alloc_scratch(impl_->database.get(), &scratch);
   threadScratch.reset(scratch);
-  if (allocated != HS_SUCCESS) return makeError("cannot allocate Vectorscan scratch (error " + std::to_string(allocated) + ")");
+  if (allocated != HS_SUCCESS)
+    return makeError("cannot allocate Vectorscan scratch (error " + std::to_string(allocated) + ")");
   std::optional<uint32_t> fired;
-  hs_error_t scanned = hs_scan(impl_->database.get(), text.data(), static_cast<unsigned>(text.size()), 0,
-                               scratch, onMatch, &fired);
+  hs_error_t scanned =
+      hs_scan(impl_->database.get(), text.data(), static_cast<unsigned>(text.size()), 0, scratch, onMatch, &fired);
   if (scanned != HS_SUCCESS && scanned != HS_SCAN_TERMINATED) {
     return makeError("Vectorscan scan failed (error " + std::to_string(scanned) + ")");
   }

@@ -39,7 +39,7 @@ class PromptMatcher {
 };
 
 // The Vectorscan expression for a listed word: literal, runs of white space match any white space,
-// and a \b at each end that is a letter, digit or '_' (so "confidential" misses "nonconfidential"
+// and a \b at each end that is an ASCII letter, digit or '_' (so "confidential" misses "nonconfidential"
 // but "C++" still matches in "C++ code").
 std::string wordExpression(std::string_view word);
 

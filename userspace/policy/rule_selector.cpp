@@ -14,7 +14,8 @@ bool anyMatches(const std::vector<Value>& list, Predicate matches) {
 }
 
 bool anyGlob(const std::vector<std::string>& globs, const std::string& value, bool caseInsensitive = false) {
-  return anyMatches(globs, [&](const std::string& glob) { return !value.empty() && globMatches(glob, value, caseInsensitive); });
+  return anyMatches(
+      globs, [&](const std::string& glob) { return !value.empty() && globMatches(glob, value, caseInsensitive); });
 }
 
 bool anyExact(const std::vector<std::string>& names, const std::string& value) {
@@ -39,11 +40,13 @@ bool globMatches(const std::string& pattern, const std::string& value, bool case
 bool selectorMatches(const RuleSelector& selector, const WorkloadFacts& workload, const CallFacts& call) {
   const WorkloadSelector& w = selector.workload;
   const CallSelector& c = selector.call;
-  return anyMatches(w.cgroups, [&](const std::string& prefix) { return cgroupPrefixMatches(prefix, workload.cgroupPath); }) &&
+  return anyMatches(w.cgroups,
+                    [&](const std::string& prefix) { return cgroupPrefixMatches(prefix, workload.cgroupPath); }) &&
          anyGlob(w.units, workload.unit) && anyGlob(w.containers, workload.containerId) &&
          anyMatches(w.uids, [&](uint32_t uid) { return workload.uid == uid; }) && anyExact(w.users, workload.user) &&
          anyGlob(w.exes, workload.exe) && anyExact(c.providers, call.provider) &&
-         anyGlob(c.hosts, call.host, /*caseInsensitive=*/true) && anyExact(c.apis, call.api) && anyGlob(c.models, call.model);
+         anyGlob(c.hosts, call.host, /*caseInsensitive=*/true) && anyExact(c.apis, call.api) &&
+         anyGlob(c.models, call.model);
 }
 
 }  // namespace shadowai
