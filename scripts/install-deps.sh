@@ -9,7 +9,7 @@ packages=(
   libssl-dev openssl nlohmann-json3-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libsystemd-dev systemd
-  libboost1.81-dev libvectorscan-dev
+  libboost1.81-dev libvectorscan-dev libsimdjson-dev
   dnsmasq-base curl iproute2 ca-certificates
 )
 

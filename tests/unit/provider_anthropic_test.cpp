@@ -171,6 +171,14 @@ TEST(ProviderAnthropicTest, ThinkingDeltaAndErrorEvent) {
   ASSERT_TRUE(chunk.ok());
   ASSERT_EQ(chunk->generated.size(), 1u);
   EXPECT_EQ(chunk->generated[0].location.to_string(), "/delta/thinking");
+  EXPECT_EQ(chunk->generated[0].channel, "content/0");
+
+  SseEvent stop;
+  stop.hasData = true;
+  stop.data = R"({"type":"content_block_stop","index":3})";
+  auto stopChunk = messagesAdapter()->parseStreamEvent(stop);
+  ASSERT_TRUE(stopChunk.ok());
+  EXPECT_EQ(stopChunk->endedChannels, (std::vector<std::string>{"content/3"}));
 
   SseEvent error;
   error.type = "error";
@@ -179,6 +187,7 @@ TEST(ProviderAnthropicTest, ThinkingDeltaAndErrorEvent) {
   auto errorChunk = messagesAdapter()->parseStreamEvent(error);
   ASSERT_TRUE(errorChunk.ok());
   EXPECT_TRUE(errorChunk->done);
+  EXPECT_EQ(errorChunk->endedChannels, (std::vector<std::string>{""}));
 }
 
 TEST(ProviderAnthropicTest, RoutingAndBadBodies) {

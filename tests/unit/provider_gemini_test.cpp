@@ -120,6 +120,7 @@ TEST(ProviderGeminiTest, StreamAtEveryCut) {
     std::string text;
     std::optional<Usage> usage;
     std::vector<bool> done;
+    std::vector<std::string> channels;
     for (auto piece : {kStream.substr(0, cut), kStream.substr(cut)}) {
       auto events = parser.feed(piece);
       ASSERT_TRUE(events.ok());
@@ -131,11 +132,15 @@ TEST(ProviderGeminiTest, StreamAtEveryCut) {
         for (const auto& segment : chunk->generated) text += segment.text;
         if (chunk->usage) usage = chunk->usage;
         done.push_back(chunk->done);
+        for (const auto& segment : chunk->generated) channels.push_back(segment.channel);
+        for (const auto& ended : chunk->endedChannels) channels.push_back("ended " + ended);
       }
     }
     EXPECT_EQ(text, "The quick brown fox jumps over the lazy dog.\n");
     EXPECT_EQ(usage, (Usage{9, 10}));
     EXPECT_EQ(done, (std::vector<bool>{false, false, true}));
+    EXPECT_EQ(channels, (std::vector<std::string>{"candidates/0/text", "candidates/0/text", "candidates/0/text",
+                                                  "ended candidates/0"}));
   }
 }
 

@@ -36,7 +36,17 @@ struct StreamResult {
   std::optional<Usage> usage;
   bool done = false;
   size_t events = 0;
+  // Per event with text or ends: "channel,channel|ended,ended" (channel-less text shows as "-").
+  std::vector<std::string> channels;
 };
+
+std::string channelTrace(const ParsedResponseChunk& chunk) {
+  std::string trace;
+  for (const auto& segment : chunk.generated) trace += (trace.empty() ? "" : ",") + (segment.channel.empty() ? "-" : segment.channel);
+  trace += "|";
+  for (size_t i = 0; i < chunk.endedChannels.size(); ++i) trace += (i ? "," : "") + chunk.endedChannels[i];
+  return trace;
+}
 
 // Runs a whole SSE response through the parser (cut at `cut`) and the adapter, checking every event's
 // segments against that event's data.
@@ -55,6 +65,7 @@ StreamResult runStream(const ProviderAdapter& adapter, std::string_view stream, 
       for (const auto& segment : chunk->generated) result.text += segment.text;
       if (chunk->usage) result.usage = chunk->usage;
       result.done = result.done || chunk->done;
+      if (!chunk->generated.empty() || !chunk->endedChannels.empty()) result.channels.push_back(channelTrace(*chunk));
     }
   }
   return result;
@@ -151,6 +162,9 @@ TEST(ProviderOpenAiTest, ChatStreamAtEveryCut) {
     auto result = runStream(*adapter, kChatStream, cut);
     ASSERT_EQ(result.events, 7u) << cut;
     EXPECT_EQ(result.text, "Hello there, jane@example.com");
+    // Deltas of choice 0 continue each other; its finish_reason ends them, [DONE] ends everything.
+    EXPECT_EQ(result.channels, (std::vector<std::string>{"choices/0/content|", "choices/0/content|",
+                                                         "choices/0/content|", "|choices/0", "|"}));
     EXPECT_EQ(result.usage, (Usage{9, 4}));
     EXPECT_TRUE(result.done);
   }
@@ -165,7 +179,14 @@ TEST(ProviderOpenAiTest, ChatStreamToolCallArguments) {
   ASSERT_EQ(chunk->generated.size(), 1u);
   EXPECT_EQ(chunk->generated[0].text, "{\"loc");
   EXPECT_EQ(chunk->generated[0].location.to_string(), "/choices/0/delta/tool_calls/0/function/arguments");
+  EXPECT_EQ(chunk->generated[0].channel, "choices/0/tool_calls/0");
   EXPECT_FALSE(chunk->done);
+
+  // Channels are named by the "index" fields, not by positions in this chunk's arrays.
+  event.data = R"({"choices":[{"index":1,"delta":{"content":"a","tool_calls":[{"index":2,"function":{"arguments":"b"}}]},"finish_reason":null},{"index":0,"delta":{},"finish_reason":"tool_calls"}]})";
+  chunk = adapterFor("openai-chat", "", "POST", "/v1/chat/completions")->parseStreamEvent(event);
+  ASSERT_TRUE(chunk.ok());
+  EXPECT_EQ(channelTrace(*chunk), "choices/1/content,choices/1/tool_calls/2|choices/0");
 }
 
 TEST(ProviderOpenAiTest, AzureDeploymentIsTheModel) {
@@ -276,6 +297,10 @@ TEST(ProviderOpenAiTest, ResponsesStreamAtEveryCut) {
     ASSERT_EQ(result.events, 6u);
     // The deltas, then the text repeated by .done and by the completed response: all of it is masked.
     EXPECT_EQ(result.text, "Hi thereHi thereHi there");
+    // The repeated whole texts are channel-less; .done ends the deltas' channel, completed ends all.
+    EXPECT_EQ(result.channels, (std::vector<std::string>{"output/0/content/0/output_text|",
+                                                         "output/0/content/0/output_text|",
+                                                         "-|output/0/content/0/output_text", "-|"}));
     EXPECT_EQ(result.usage, (Usage{37, 11}));
     EXPECT_TRUE(result.done);
   }
@@ -306,6 +331,7 @@ TEST(ProviderOpenAiTest, CompletionsRequestResponseAndStream) {
       "data: [DONE]\n\n";
   auto result = runStream(*adapter, kStream, kStream.size() / 2);
   EXPECT_EQ(result.text, "This is");
+  EXPECT_EQ(result.channels, (std::vector<std::string>{"choices/0/text|", "choices/0/text|choices/0", "|"}));
   EXPECT_TRUE(result.done);
 }
 

@@ -119,14 +119,19 @@ Result<ParsedResponseChunk> AnthropicMessagesAdapter::parseStreamEvent(const Sse
   } else if (type == "content_block_delta") {
     // text_delta, thinking_delta, and input_json_delta (tool input JSON, streamed as text).
     const Json& delta = memberOrNull(*json, "delta");
+    // A block streams one kind of delta, so the block's index names the channel.
     for (std::string_view key : {"text", "thinking", "partial_json"}) {
       addMember(chunk.generated, "assistant", delta, key, child(root, "delta"));
     }
+    setChannel(chunk.generated, 0, "content/" + indexMember(*json, "index", "-"));
+  } else if (type == "content_block_stop") {
+    chunk.endedChannels.push_back("content/" + indexMember(*json, "index", "-"));
   } else if (type == "message_delta") {
     // Cumulative output tokens (and, on newer API versions, input tokens too).
     chunk.usage = usageFrom(memberOrNull(*json, "usage"), "input_tokens", "output_tokens");
   }
   chunk.done = type == "message_stop" || type == "error";
+  if (chunk.done) chunk.endedChannels.push_back("");
   return chunk;
 }
 

@@ -9,8 +9,10 @@ namespace {
 
 // A Content: {"role", "parts": [...]}. Text is in parts[].text; function calls carry JSON args the model
 // wrote and function responses the JSON a tool returned, so every string in them counts.
+// In a stream, `channel` is the candidate's: text parts continue each other across chunks (thought
+// parts apart from the answer), while function calls always arrive whole and stay channel-less.
 Status addContent(std::vector<TextSegment>& out, std::string_view role, const Json& content, const JsonPointer& at,
-                  std::string_view what) {
+                  std::string_view what, const std::string& channel = {}) {
   if (content.is_null()) return {};
   if (!content.is_object()) return shapeError(what, at, "is not a content object");
   const Json& parts = memberOrNull(content, "parts");
@@ -20,7 +22,9 @@ Status addContent(std::vector<TextSegment>& out, std::string_view role, const Js
     JsonPointer partAt = child(child(at, "parts"), i);
     const Json& part = parts[i];
     if (!part.is_object()) return shapeError(what, partAt, "is not a part object");
+    size_t first = out.size();
     addMember(out, role, part, "text", partAt);
+    if (!channel.empty()) setChannel(out, first, channel + (trueMember(part, "thought") ? "/thought" : "/text"));
     for (std::string_view key : {"functionCall", "function_call"}) {
       auto status = addStringLeaves(out, "assistant", memberOrNull(memberOrNull(part, key), "args"),
                                     child(child(partAt, key), "args"), what);
@@ -51,7 +55,9 @@ const Json& memberEitherName(const Json& object, std::string_view camel, std::st
   return memberOrNull(object, snake);
 }
 
-Status addCandidates(ParsedResponseChunk& chunk, const Json& response, const JsonPointer& at, std::string_view what) {
+// `streamed`: an SSE chunk, whose texts go on per-candidate channels ended by its finishReason.
+Status addCandidates(ParsedResponseChunk& chunk, const Json& response, const JsonPointer& at, std::string_view what,
+                     bool streamed) {
   if (!response.is_object()) return shapeError(what, at, "is not a GenerateContentResponse object");
   const Json& candidates = memberOrNull(response, "candidates");
   if (!candidates.is_null() && !candidates.is_array()) {
@@ -60,10 +66,14 @@ Status addCandidates(ParsedResponseChunk& chunk, const Json& response, const Jso
   for (size_t i = 0; candidates.is_array() && i < candidates.size(); ++i) {
     JsonPointer candidateAt = child(child(at, "candidates"), i);
     if (!candidates[i].is_object()) return shapeError(what, candidateAt, "is not a candidate object");
+    std::string channel = streamed ? "candidates/" + indexMember(candidates[i], "index", std::to_string(i)) : "";
     auto status = addContent(chunk.generated, "assistant", memberOrNull(candidates[i], "content"),
-                             child(candidateAt, "content"), what);
+                             child(candidateAt, "content"), what, channel);
     if (!status) return status;
-    if (candidates[i].contains("finishReason")) chunk.done = true;
+    if (candidates[i].contains("finishReason")) {
+      chunk.done = true;
+      if (streamed) chunk.endedChannels.push_back(channel);
+    }
   }
   std::string usageKey;
   const Json& usage = memberEitherName(response, "usageMetadata", "usage_metadata", usageKey);
@@ -125,13 +135,13 @@ Result<ParsedResponseChunk> GeminiAdapter::parseResponse(std::string_view body) 
   if (json->is_array()) {
     for (size_t i = 0; i < json->size(); ++i) {
       ParsedResponseChunk part;
-      if (auto status = addCandidates(part, (*json)[i], child(JsonPointer(), i), kResponseBody); !status) {
+      if (auto status = addCandidates(part, (*json)[i], child(JsonPointer(), i), kResponseBody, false); !status) {
         return status.error();
       }
       chunk.generated.insert(chunk.generated.end(), part.generated.begin(), part.generated.end());
       if (part.usage) chunk.usage = part.usage;  // each element repeats the running totals
     }
-  } else if (auto status = addCandidates(chunk, *json, JsonPointer(), kResponseBody); !status) {
+  } else if (auto status = addCandidates(chunk, *json, JsonPointer(), kResponseBody, false); !status) {
     return status.error();
   }
   chunk.done = true;
@@ -144,7 +154,7 @@ Result<ParsedResponseChunk> GeminiAdapter::parseStreamEvent(const SseEvent& even
   auto json = parseJsonObject(event.data, kStreamEvent);
   if (!json) return json.error();
   // Gemini has no end-of-stream event: the last chunk is the one with a finishReason.
-  if (auto status = addCandidates(chunk, *json, JsonPointer(), kStreamEvent); !status) return status.error();
+  if (auto status = addCandidates(chunk, *json, JsonPointer(), kStreamEvent, true); !status) return status.error();
   return chunk;
 }
 

@@ -52,7 +52,7 @@ void addText(std::vector<TextSegment>& out, std::string_view role, const Json& v
   if (!value.is_string()) return;
   const auto& text = value.get_ref<const std::string&>();
   if (text.empty()) return;
-  out.push_back(TextSegment{std::string(role), text, at});
+  out.push_back(TextSegment{std::string(role), text, at, {}});
 }
 
 void addMember(std::vector<TextSegment>& out, std::string_view role, const Json& object, std::string_view key,
@@ -92,6 +92,15 @@ std::string stringMember(const Json& object, std::string_view key) {
   auto found = object.find(key);
   if (found == object.end() || !found->is_string()) return {};
   return found->get<std::string>();
+}
+
+void setChannel(std::vector<TextSegment>& out, size_t from, const std::string& channel) {
+  for (size_t i = from; i < out.size(); ++i) out[i].channel = channel;
+}
+
+std::string indexMember(const Json& object, std::string_view key, std::string_view fallback) {
+  auto value = unsignedMember(object, key);
+  return value ? std::to_string(*value) : std::string(fallback);
 }
 
 bool trueMember(const Json& object, std::string_view key) {

@@ -52,6 +52,11 @@ const Json& memberOrNull(const Json& object, std::string_view key);
 std::string stringMember(const Json& object, std::string_view key);
 bool trueMember(const Json& object, std::string_view key);
 
+// Gives the segments from index `from` on the stream channel `channel`.
+void setChannel(std::vector<TextSegment>& out, size_t from, const std::string& channel);
+// The decimal value of the non-negative integer member `key` ("index", "output_index"), else `fallback`.
+std::string indexMember(const Json& object, std::string_view key, std::string_view fallback);
+
 // The pointer `at` extended by a member name or an index.
 inline JsonPointer child(const JsonPointer& at, std::string_view key) { return at / std::string(key); }
 inline JsonPointer child(const JsonPointer& at, size_t index) { return at / index; }

@@ -7,39 +7,57 @@ namespace shadowai {
 namespace {
 
 // Tool call arguments are JSON text the model wrote (or, in a request, wrote earlier): masked as text.
-Status addToolCalls(std::vector<TextSegment>& out, const Json& holder, const JsonPointer& at, std::string_view what) {
+// In a stream chunk, `channel` is the choice's channel, and each call's arguments stream on their own
+// channel, named by the call's "index" (its position in a chunk's array says nothing across chunks).
+Status addToolCalls(std::vector<TextSegment>& out, const Json& holder, const JsonPointer& at, std::string_view what,
+                    const std::string& channel = {}) {
   auto calls = arrayMember(holder, "tool_calls", at, what, false);
   if (!calls) return calls.error();
   for (size_t i = 0; i < (*calls)->size(); ++i) {
     const Json& call = (**calls)[i];
     auto function = call.find("function");
     if (call.is_object() && function != call.end()) {
+      size_t first = out.size();
       addMember(out, "assistant", *function, "arguments", child(child(child(at, "tool_calls"), i), "function"));
+      if (!channel.empty()) setChannel(out, first, channel + "/tool_calls/" + indexMember(call, "index", std::to_string(i)));
     }
   }
   // The legacy single function_call of older models.
   auto legacy = holder.find("function_call");
-  if (legacy != holder.end()) addMember(out, "assistant", *legacy, "arguments", child(at, "function_call"));
+  if (legacy != holder.end()) {
+    size_t first = out.size();
+    addMember(out, "assistant", *legacy, "arguments", child(at, "function_call"));
+    if (!channel.empty()) setChannel(out, first, channel + "/function_call");
+  }
   return {};
 }
 
-// A choice's "message" (whole response) or "delta" (stream chunk): the same fields either way.
-Status addGeneratedMessage(std::vector<TextSegment>& out, const Json& choices, std::string_view member,
+// A choice's "message" (whole response) or "delta" (stream chunk): the same fields either way. A delta's
+// texts go on channels of its choice, named by the choice's "index"; a finish_reason ends them all.
+Status addGeneratedMessage(ParsedResponseChunk& chunk, const Json& choices, std::string_view member,
                            const JsonPointer& choicesAt, std::string_view what) {
+  bool streamed = member == "delta";
+  auto& out = chunk.generated;
   for (size_t i = 0; i < choices.size(); ++i) {
     const Json& choice = choices[i];
     JsonPointer choiceAt = child(choicesAt, i);
     if (!choice.is_object()) return shapeError(what, choiceAt, "is not a choice object");
+    std::string channel = streamed ? "choices/" + indexMember(choice, "index", std::to_string(i)) : std::string();
+    if (streamed && memberOrNull(choice, "finish_reason").is_string()) chunk.endedChannels.push_back(channel);
     auto message = choice.find(member);
     if (message == choice.end() || message->is_null()) continue;
     JsonPointer messageAt = child(choiceAt, member);
     if (!message->is_object()) return shapeError(what, messageAt, "is not an object");
+    size_t first = out.size();
     if (auto status = addOpenAiContent(out, "assistant", memberOrNull(*message, "content"), child(messageAt, "content"), what);
         !status) {
       return status;
     }
+    if (streamed) setChannel(out, first, channel + "/content");
+    first = out.size();
     addMember(out, "assistant", *message, "refusal", messageAt);
-    if (auto status = addToolCalls(out, *message, messageAt, what); !status) return status;
+    if (streamed) setChannel(out, first, channel + "/refusal");
+    if (auto status = addToolCalls(out, *message, messageAt, what, channel); !status) return status;
   }
   return {};
 }
@@ -79,7 +97,7 @@ Result<ParsedResponseChunk> OpenAiChatAdapter::parseResponse(std::string_view bo
   JsonPointer root;
   auto choices = arrayMember(*json, "choices", root, kResponseBody, false);
   if (!choices) return choices.error();
-  if (auto status = addGeneratedMessage(chunk.generated, **choices, "message", child(root, "choices"), kResponseBody);
+  if (auto status = addGeneratedMessage(chunk, **choices, "message", child(root, "choices"), kResponseBody);
       !status) {
     return status.error();
   }
@@ -91,6 +109,7 @@ Result<ParsedResponseChunk> OpenAiChatAdapter::parseStreamEvent(const SseEvent& 
   ParsedResponseChunk chunk;
   if (isOpenAiDone(event)) {
     chunk.done = true;
+    chunk.endedChannels.push_back("");
     return chunk;
   }
   if (!event.hasData) return chunk;
@@ -99,7 +118,7 @@ Result<ParsedResponseChunk> OpenAiChatAdapter::parseStreamEvent(const SseEvent& 
   JsonPointer root;
   auto choices = arrayMember(*json, "choices", root, kStreamEvent, false);
   if (!choices) return choices.error();
-  if (auto status = addGeneratedMessage(chunk.generated, **choices, "delta", child(root, "choices"), kStreamEvent);
+  if (auto status = addGeneratedMessage(chunk, **choices, "delta", child(root, "choices"), kStreamEvent);
       !status) {
     return status.error();
   }

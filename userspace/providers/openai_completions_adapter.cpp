@@ -6,7 +6,8 @@ namespace shadowai {
 
 namespace {
 
-Result<ParsedResponseChunk> parseCompletion(std::string_view body, std::string_view what) {
+// In a stream, each choice's text is a channel named by its "index", ended by its finish_reason.
+Result<ParsedResponseChunk> parseCompletion(std::string_view body, std::string_view what, bool streamed) {
   auto json = parseJsonObject(body, what);
   if (!json) return json.error();
   ParsedResponseChunk chunk;
@@ -14,7 +15,13 @@ Result<ParsedResponseChunk> parseCompletion(std::string_view body, std::string_v
   auto choices = arrayMember(*json, "choices", root, what, false);
   if (!choices) return choices.error();
   for (size_t i = 0; i < (*choices)->size(); ++i) {
-    addMember(chunk.generated, "assistant", (**choices)[i], "text", child(child(root, "choices"), i));
+    const Json& choice = (**choices)[i];
+    size_t first = chunk.generated.size();
+    addMember(chunk.generated, "assistant", choice, "text", child(child(root, "choices"), i));
+    if (!streamed) continue;
+    std::string channel = "choices/" + indexMember(choice, "index", std::to_string(i));
+    setChannel(chunk.generated, first, channel + "/text");
+    if (memberOrNull(choice, "finish_reason").is_string()) chunk.endedChannels.push_back(channel);
   }
   chunk.usage = usageFrom(memberOrNull(*json, "usage"), "prompt_tokens", "completion_tokens");
   return chunk;
@@ -36,7 +43,7 @@ Result<ParsedRequest> OpenAiCompletionsAdapter::parseRequest(std::string_view ta
 }
 
 Result<ParsedResponseChunk> OpenAiCompletionsAdapter::parseResponse(std::string_view body) const {
-  auto chunk = parseCompletion(body, kResponseBody);
+  auto chunk = parseCompletion(body, kResponseBody, false);
   if (chunk) chunk->done = true;
   return chunk;
 }
@@ -45,10 +52,11 @@ Result<ParsedResponseChunk> OpenAiCompletionsAdapter::parseStreamEvent(const Sse
   if (isOpenAiDone(event)) {
     ParsedResponseChunk chunk;
     chunk.done = true;
+    chunk.endedChannels.push_back("");
     return chunk;
   }
   if (!event.hasData) return ParsedResponseChunk{};
-  return parseCompletion(event.data, kStreamEvent);
+  return parseCompletion(event.data, kStreamEvent, true);
 }
 
 }  // namespace shadowai

@@ -49,6 +49,32 @@ Status addResponseObject(ParsedResponseChunk& chunk, const Json& response, const
   return {};
 }
 
+// Where a streamed text sits: "output/<output_index>[/content/<content_index>][/summary/<summary_index>]"
+// (the item, then the part), then what kind of text it is ("output_text", "function_call_arguments"),
+// so a *.delta event and its *.done event name the same channel.
+std::string responsesPlace(const Json& event) {
+  std::string place = "output/" + indexMember(event, "output_index", "-");
+  if (event.contains("content_index")) place += "/content/" + indexMember(event, "content_index", "-");
+  if (event.contains("summary_index")) place += "/summary/" + indexMember(event, "summary_index", "-");
+  return place;
+}
+
+std::string responsesChannel(const Json& event, std::string_view type) {
+  std::string_view kind = type;
+  if (kind.starts_with("response.")) kind.remove_prefix(std::string_view("response.").size());
+  kind = kind.substr(0, kind.rfind('.'));  // drop ".delta" / ".done"
+  return responsesPlace(event) + "/" + std::string(kind);
+}
+
+// The end of a part or an item ends every text inside it; any other *.done ends its own channel.
+std::string responsesEndedChannel(const Json& event, std::string_view type) {
+  if (type == "response.output_item.done") return "output/" + indexMember(event, "output_index", "-");
+  if (type == "response.content_part.done" || type == "response.reasoning_summary_part.done") {
+    return responsesPlace(event);
+  }
+  return responsesChannel(event, type);
+}
+
 }  // namespace
 
 Result<ParsedRequest> OpenAiResponsesAdapter::parseRequest(std::string_view target, std::string_view body) const {
@@ -90,13 +116,17 @@ Result<ParsedResponseChunk> OpenAiResponsesAdapter::parseStreamEvent(const SseEv
 
   // Deltas of any kind of generated text (output_text, refusal, function_call_arguments,
   // reasoning_summary_text, audio transcript, ...) all carry it in "delta"; the matching ".done"
-  // events repeat the whole text under the name of what it is.
-  if (type.ends_with(".delta")) {
+  // events repeat the whole text under the name of what it is, and end the delta's channel.
+  bool isDelta = type.ends_with(".delta");
+  bool isDone = type.ends_with(".done");
+  if (isDelta) {
     addMember(chunk.generated, "assistant", *json, "delta", root);
-  } else if (type.ends_with(".done")) {
+    setChannel(chunk.generated, 0, responsesChannel(*json, type));
+  } else if (isDone) {
     for (std::string_view key : {"text", "refusal", "arguments", "input", "transcript"}) {
       addMember(chunk.generated, "assistant", *json, key, root);
     }
+    chunk.endedChannels.push_back(responsesEndedChannel(*json, type));
   }
   if (type == "response.content_part.added" || type == "response.content_part.done") {
     const Json& part = memberOrNull(*json, "part");
@@ -115,6 +145,7 @@ Result<ParsedResponseChunk> OpenAiResponsesAdapter::parseStreamEvent(const SseEv
   }
   chunk.done = type == "response.completed" || type == "response.incomplete" || type == "response.failed" ||
                type == "error";
+  if (chunk.done) chunk.endedChannels.push_back("");
   return chunk;
 }
 

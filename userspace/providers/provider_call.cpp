@@ -15,4 +15,9 @@ std::string_view apiKindName(ApiKind api) {
   return "unknown";
 }
 
+bool channelEndedBy(std::string_view channel, std::string_view ended) {
+  if (!channel.starts_with(ended)) return false;
+  return channel.size() == ended.size() || ended.empty() || channel[ended.size()] == '/';
+}
+
 }  // namespace shadowai

@@ -32,6 +32,11 @@ struct TextSegment {
   // Where the string sits: in the request or response body, or, for a streamed event, in that event's
   // data parsed as JSON. The value there is always a JSON string equal to `text`.
   nlohmann::json::json_pointer location;
+  // Empty for text that is whole where it sits (a body, a request, a streamed event that repeats a
+  // finished text). For a streamed delta, the stream it continues ("choices/0/content",
+  // "content/1"): deltas of one channel concatenate, so a value split across events is caught only by
+  // masking them as one stream. Channels of different events with the same name are the same stream.
+  std::string channel;
 
   bool operator==(const TextSegment&) const = default;
 };
@@ -57,6 +62,13 @@ struct ParsedResponseChunk {
   std::vector<TextSegment> generated;
   std::optional<Usage> usage;
   bool done = false;  // the provider said the answer is complete (final event, or a whole body)
+  // Channels that get no more deltas after this event (a finish_reason, content_block_stop, a *.done
+  // event). An entry also ends every channel below it: "choices/0" ends "choices/0/content", and ""
+  // (the end of the whole answer: [DONE], message_stop, response.completed) ends them all.
+  std::vector<std::string> endedChannels;
 };
+
+// Whether ENDED (an entry of endedChannels) ends CHANNEL.
+bool channelEndedBy(std::string_view channel, std::string_view ended);
 
 }  // namespace shadowai

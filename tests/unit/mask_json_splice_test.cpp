@@ -1,0 +1,120 @@
+// Rewriting string values in place: every other byte untouched, and every way a body could make us
+// rewrite something other than what we inspected is refused.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "mask/json_splice.h"
+#include "mask/strict_json.h"
+
+namespace shadowai {
+namespace {
+
+using Json = nlohmann::json;
+using Pointer = Json::json_pointer;
+
+Result<std::string> splice(std::string_view body, const std::vector<JsonStringReplacement>& replacements) {
+  // Plain nlohmann (last duplicate wins), as the adapters read bodies.
+  return spliceJsonStrings(body, Json::parse(body), replacements, "test body");
+}
+
+TEST(JsonSplice, OtherBytesStayExactlyAsSent) {
+  std::string body =
+      "{ \"model\" :\"gpt-4o\",\n\t\"temperature\":1.0e2 , \"n\":-0, \"big\": 12345678901234567890,"
+      "\"note\":\"caf\\u00e9 \\ud83d\\ude00\", \"messages\" : [ {\"role\":\"user\" , \"content\" :"
+      "  \"mail me at a@b.com\"  }\r\n ], \"tail\":[1,2.50,true,null]}  \n";
+  auto out = splice(body, {{Pointer("/messages/0/content"), "mail me at a@b.com", "mail me at [EMAIL]"}});
+  ASSERT_TRUE(out.ok()) << out.error().describe();
+  std::string expected = body;
+  expected.replace(expected.find("\"mail me at a@b.com\""), 20, "\"mail me at [EMAIL]\"");
+  EXPECT_EQ(*out, expected);
+}
+
+TEST(JsonSplice, ReplacementIsEncodedAsAJsonString) {
+  auto out = splice(R"({"a":"x"})", {{Pointer("/a"), "x", "quote \" backslash \\ newline \n tab \t é \x01"}});
+  ASSERT_TRUE(out.ok()) << out.error().describe();
+  EXPECT_EQ(*out, "{\"a\":\"quote \\\" backslash \\\\ newline \\n tab \\t é \\u0001\"}");
+  EXPECT_EQ(Json::parse(*out)["a"], "quote \" backslash \\ newline \n tab \t é \x01");
+}
+
+TEST(JsonSplice, EscapedOriginalIsFoundByItsDecodedValue) {
+  auto out = splice(R"({"a" : "mail a\u0040b.com" , "b":"\u0040"})", {{Pointer("/a"), "mail a@b.com", "mail [EMAIL]"}});
+  ASSERT_TRUE(out.ok()) << out.error().describe();
+  EXPECT_EQ(*out, R"({"a" : "mail [EMAIL]" , "b":"\u0040"})");
+}
+
+TEST(JsonSplice, SeveralReplacementsInAnyOrderAndKeysNeedingPointerEscapes) {
+  std::string body = R"({"x/y":{"a~b":["one","two"]},"z":"three"})";
+  auto out = splice(body, {{Pointer("/z"), "three", "3"},
+                           {Pointer("/x~1y/a~0b/1"), "two", "2"},
+                           {Pointer("/x~1y/a~0b/0"), "one", "1"}});
+  ASSERT_TRUE(out.ok()) << out.error().describe();
+  EXPECT_EQ(*out, R"({"x/y":{"a~b":["1","2"]},"z":"3"})");
+}
+
+TEST(JsonSplice, SamePlaceTwiceMustAgree) {
+  std::string body = R"({"a":"x"})";
+  auto same = splice(body, {{Pointer("/a"), "x", "y"}, {Pointer("/a"), "x", "y"}});
+  ASSERT_TRUE(same.ok()) << same.error().describe();
+  EXPECT_EQ(*same, R"({"a":"y"})");
+  EXPECT_FALSE(splice(body, {{Pointer("/a"), "x", "y"}, {Pointer("/a"), "x", "z"}}).ok());
+}
+
+TEST(JsonSplice, RefusesWhatWasNotInspected) {
+  std::string body = R"({"a":"x","n":5,"o":{}})";
+  EXPECT_FALSE(splice(body, {{Pointer("/a"), "not x", "y"}}).ok());  // other text than the adapter saw
+  EXPECT_FALSE(splice(body, {{Pointer("/n"), "5", "y"}}).ok());      // not a string
+  EXPECT_FALSE(splice(body, {{Pointer("/o"), "", "y"}}).ok());
+  EXPECT_FALSE(splice(body, {{Pointer("/missing"), "x", "y"}}).ok());
+  EXPECT_FALSE(splice(body, {{Pointer(""), "x", "y"}}).ok());
+}
+
+TEST(JsonSplice, RefusesInvalidUtf8InReplacement) {
+  EXPECT_FALSE(splice(R"({"a":"x"})", {{Pointer("/a"), "x", "bad \xff byte"}}).ok());
+}
+
+// nlohmann keeps the last duplicate, simdjson's at_pointer finds the first: the located token does
+// not decode to what the adapter saw.
+TEST(JsonSplice, DuplicateKeyWithOtherTextIsRefused) {
+  auto out = splice(R"({"a":"harmless","a":"SECRET-1"})", {{Pointer("/a"), "SECRET-1", "[SECRET]"}});
+  ASSERT_FALSE(out.ok());
+  EXPECT_NE(out.error().message.find("/a"), std::string::npos) << out.error().message;
+}
+
+// Both copies hold the inspected text, so the token check passes; reading the result back shows that
+// the copy the adapter reads was left unmasked.
+TEST(JsonSplice, DuplicateKeyWithSameTextIsCaughtByReadingBack) {
+  auto out = splice(R"({"a":"SECRET-1","a":"SECRET-1"})", {{Pointer("/a"), "SECRET-1", "[SECRET]"}});
+  ASSERT_FALSE(out.ok());
+  EXPECT_NE(out.error().message.find("did not read back"), std::string::npos) << out.error().message;
+}
+
+TEST(StrictJson, RefusesDuplicateKeysAtAnyDepthAndWhateverTheirSpelling) {
+  EXPECT_TRUE(parseJsonRefusingDuplicateKeys(R"({"a":{"b":1},"c":[{"b":2},{"b":3}]})", "body").ok());
+  EXPECT_FALSE(parseJsonRefusingDuplicateKeys(R"({"a":1,"a":1})", "body").ok());
+  EXPECT_FALSE(parseJsonRefusingDuplicateKeys(R"({"m":[{"x":{"text":"a","te\u0078t":"b"}}]})", "body").ok());
+  auto error = parseJsonRefusingDuplicateKeys(R"({"a":[1,{"k":1,"k":2}]})", "request body");
+  ASSERT_FALSE(error.ok());
+  EXPECT_EQ(error.error().message, "request body has an object with a duplicate key");
+  EXPECT_FALSE(parseJsonRefusingDuplicateKeys("{\"a\":", "body").ok());
+  EXPECT_FALSE(parseJsonRefusingDuplicateKeys("[1e400]", "body").ok());
+}
+
+// A provider that keeps the first copy would read the unmasked one: refused even when nothing changes.
+TEST(RewriteJsonStrings, RefusesDuplicatesEvenWhenNothingChanges) {
+  std::string body = R"({"content":"SECRET-1","content":"hello"})";
+  auto out = rewriteJsonStrings(body, {{Pointer("/content"), "hello", "hello"}}, "request body");
+  EXPECT_FALSE(out.ok());
+}
+
+TEST(RewriteJsonStrings, NothingChangedMeansNullopt) {
+  auto same = rewriteJsonStrings(R"({"a":"x"})", {{Pointer("/a"), "x", "x"}}, "body");
+  ASSERT_TRUE(same.ok());
+  EXPECT_FALSE(same->has_value());
+  auto changed = rewriteJsonStrings(R"({"a":"x", "b":"y"})", {{Pointer("/a"), "x", "x"}, {Pointer("/b"), "y", "z"}}, "body");
+  ASSERT_TRUE(changed.ok());
+  EXPECT_EQ(changed->value(), R"({"a":"x", "b":"z"})");
+}
+
+}  // namespace
+}  // namespace shadowai
