@@ -97,6 +97,9 @@ TEST(MaskSession, HitsCountPerDetectorAndSiteWithoutValues) {
   MaskSession session(rulesWith(), keyOf(1));
   maskOrDie(session, "a@example.com b@example.com 10.0.0.1");
   maskOrDie(session, "c@example.com", MaskSite::kResponse);
+  // A value masked again (an API that repeats its answer) is still one finding.
+  maskOrDie(session, "again: a@example.com and 10.0.0.1");
+  maskOrDie(session, "c@example.com", MaskSite::kResponse);
   auto hits = session.hits();
   ASSERT_EQ(hits.size(), 3u);
   EXPECT_EQ(hits[0], (DetectorHits{"email", DetectorCategory::kPii, MaskSite::kRequest, 2}));

@@ -66,7 +66,7 @@ enum class AlertField {
   kFirstByteMs,        // request received -> the provider's response header
   // Policy.
   kRule,               // the policy rule that blocked a call; for a masked call, the mask rules that applied
-  kMaskedRequest,      // detectors that fired in the prompt and how often: "email=2,openai-api-key=1"
+  kMaskedRequest,      // detectors that fired in the prompt and on how many distinct values: "email=2,openai-api-key=1"
   kMaskedResponse,     // the same for the answer
   kMaskedCount,        // all masked values of the call, both directions
   kPolicyFiles,        // how many files the policy in force was read from

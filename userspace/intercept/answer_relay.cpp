@@ -9,6 +9,7 @@
 #include "intercept/http_headers.h"
 #include "mask/call_masker.h"
 #include "mask/json_strings_masker.h"
+#include "mask/sse_stream_masker.h"
 #include "providers/sse_parser.h"
 #include "providers/sse_writer.h"
 

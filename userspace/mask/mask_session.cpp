@@ -60,10 +60,13 @@ Status MaskSession::appendMasked(std::string_view text, size_t from, size_t to,
   size_t position = from;
   for (const DetectorMatch& match : matches) {
     out.append(text.substr(position, match.begin - position));
-    auto replaced = replacement(match.detector, text.substr(match.begin, match.end - match.begin));
+    const std::string_view value = text.substr(match.begin, match.end - match.begin);
+    auto replaced = replacement(match.detector, value);
     if (!replaced) return replaced.error();
     out += *replaced;
-    ++counts_[{match.detector, site}];
+    // Distinct values: some APIs repeat the answer (OpenAI Responses streams its text as deltas, then
+    // whole in output_text.done and again in response.completed), and one value is one finding.
+    if (countedValues_.emplace(match.detector, site, std::string(value)).second) ++counts_[{match.detector, site}];
     position = match.end;
   }
   out.append(text.substr(position, to - position));

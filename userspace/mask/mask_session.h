@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <set>
+#include <tuple>
 #include <memory>
 #include <string>
 #include <vector>
@@ -44,7 +46,7 @@ struct DetectorHits {
   std::string detector;  // name
   DetectorCategory category = DetectorCategory::kPii;
   MaskSite site = MaskSite::kRequest;
-  uint64_t count = 0;
+  uint64_t count = 0;  // distinct values masked (the same value masked twice counts once)
 
   bool operator==(const DetectorHits&) const = default;
 };
@@ -78,6 +80,7 @@ class MaskSession : public TextMasker {
   std::map<std::pair<std::string, std::string>, std::string> placeholders_;  // (label, value) -> "[EMAIL_1]"
   std::map<std::string, uint32_t> nextNumber_;                               // per label
   std::map<std::pair<uint32_t, MaskSite>, uint64_t> counts_;
+  std::set<std::tuple<uint32_t, MaskSite, std::string>> countedValues_;
   std::vector<DetectorMatch> scratchMatches_;
 };
 
