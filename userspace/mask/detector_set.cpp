@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <map>
 #include <string>
 
 #include "mask/detector_expression.h"
@@ -87,7 +88,7 @@ struct DetectorSet::Impl {
   std::vector<Detector> detectors;
   std::vector<size_t> maxLength;  // per detector: the longest match
   std::vector<MatchTail> tails;
-  DatabasePtr fast;                   // all detectors, end offsets only
+  std::vector<DatabasePtr> fast;      // end offsets only, all detectors over a few databases
   std::vector<DatabasePtr> confirm;   // per detector, HS_FLAG_SOM_LEFTMOST, when Vectorscan can
   std::vector<std::optional<MatchStartFinder>> finders;  // per detector, when it cannot
   std::vector<hs_database_t*> all;    // every database, to grow scratch for
@@ -100,9 +101,15 @@ DetectorSet::~DetectorSet() = default;
 
 Result<std::shared_ptr<const DetectorSet>> DetectorSet::compile(std::vector<Detector> detectors) {
   auto impl = std::make_unique<Impl>();
-  std::vector<std::string> expressions;
-  std::vector<unsigned> flags;
-  std::vector<unsigned> ids;
+  // The end-offset pass is split into a few databases: Vectorscan merges wide digit alternations
+  // (phone numbers) with the other personal-data patterns into an engine that runs at ~400 MB/s on
+  // prose, where three scans over separate databases take a third of that time together.
+  struct FastGroup {
+    std::vector<std::string> expressions;
+    std::vector<unsigned> flags;
+    std::vector<unsigned> ids;
+  };
+  std::map<std::pair<DetectorCategory, bool>, FastGroup> groups;
   for (size_t i = 0; i < detectors.size(); ++i) {
     const Detector& detector = detectors[i];
     auto where = [&](const std::string& message) { return makeError("detector '" + detector.name + "': " + message); };
@@ -138,25 +145,36 @@ Result<std::shared_ptr<const DetectorSet>> DetectorSet::compile(std::vector<Dete
     impl->maxLength.push_back(width);
     impl->maxWindow = std::max(impl->maxWindow, width);
     impl->tails.push_back(MatchTail::build(expression, (detectorFlag & HS_FLAG_CASELESS) != 0));
-    expressions.push_back(std::move(expression));
-    flags.push_back(detectorFlag);
-    ids.push_back(static_cast<unsigned>(i));
+    std::string fastExpression = fastPassExpression(expression);
+    hs_expr_info_t* fastInfo = nullptr;
+    if (hs_expression_info(fastExpression.c_str(), detectorFlag, &fastInfo, &error) == HS_SUCCESS) {
+      free(fastInfo);
+    } else {
+      hs_free_compile_error(error);
+      fastExpression = expression;  // e.g. "(?:\\b)" left empty: keep the exact pattern
+    }
+    FastGroup& group = groups[{detector.category, topLevelAlternatives(expression) >= 3}];
+    group.expressions.push_back(std::move(fastExpression));
+    group.flags.push_back(detectorFlag);
+    group.ids.push_back(static_cast<unsigned>(i));
   }
-  if (!expressions.empty()) {
+  for (auto& [key, group] : groups) {
     std::vector<const char*> pointers;
-    for (const std::string& expression : expressions) pointers.push_back(expression.c_str());
+    for (const std::string& expression : group.expressions) pointers.push_back(expression.c_str());
     hs_database_t* fast = nullptr;
     hs_compile_error_t* error = nullptr;
-    if (hs_compile_multi(pointers.data(), flags.data(), ids.data(), static_cast<unsigned>(pointers.size()),
+    if (hs_compile_multi(pointers.data(), group.flags.data(), group.ids.data(), static_cast<unsigned>(pointers.size()),
                          HS_MODE_BLOCK, nullptr, &fast, &error) != HS_SUCCESS) {
       int index = error != nullptr ? error->expression : -1;
       std::string message = compileErrorMessage(error);
-      if (index >= 0) return makeError("detector '" + detectors[static_cast<size_t>(index)].name + "': " + message);
+      if (index >= 0) {
+        return makeError("detector '" + detectors[group.ids[static_cast<size_t>(index)]].name + "': " + message);
+      }
       return makeError("detector set does not compile: " + message);
     }
-    impl->fast.reset(fast);
+    impl->fast.emplace_back(fast);
   }
-  impl->all.push_back(impl->fast.get());
+  for (const DatabasePtr& database : impl->fast) impl->all.push_back(database.get());
   for (const DatabasePtr& database : impl->confirm) impl->all.push_back(database.get());
   impl->detectors = std::move(detectors);
   return std::shared_ptr<const DetectorSet>(new DetectorSet(std::move(impl)));
@@ -181,18 +199,21 @@ Status DetectorSet::scan(std::string_view text, const DetectorSelection& selecte
 Status DetectorSet::scanFrom(std::string_view text, size_t minBegin, const DetectorSelection& selected,
                              std::vector<DetectorMatch>& out) const {
   out.clear();
-  if (!impl_->fast || text.empty()) return {};
+  if (impl_->fast.empty() || text.empty()) return {};
   if (text.size() >= UINT_MAX) return makeError("text too large to mask");
   hs_scratch_t* scratch = threadScratch(impl_->scratchFamily, impl_->all.data(), impl_->all.size());
   if (scratch == nullptr) return makeError("cannot allocate Vectorscan scratch space");
 
-  // Pass 1: every end offset at which some selected detector matches, over the whole text.
+  // Pass 1: every end offset at which some selected detector may match (a superset: the fast pass
+  // drops a leading \b), over the whole text.
   thread_local std::vector<Candidate> candidates;
   candidates.clear();
   FastContext fast{&selected, &candidates};
-  if (hs_scan(impl_->fast.get(), text.data(), static_cast<unsigned>(text.size()), 0, scratch, onFastMatch, &fast) !=
-      HS_SUCCESS) {
-    return makeError("Vectorscan scan failed");
+  for (const DatabasePtr& database : impl_->fast) {
+    if (hs_scan(database.get(), text.data(), static_cast<unsigned>(text.size()), 0, scratch, onFastMatch, &fast) !=
+        HS_SUCCESS) {
+      return makeError("Vectorscan scan failed");
+    }
   }
   if (candidates.empty()) return {};
   std::sort(candidates.begin(), candidates.end());

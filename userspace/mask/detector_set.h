@@ -2,6 +2,16 @@
 // lists together), shared read-only by every proxy thread. Scanning is one pass over the text for
 // candidate match ends, then each candidate's exact span is confirmed on a bounded window before the
 // detector's start (a per-detector start-of-match database), then validated (Luhn, mod-97, ...).
+//
+// Details that matter to callers:
+// - Bytes, not UTF-8 (detector_expression.h): invalid UTF-8 and NULs are scanned like any byte.
+// - The end pass may report more ends than real matches (it drops a leading \b for speed); the
+//   confirmation is exact and runs on [end - maxLength - 1, end + 2], so \b and $ see real bytes.
+// - Where Vectorscan refuses HS_FLAG_SOM_LEFTMOST for a pattern ("Pattern is too large": email, the
+//   key patterns with long bounded runs, PEM, JWT), our exact Glushkov automaton finds the same
+//   leftmost start (match_start_finder.h).
+// - Scratch is per thread and grows to fit every set it meets (vectorscan_scratch.h), so sets may be
+//   shared by any number of threads and several sets may coexist.
 #pragma once
 
 #include <cstdint>
