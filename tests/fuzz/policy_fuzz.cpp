@@ -30,7 +30,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (!decided.mask.styles.contains(name)) std::abort();
     }
     // The input doubles as prompt text: whatever it holds, the reason never quotes it.
-    std::vector<shadowai::TextSegment> prompt{{"user", std::string(json), nlohmann::json::json_pointer()}};
+    std::vector<shadowai::TextSegment> prompt{{"user", std::string(json), nlohmann::json::json_pointer(), ""}};
     (void)(*policy)->checkPrompt(decided, prompt);
   }
   return 0;

@@ -87,7 +87,9 @@ TEST_F(PolicyTest, DefaultPolicyMasksPromptsAndAnswersForEverySdk) {
       ASSERT_OK(result);
       ASSERT_TRUE(result->ok) << result->line.dump() << daemon_->describeOutput();
       EXPECT_EQ(result->text, kMaskedAnswer) << "the client got the answer masked, nothing else changed";
-      if (stream) EXPECT_GT(result->events, 2);
+      if (stream) {
+        EXPECT_GE(result->events, 2) << "the answer came in (at least) its two deltas";
+      }
 
       ++calls;
       ASSERT_TRUE(provider_->waitForRequests(calls, 10s));
@@ -101,7 +103,7 @@ TEST_F(PolicyTest, DefaultPolicyMasksPromptsAndAnswersForEverySdk) {
                              {"SHADOWAI_API=" + test.api, std::string("SHADOWAI_STREAMING=") + (stream ? "true" : "false")},
                              1);
       ASSERT_EQ(records.size(), 1u);
-      EXPECT_EQ(records[0].value("SHADOWAI_MASKED_REQUEST", ""), "email=1,openai-api-key=1") << records[0].dump();
+      EXPECT_EQ(records[0].value("SHADOWAI_MASKED_REQUEST", ""), "openai-api-key=1,email=1") << records[0].dump();
       EXPECT_EQ(records[0].value("SHADOWAI_MASKED_RESPONSE", ""), "email=1") << records[0].dump();
       EXPECT_EQ(records[0].value("SHADOWAI_MASKED_COUNT", ""), "3");
     }

@@ -46,7 +46,7 @@ TEST(PolicyDefault, BlocksNothing) {
     CallPolicy decided = (*policy)->forCall(billingWorkload(), call);
     EXPECT_FALSE(decided.blocked);
     EXPECT_THAT(decided.promptBlockRules, IsEmpty());
-    std::vector<TextSegment> prompt{TextSegment{"user", "confidential project orion", nlohmann::json::json_pointer()}};
+    std::vector<TextSegment> prompt{TextSegment{"user", "confidential project orion", nlohmann::json::json_pointer(), ""}};
     EXPECT_FALSE((*policy)->checkPrompt(decided, prompt));
   }
 }

@@ -19,7 +19,7 @@ std::vector<TextSegment> promptOf(std::vector<std::string> texts) {
   std::vector<TextSegment> segments;
   for (size_t i = 0; i < texts.size(); ++i) {
     segments.push_back(TextSegment{"user", std::move(texts[i]),
-                                   nlohmann::json::json_pointer("/messages/" + std::to_string(i) + "/content")});
+                                   nlohmann::json::json_pointer("/messages/" + std::to_string(i) + "/content"), ""});
   }
   return segments;
 }
