@@ -85,12 +85,7 @@ std::shared_ptr<const MaskRules> rules() {
       std::fprintf(stderr, "mask_bench: %s\n", compiled.error().describe().c_str());
       std::exit(1);
     }
-    auto r = std::make_shared<MaskRules>();
-    r->detectors = *compiled;
-    r->requestDetectors = r->detectors->all();
-    r->responseDetectors = r->detectors->all();
-    for (const auto& detector : r->detectors->detectors()) r->styles.push_back(detector.defaultStyle);
-    return r;
+    return MaskRules::everything(*compiled);
   }();
   return made;
 }

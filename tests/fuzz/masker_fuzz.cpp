@@ -18,12 +18,7 @@ std::shared_ptr<const shadowai::MaskRules> rules() {
   static auto made = [] {
     auto compiled = shadowai::DetectorSet::compile(shadowai::builtinDetectors());
     check(compiled.ok());
-    auto r = std::make_shared<shadowai::MaskRules>();
-    r->detectors = *compiled;
-    r->requestDetectors = r->detectors->all();
-    r->responseDetectors = r->detectors->all();
-    for (const auto& detector : r->detectors->detectors()) r->styles.push_back(detector.defaultStyle);
-    return r;
+    return shadowai::MaskRules::everything(*compiled);
   }();
   return made;
 }

@@ -33,6 +33,15 @@ Result<std::string> pseudonym(const PseudonymKey& key, const std::string& label,
 
 }  // namespace
 
+std::shared_ptr<const MaskRules> MaskRules::everything(std::shared_ptr<const DetectorSet> detectors) {
+  auto rules = std::make_shared<MaskRules>();
+  rules->requestDetectors = detectors->all();
+  rules->responseDetectors = detectors->all();
+  for (const Detector& detector : detectors->detectors()) rules->styles.push_back(detector.defaultStyle);
+  rules->detectors = std::move(detectors);
+  return rules;
+}
+
 MaskSession::MaskSession(std::shared_ptr<const MaskRules> rules, std::shared_ptr<const PseudonymKey> key)
     : rules_(std::move(rules)), key_(std::move(key)) {}
 

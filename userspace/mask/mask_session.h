@@ -40,6 +40,10 @@ struct MaskRules {
   DetectorSelection requestDetectors;   // which detectors mask the prompt
   DetectorSelection responseDetectors;  // which mask the answer
   std::vector<ReplacementStyle> styles; // by detector index
+
+  // Every detector of DETECTORS on both sides, each with its default replacement (the fuzz targets,
+  // the benchmark and tests mask with all of them).
+  static std::shared_ptr<const MaskRules> everything(std::shared_ptr<const DetectorSet> detectors);
 };
 
 struct DetectorHits {
