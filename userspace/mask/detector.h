@@ -60,6 +60,10 @@ struct Detector {
   // Only the value of "key: value" style matches is replaced (password=..., AWS secret in context):
   // the replaced span starts after the first ':' or '=' of the match and the quotes and spaces after it.
   bool replaceValueOnly = false;
+  // Optional, for speed: a pattern that matches wherever `pattern` matches, ending at the same
+  // offsets (a superset: e.g. the pattern without a slow leading part), used only for the pass that
+  // finds candidate match ends; the confirmation that follows applies `pattern` exactly.
+  std::string endPassPattern;
   ReplacementStyle defaultStyle = ReplacementStyle::kPlaceholder;
 };
 
