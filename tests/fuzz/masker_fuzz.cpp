@@ -7,21 +7,12 @@
 #include <vector>
 
 #include "mask/mask_session.h"
+#include "mask_fuzz_rules.h"
 
 namespace {
 
-void check(bool condition) {
-  if (!condition) std::abort();
-}
-
-std::shared_ptr<const shadowai::MaskRules> rules() {
-  static auto made = [] {
-    auto compiled = shadowai::DetectorSet::compile(shadowai::builtinDetectors());
-    check(compiled.ok());
-    return shadowai::MaskRules::everything(*compiled);
-  }();
-  return made;
-}
+using mask_fuzz::check;
+using mask_fuzz::rules;
 
 }  // namespace
 
