@@ -253,7 +253,10 @@ Status DetectorSet::scanFrom(std::string_view text, size_t minBegin, const Detec
         thread_local std::vector<size_t> ends;
         ends.clear();
         for (size_t k = i; k < j; ++k) ends.push_back(candidates[k].end);
-        impl_->finders[detector]->findStarts(text, windowStart, windowEnd, ends, spans);
+        // Our automaton costs per byte of window, and most of a maxLength window is prose no
+        // match can start in: begin where a backward walk from the ends says one can.
+        std::optional<size_t> earliest = impl_->tails[detector].earliestStart(text, ends, windowStart);
+        if (earliest) impl_->finders[detector]->findStarts(text, *earliest, windowEnd, ends, spans);
       }
       i = j;
     }
