@@ -49,6 +49,26 @@ TEST(MaskDetectorSet, OverlapsEarliestStartThenLongerWins) {
   EXPECT_EQ(matches, (std::vector<DetectorMatch>{{2, 2, 6}, {3, 6, 10}}));
 }
 
+// A pattern with a wide tail ends at many offsets after one start; the longest span that passes its
+// validator names the match, even when longer ones fail it (only the longest valid one per start is
+// validated and kept).
+TEST(MaskDetectorSet, LongestValidSpanWinsWhenLongerOnesFailTheValidator) {
+  auto set = builtins();
+  std::string key = "sk-proj-" + testing::fakeChars(testing::kAlnum, 30, 5);
+  std::string text = "key " + key + "-example here";  // "example" marks a placeholder, not a secret
+  std::vector<DetectorMatch> matches;
+  ASSERT_TRUE(set->scan(text, set->all(), matches).ok());
+  ASSERT_EQ(matches.size(), 1u);
+  EXPECT_EQ(text.substr(matches[0].begin, matches[0].end - matches[0].begin), key + "-exampl");
+
+  // The same for a value-only detector, whose replaced span starts after the '='.
+  text = "db_password=Xk9#mP2vL7q!example";
+  ASSERT_TRUE(set->scan(text, set->all(), matches).ok());
+  ASSERT_EQ(matches.size(), 1u);
+  EXPECT_EQ(set->detectors()[matches[0].detector].name, "secret-assignment");
+  EXPECT_EQ(text.substr(matches[0].begin, matches[0].end - matches[0].begin), "Xk9#mP2vL7q!exampl");
+}
+
 TEST(MaskDetectorSet, SelectionSwitchesDetectorsOff) {
   auto set = builtins();
   ASSERT_NE(set, nullptr);
