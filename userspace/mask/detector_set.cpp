@@ -102,10 +102,16 @@ DetectorSet::~DetectorSet() = default;
 
 Result<std::shared_ptr<const DetectorSet>> DetectorSet::compile(std::vector<Detector> detectors) {
   auto impl = std::make_unique<Impl>();
-  // The end-offset pass is split into a few databases: Vectorscan merges wide digit alternations
-  // (phone numbers) with the other personal-data patterns into a slow engine, where separate scans
-  // take less time together. (One database per personal-data detector is faster still, ~975 MB/s,
-  // but lost an IPv6 match in the whole-text scan that a stream found: not used until understood.)
+  // The end-offset pass is split into a few databases: Vectorscan builds one engine per database
+  // and, given the personal-data shapes (digit, hex and upper-case classes) together with some
+  // other patterns, picks a slow one, where separate scans take less time together. Measured on
+  // 1 MiB of prose (docs/benchmarks.md, "Masking"): the shapes with three or more alternatives
+  // (phone numbers) go alone, and "name: value" detectors (replaceValueOnly: the date of birth
+  // after its "DOB:" label) go with the secrets, which are anchored on their prefixes and names
+  // too: with the shapes, the date of birth alone made their database 5x slower.
+  // (One database per personal-data detector does not work with Vectorscan 5.4.9: its AVX-512
+  // runtime loses matches of some single-pattern databases, e.g. ":[0-9A-Fa-f]{1,4}" or an SSN
+  // near the end of a buffer, which the AVX2 runtime of the same library finds.)
   struct FastGroup {
     std::vector<std::string> expressions;
     std::vector<unsigned> flags;
@@ -156,7 +162,8 @@ Result<std::shared_ptr<const DetectorSet>> DetectorSet::compile(std::vector<Dete
       hs_free_compile_error(error);
       fastExpression = expression;  // e.g. "(?:\\b)" left empty: keep the exact pattern
     }
-    FastGroup& group = groups[{detector.category, topLevelAlternatives(expression) >= 3 ? 1u : 0u}];
+    DetectorCategory anchoring = detector.replaceValueOnly ? DetectorCategory::kSecret : detector.category;
+    FastGroup& group = groups[{anchoring, topLevelAlternatives(expression) >= 3 ? 1u : 0u}];
     group.expressions.push_back(std::move(fastExpression));
     group.flags.push_back(detectorFlag);
     group.ids.push_back(static_cast<unsigned>(i));
