@@ -49,6 +49,26 @@ TEST(MaskDetectorSet, OverlapsEarliestStartThenLongerWins) {
   EXPECT_EQ(matches, (std::vector<DetectorMatch>{{2, 2, 6}, {3, 6, 10}}));
 }
 
+// A pattern with a wide tail ends at many offsets after one start; the longest span that passes its
+// validator names the match, even when longer ones fail it (only the longest valid one per start is
+// validated and kept).
+TEST(MaskDetectorSet, LongestValidSpanWinsWhenLongerOnesFailTheValidator) {
+  auto set = builtins();
+  std::string key = "sk-proj-" + testing::fakeChars(testing::kAlnum, 30, 5);
+  std::string text = "key " + key + "-example here";  // "example" marks a placeholder, not a secret
+  std::vector<DetectorMatch> matches;
+  ASSERT_TRUE(set->scan(text, set->all(), matches).ok());
+  ASSERT_EQ(matches.size(), 1u);
+  EXPECT_EQ(text.substr(matches[0].begin, matches[0].end - matches[0].begin), key + "-exampl");
+
+  // The same for a value-only detector, whose replaced span starts after the '='.
+  text = "db_password=Xk9#mP2vL7q!example";
+  ASSERT_TRUE(set->scan(text, set->all(), matches).ok());
+  ASSERT_EQ(matches.size(), 1u);
+  EXPECT_EQ(set->detectors()[matches[0].detector].name, "secret-assignment");
+  EXPECT_EQ(text.substr(matches[0].begin, matches[0].end - matches[0].begin), "Xk9#mP2vL7q!exampl");
+}
+
 TEST(MaskDetectorSet, SelectionSwitchesDetectorsOff) {
   auto set = builtins();
   ASSERT_NE(set, nullptr);
@@ -198,6 +218,62 @@ TEST(MaskDetectorSet, SameMatchesAtEveryBufferAlignment) {
     std::vector<DetectorMatch> matches;
     ASSERT_TRUE(set.scan(std::string_view(memory.data() + offset, text.size()), set.all(), matches).ok());
     ASSERT_EQ(matches, expected) << "offset " << offset;
+  }
+}
+
+}  // namespace
+}  // namespace shadowai
+
+namespace shadowai {
+namespace {
+
+// Vectorscan 5.4.9's AVX-512 runtime loses matches of some databases depending on where a value
+// sits relative to the start and end of the scanned buffer (an SSN with ~60-110 bytes before it and
+// a few after, "fe80::1" for an IPv6 database of its own), where its AVX2 runtime finds them. The
+// databases the end pass is split into must not be among them: every value is found at every
+// position in a buffer of up to ~250 bytes, at varying addresses.
+TEST(MaskDetectorSet, FindsEachValueWhereverItSitsInTheBuffer) {
+  auto set = builtins();
+  struct Case {
+    std::string text;
+    std::string span;
+  };
+  std::vector<Case> cases = {
+      {"123-45-6789", "123-45-6789"},
+      {"AKIAZ4XJ5QK2L7M3N6P8", "AKIAZ4XJ5QK2L7M3N6P8"},
+      {"john.doe@example.com", "john.doe@example.com"},
+      {"fe80::1", "fe80::1"},
+      {"2001:db8::8a2e:370:7334", "2001:db8::8a2e:370:7334"},
+      {"10.20.30.40", "10.20.30.40"},
+      {"(415) 555-2671", "(415) 555-2671"},
+      {"+44 20 7946 0958", "+44 20 7946 0958"},
+      {"4111 1111 1111 1111", "4111 1111 1111 1111"},
+      {"DE89 3704 0044 0532 0130 00", "DE89 3704 0044 0532 0130 00"},
+      {"00:1a:2b:3c:4d:5e", "00:1a:2b:3c:4d:5e"},
+      {"AB 12 34 56 C", "AB 12 34 56 C"},
+      {"DOB: 1990-04-12", "1990-04-12"},
+      {"password=Xk9#mP2vL7q!", "Xk9#mP2vL7q!"},
+      {"ghp_" + testing::fakeChars(testing::kAlnum, 36, 2), "ghp_" + testing::fakeChars(testing::kAlnum, 36, 2)},
+  };
+  std::string filler;
+  while (filler.size() < 200) filler += "the model returned an answer about quarterly revenue and customer growth ";
+  std::vector<char> memory(512 + 64);
+  char* aligned = memory.data() + (64 - reinterpret_cast<uintptr_t>(memory.data()) % 64);
+  for (const Case& c : cases) {
+    size_t misses = 0;
+    std::string firstMiss;
+    for (size_t before = 0; before < 140; ++before) {
+      for (size_t after = 0; after < 70; ++after) {
+        std::string text = filler.substr(filler.size() - before) + " " + c.text + " " + filler.substr(0, after);
+        char* at = aligned + (before + after) % 64;
+        std::copy(text.begin(), text.end(), at);
+        std::vector<DetectorMatch> matches;
+        ASSERT_TRUE(set->scan(std::string_view(at, text.size()), set->all(), matches).ok());
+        if (matches.size() == 1 && text.substr(matches[0].begin, matches[0].end - matches[0].begin) == c.span) continue;
+        if (misses++ == 0) firstMiss = std::to_string(before) + " bytes before, " + std::to_string(after) + " after";
+      }
+    }
+    EXPECT_EQ(misses, 0u) << c.text << ", first at " << firstMiss;
   }
 }
 

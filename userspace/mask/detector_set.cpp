@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <cstdint>
 #include <map>
 #include <string>
 
@@ -101,10 +102,16 @@ DetectorSet::~DetectorSet() = default;
 
 Result<std::shared_ptr<const DetectorSet>> DetectorSet::compile(std::vector<Detector> detectors) {
   auto impl = std::make_unique<Impl>();
-  // The end-offset pass is split into a few databases: Vectorscan merges wide digit alternations
-  // (phone numbers) with the other personal-data patterns into a slow engine, where separate scans
-  // take less time together. (One database per personal-data detector is faster still, ~975 MB/s,
-  // but lost an IPv6 match in the whole-text scan that a stream found: not used until understood.)
+  // The end-offset pass is split into a few databases: Vectorscan builds one engine per database
+  // and, given the personal-data shapes (digit, hex and upper-case classes) together with some
+  // other patterns, picks a slow one, where separate scans take less time together. Measured on
+  // 1 MiB of prose (docs/benchmarks.md, "Masking"): the shapes with three or more alternatives
+  // (phone numbers) go alone, and "name: value" detectors (replaceValueOnly: the date of birth
+  // after its "DOB:" label) go with the secrets, which are anchored on their prefixes and names
+  // too: with the shapes, the date of birth alone made their database 5x slower.
+  // (One database per personal-data detector does not work with Vectorscan 5.4.9: its AVX-512
+  // runtime loses matches of some single-pattern databases, e.g. ":[0-9A-Fa-f]{1,4}" or an SSN
+  // near the end of a buffer, which the AVX2 runtime of the same library finds.)
   struct FastGroup {
     std::vector<std::string> expressions;
     std::vector<unsigned> flags;
@@ -155,7 +162,8 @@ Result<std::shared_ptr<const DetectorSet>> DetectorSet::compile(std::vector<Dete
       hs_free_compile_error(error);
       fastExpression = expression;  // e.g. "(?:\\b)" left empty: keep the exact pattern
     }
-    FastGroup& group = groups[{detector.category, topLevelAlternatives(expression) >= 3 ? 1u : 0u}];
+    DetectorCategory anchoring = detector.replaceValueOnly ? DetectorCategory::kSecret : detector.category;
+    FastGroup& group = groups[{anchoring, topLevelAlternatives(expression) >= 3 ? 1u : 0u}];
     group.expressions.push_back(std::move(fastExpression));
     group.flags.push_back(detectorFlag);
     group.ids.push_back(static_cast<unsigned>(i));
@@ -253,17 +261,30 @@ Status DetectorSet::scanFrom(std::string_view text, size_t minBegin, const Detec
         thread_local std::vector<size_t> ends;
         ends.clear();
         for (size_t k = i; k < j; ++k) ends.push_back(candidates[k].end);
-        impl_->finders[detector]->findStarts(text, windowStart, windowEnd, ends, spans);
+        // Our automaton costs per byte of window, and most of a maxLength window is prose no
+        // match can start in: begin where a backward walk from the ends says one can.
+        std::optional<size_t> earliest = impl_->tails[detector].earliestStart(text, ends, windowStart);
+        if (earliest) impl_->finders[detector]->findStarts(text, *earliest, windowEnd, ends, spans);
       }
       i = j;
     }
-    std::sort(spans.begin(), spans.end());
+    // Replaced spans, longest first among those that begin at the same byte: of these only the
+    // longest valid one can survive the overlap resolution below (it sorts before the shorter ones
+    // and, kept or not, they overlap what it overlaps), so the rest need no validation. An OpenAI
+    // key ends a match at every byte past its 20th: the bench's keys were validated ~37 times each.
+    for (auto& [start, end] : spans) {
+      if (info.replaceValueOnly) start = valueStart(text, start, end);
+    }
+    std::sort(spans.begin(), spans.end(), [](const auto& a, const auto& b) {
+      return a.first != b.first ? a.first < b.first : a.second > b.second;
+    });
     spans.erase(std::unique(spans.begin(), spans.end()), spans.end());
-    for (auto [start, end] : spans) {
-      size_t begin = info.replaceValueOnly ? valueStart(text, start, end) : start;
-      if (begin >= end || begin < minBegin) continue;
+    size_t validBegin = SIZE_MAX;
+    for (auto [begin, end] : spans) {
+      if (begin >= end || begin < minBegin || begin == validBegin) continue;
       if (!validateMatch(info.validator, text.substr(begin, end - begin))) continue;
       out.push_back(DetectorMatch{detector, begin, end});
+      validBegin = begin;
     }
     groupBegin = groupEnd;
   }

@@ -18,6 +18,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -31,6 +32,15 @@ class MatchTail {
   // at or after the end of TEXT.
   size_t pendingBytes(std::string_view text, size_t maxLength) const;
 
+  // A lower bound, never below FLOOR, on where a match ending at one of ENDS (ascending offsets
+  // into TEXT) can start; nullopt when the over-approximated language has no match ending at any of
+  // them. The same backward walk, from the ends instead of the text's end: B_j = positions reading
+  // TEXT[j] that end a match at j + 1 (when j + 1 is one of ENDS) or precede a position of B_j+1; a
+  // match may start at j when B_j holds a first position (and the leading \b holds at j). Sound for
+  // the same reason as pendingBytes, so the exact start-of-match search may begin there instead of
+  // a whole maxLength before the end. FLOOR when the pattern is outside the parsed subset.
+  std::optional<size_t> earliestStart(std::string_view text, const std::vector<size_t>& ends, size_t floor) const;
+
   bool exact() const { return !opaque_; }
 
  private:
@@ -41,6 +51,8 @@ class MatchTail {
   std::vector<uint64_t> accept_;    // 256 rows of words_: positions whose class holds the byte
   std::vector<uint64_t> preceding_; // one row per position: positions it may follow
   Bits first_;
+  Bits last_;
+  bool nullable_ = false;
 
 };
 
