@@ -11,6 +11,7 @@ packages=(
   libsystemd-dev systemd
   libboost1.81-dev libvectorscan-dev libsimdjson-dev
   dnsmasq-base curl iproute2 ca-certificates
+  rpm debootstrap file  # the package test: CPack's RPM needs rpmbuild, its DEB dpkg-shlibdeps and file
 )
 
 missing=()

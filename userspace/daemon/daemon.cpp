@@ -39,11 +39,13 @@ std::string joinCgroupPath(const std::string& root, const std::string& relative)
   return relative == "/" ? root : root + relative;
 }
 
-Status makeDirectory(const std::string& path, mode_t mode) {
+// Creates PATH with MODE when missing. An existing directory keeps its mode unless TIGHTEN_EXISTING
+// (the state directory, which holds the CA key: never left open to others).
+Status makeDirectory(const std::string& path, mode_t mode, bool tightenExisting) {
   std::error_code error;
-  std::filesystem::create_directories(path, error);
+  const bool created = std::filesystem::create_directories(path, error);
   if (error) return makeError("cannot create " + path, error.value());
-  ::chmod(path.c_str(), mode);
+  if (created || tightenExisting) ::chmod(path.c_str(), mode);
   return {};
 }
 
@@ -105,8 +107,9 @@ Status Daemon::startParts() {
   if (!attach) return makeError("bad \"cgroup\" in the configuration: " + attach.error().message);
   attachPath_ = attach->absolute;
 
-  if (auto made = makeDirectory(config_.stateDir, 0700); !made) return made;
-  if (auto made = makeDirectory(config_.runtimeDir, 0755); !made) return made;
+  if (auto made = makeDirectory(config_.stateDir, 0700, /*tightenExisting=*/true); !made) return made;
+  // The packages' tmpfiles.d make it 0750 root:shadowai (the control socket's group): kept as is.
+  if (auto made = makeDirectory(config_.runtimeDir, 0755, /*tightenExisting=*/false); !made) return made;
   auto store = ModeStore::load(config_.stateDir);
   if (!store) return store.error();
   modes_.emplace(std::move(*store));
