@@ -6,8 +6,7 @@
 // and takes everything down again (also on Ctrl-C).
 //
 //   build/bench/splice_bench [--handshakes N] [--rounds N] [--bulk-mib N] [--bulk-rounds N] [--idle N]
-//                            [--proxy-threads N] [--splice-pipes N] [--daemon-nofile N] [--daemon PATH]
-//                            [--cli PATH] [--json]
+//                            [--proxy-threads N] [--daemon-nofile N] [--daemon PATH] [--cli PATH] [--json]
 //
 // Method (docs/benchmarks.md has the figures and what they mean):
 //  * The world: a TLS server for www.bench.test (not in the catalog, so the proxy splices) on
@@ -162,7 +161,6 @@ struct Options {
   int bulkRounds = 4;
   int idle = 2000;
   unsigned proxyThreads = 0;  // the daemon's default: one per CPU
-  int splicePipes = -1;        // the daemon's proxy.splice_pipes; -1: its default
   rlim_t daemonOpenFiles = 0;  // 0: the benchmark's own (its hard limit)
   bool json = false;
 };
@@ -813,7 +811,6 @@ class DaemonInstance {
         {"policy_dir", SHADOWAI_SOURCE_RULES_DIR "/policy.d"},
         {"proxy", {{"listen_ipv4", "127.0.0.1"}, {"listen_ipv6", "::1"}, {"port", kProxyPort}, {"threads", options_.proxyThreads}}},
     };
-    if (options_.splicePipes >= 0) config["proxy"]["splice_pipes"] = options_.splicePipes;
     if (auto written = writeFileAtomic(configPath_, config.dump(2)); !written) return written;
     configWritten_ = true;
 
@@ -1226,8 +1223,7 @@ json toJson(const Options& options, const Summary& summary) {
   out["daemon"] = {{"threads", summary.daemonThreads},
                    {"open_files_soft", summary.daemonOpenFiles.soft},
                    {"open_files_hard", summary.daemonOpenFiles.hard},
-                   {"max_connections", summary.maxConnections},
-                   {"splice_pipes", options.splicePipes >= 0 ? json(options.splicePipes) : json("default")}};
+                   {"max_connections", summary.maxConnections}};
   out["tls"] = {{"server_name", kServerName},
                 {"protocol", summary.session.protocol},
                 {"cipher", summary.session.cipher},
@@ -1333,8 +1329,6 @@ void printHuman(const Options& options, const Summary& summary) {
               static_cast<unsigned long long>(summary.daemonThreads),
               static_cast<unsigned long long>(summary.daemonOpenFiles.soft),
               static_cast<unsigned long long>(summary.daemonOpenFiles.hard));
-  std::printf("  proxy.splice_pipes %s\n",
-              options.splicePipes < 0 ? "default" : std::to_string(options.splicePipes).c_str());
 
   std::printf("\nTLS handshake, client side (socket + connect + full handshake): %d rounds x %d per variant, "
               "interleaved, after %d warm-up\n",
@@ -1547,10 +1541,6 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 9'000));
   app.add_option("--proxy-threads", options.proxyThreads, "the daemon's proxy threads (0: its default, one per CPU)")
       ->check(CLI::Range(0u, 64u));
-  app.add_option("--splice-pipes", options.splicePipes,
-                 "the daemon's proxy.splice_pipes (0: the relay copies every byte through user space; "
-                 "default: the daemon's)")
-      ->check(CLI::Range(0, 4096));
   app.add_option("--daemon-nofile", options.daemonOpenFiles,
                  "RLIMIT_NOFILE (soft and hard) the daemon is started with (0: the benchmark's hard limit)")
       ->check(CLI::Range(rlim_t{0}, rlim_t{1'048'576}));

@@ -1,23 +1,18 @@
 // StreamRelay between real loopback TCP sockets (no root needed): bytes arrive identical both ways
 // even when every write to the other side is partial, the peeked bytes go first, half-close passes
-// through in both orders, a reset is passed on as a reset, and a quiet pair is closed. Every test
-// runs with each way of moving bulk data: copying through user space only, splice(2) with the
-// pool's pipes, and splice(2) with one pipe for both directions (the other copies meanwhile).
+// through in both orders, a reset is passed on as a reset, and a quiet pair is closed.
 #include "support/socket_io.h"
 #include "proxy/stream_relay.h"
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <cerrno>
-#include <csignal>
 #include <chrono>
 #include <random>
 #include <string>
@@ -72,23 +67,9 @@ std::string randomBytes(size_t size, unsigned seed) {
   return data;
 }
 
-enum class BulkMode { kCopy, kSplice, kSpliceOnePipe };
-
-std::string bulkModeName(const ::testing::TestParamInfo<BulkMode>& info) {
-  switch (info.param) {
-    case BulkMode::kCopy: return "Copy";
-    case BulkMode::kSplice: return "Splice";
-    case BulkMode::kSpliceOnePipe: return "SpliceOnePipe";
-  }
-  return "Unknown";
-}
-
 // client app <-> [clientSide | relay | upstreamSide] <-> server app, the relay on its own thread.
-class StreamRelayTest : public ::testing::TestWithParam<BulkMode> {
+class StreamRelayTest : public ::testing::Test {
  protected:
-  // As ProxyServer does: a splice(2) into a reset socket raises SIGPIPE.
-  static void SetUpTestSuite() { ::signal(SIGPIPE, SIG_IGN); }
-
   void TearDown() override {
     if (io_) io_->stop();
     if (thread_.joinable()) thread_.join();
@@ -116,7 +97,6 @@ class StreamRelayTest : public ::testing::TestWithParam<BulkMode> {
     settings.idleTimeout = idleTimeout;
     settings.scratch = scratch_;
     settings.counters = &counters_;
-    settings.pipes = GetParam() == BulkMode::kCopy ? nullptr : &pipes_;
     StreamRelay::start(std::move(client), std::move(upstream),
                        std::vector<uint8_t>(firstUpstreamBytes.begin(), firstUpstreamBytes.end()), settings,
                        std::move(*slot));
@@ -132,8 +112,6 @@ class StreamRelayTest : public ::testing::TestWithParam<BulkMode> {
     return false;
   }
 
-  // Before io_: a relay destroyed with its io_context gives its pipe back.
-  SplicePipePool pipes_{SplicePipeLimits{.maxInUse = GetParam() == BulkMode::kSpliceOnePipe ? 1u : 64u}};
   std::unique_ptr<asio::io_context> io_ = std::make_unique<asio::io_context>(1);
   std::thread thread_;
   std::vector<uint8_t> scratch_ = std::vector<uint8_t>(65536);
@@ -143,7 +121,7 @@ class StreamRelayTest : public ::testing::TestWithParam<BulkMode> {
   Fd serverApp_;
 };
 
-TEST_P(StreamRelayTest, LargeTransferBothWaysIsIdenticalThroughPartialWrites) {
+TEST_F(StreamRelayTest, LargeTransferBothWaysIsIdenticalThroughPartialWrites) {
   const std::string first = "first bytes, as peeked";
   startRelay(first, 60s, /*smallBuffers=*/true);
   const std::string up = randomBytes(4 << 20, 1);
@@ -170,16 +148,9 @@ TEST_P(StreamRelayTest, LargeTransferBothWaysIsIdenticalThroughPartialWrites) {
   EXPECT_EQ(counters_.bytesUp.load(), first.size() + up.size());
   EXPECT_EQ(counters_.bytesDown.load(), down.size());
   EXPECT_EQ(counters_.relayErrors.load(), 0u);
-  // The bulk went through the pipes when the relay had them, and every pipe came back.
-  if (GetParam() == BulkMode::kCopy) {
-    EXPECT_EQ(pipes_.lentTotal(), 0u);
-  } else {
-    EXPECT_GT(pipes_.lentTotal(), 0u);
-  }
-  EXPECT_EQ(pipes_.inUse(), 0u);
 }
 
-TEST_P(StreamRelayTest, ClientHalfCloseLetsTheAnswerThrough) {
+TEST_F(StreamRelayTest, ClientHalfCloseLetsTheAnswerThrough) {
   startRelay();
   ASSERT_TRUE(sendAll(clientApp_.get(), "question"));
   ::shutdown(clientApp_.get(), SHUT_WR);
@@ -194,7 +165,7 @@ TEST_P(StreamRelayTest, ClientHalfCloseLetsTheAnswerThrough) {
   EXPECT_TRUE(waitForRelayEnd());
 }
 
-TEST_P(StreamRelayTest, ServerHalfCloseLetsTheClientKeepSending) {
+TEST_F(StreamRelayTest, ServerHalfCloseLetsTheClientKeepSending) {
   startRelay();
   ASSERT_TRUE(sendAll(serverApp_.get(), "banner"));
   ::shutdown(serverApp_.get(), SHUT_WR);
@@ -210,7 +181,7 @@ TEST_P(StreamRelayTest, ServerHalfCloseLetsTheClientKeepSending) {
   EXPECT_TRUE(waitForRelayEnd());
 }
 
-TEST_P(StreamRelayTest, ResetFromOneSideIsPassedOnAsAReset) {
+TEST_F(StreamRelayTest, ResetFromOneSideIsPassedOnAsAReset) {
   startRelay();
   ASSERT_TRUE(sendAll(clientApp_.get(), "x"));
   EXPECT_EQ(readExactly(serverApp_.get(), 1), "x");
@@ -223,24 +194,7 @@ TEST_P(StreamRelayTest, ResetFromOneSideIsPassedOnAsAReset) {
   EXPECT_EQ(counters_.relayErrors.load(), 1u);
 }
 
-TEST_P(StreamRelayTest, ResetDuringABulkTransferIsPassedOnAsAReset) {
-  startRelay();
-  // Past the copied start, so in the splice modes the reset meets a splicing direction.
-  const std::string bulk = randomBytes(2 * kSpliceAfterBytes, 4);
-  ASSERT_TRUE(sendAll(clientApp_.get(), bulk));
-  EXPECT_TRUE(readExactly(serverApp_.get(), bulk.size()) == bulk);
-  ASSERT_TRUE(sendAll(clientApp_.get(), "more"));
-  EXPECT_EQ(readExactly(serverApp_.get(), 4), "more");
-  linger abortive{1, 0};
-  ::setsockopt(clientApp_.get(), SOL_SOCKET, SO_LINGER, &abortive, sizeof abortive);
-  clientApp_.reset();
-  EXPECT_EQ(readUntilEnd(serverApp_.get()).error, ECONNRESET);
-  EXPECT_TRUE(waitForRelayEnd());
-  EXPECT_EQ(counters_.relayErrors.load(), 1u);
-  EXPECT_EQ(pipes_.inUse(), 0u);
-}
-
-TEST_P(StreamRelayTest, QuietPairIsClosedAfterTheIdleTimeout) {
+TEST_F(StreamRelayTest, QuietPairIsClosedAfterTheIdleTimeout) {
   startRelay({}, 1s);
   ASSERT_TRUE(sendAll(clientApp_.get(), "x"));
   EXPECT_EQ(readExactly(serverApp_.get(), 1), "x");
@@ -253,7 +207,7 @@ TEST_P(StreamRelayTest, QuietPairIsClosedAfterTheIdleTimeout) {
   EXPECT_EQ(counters_.idleTimeouts.load(), 1u);
 }
 
-TEST_P(StreamRelayTest, StoppingTheIoContextResetsBothSides) {
+TEST_F(StreamRelayTest, StoppingTheIoContextResetsBothSides) {
   startRelay();
   ASSERT_TRUE(sendAll(clientApp_.get(), "x"));
   EXPECT_EQ(readExactly(serverApp_.get(), 1), "x");
@@ -264,46 +218,6 @@ TEST_P(StreamRelayTest, StoppingTheIoContextResetsBothSides) {
   EXPECT_EQ(active_.load(), 0u);
   EXPECT_EQ(readUntilEnd(clientApp_.get()).error, ECONNRESET);
   EXPECT_EQ(readUntilEnd(serverApp_.get()).error, ECONNRESET);
-}
-
-INSTANTIATE_TEST_SUITE_P(BulkModes, StreamRelayTest,
-                         ::testing::Values(BulkMode::kCopy, BulkMode::kSplice, BulkMode::kSpliceOnePipe), bulkModeName);
-
-// The pool itself: it lends at most maxInUse pipes, keeps at most maxIdle empty ones for reuse, and
-// never lends again a pipe given back with data in it.
-TEST(SplicePipePoolTest, LendsUpToItsLimitAndReusesOnlyEmptyPipes) {
-  SplicePipePool pool(SplicePipeLimits{.maxInUse = 2, .maxIdle = 1});
-  PipeLease first = pool.borrow();
-  PipeLease second = pool.borrow();
-  ASSERT_TRUE(first);
-  ASSERT_TRUE(second);
-  EXPECT_FALSE(pool.borrow()) << "a third pipe past maxInUse";
-  EXPECT_EQ(pool.inUse(), 2u);
-
-  // A pipe with a byte in it is closed, not kept.
-  ASSERT_EQ(::write(first.writeEnd(), "x", 1), 1);
-  const int dirtyReadEnd = first.readEnd();
-  first.giveBack(/*empty=*/false);
-  EXPECT_FALSE(first);
-  EXPECT_EQ(pool.idle(), 0u);
-  EXPECT_EQ(::fcntl(dirtyReadEnd, F_GETFD), -1) << "the dirty pipe's descriptor is still open";
-
-  second.giveBack(/*empty=*/true);
-  EXPECT_EQ(pool.idle(), 1u);
-  EXPECT_EQ(pool.inUse(), 0u);
-
-  PipeLease again = pool.borrow();
-  ASSERT_TRUE(again);
-  EXPECT_EQ(pool.idle(), 0u) << "the kept pipe was lent again";
-  char byte = 0;
-  EXPECT_EQ(::read(again.readEnd(), &byte, 1), -1);
-  EXPECT_EQ(errno, EAGAIN) << "a reused pipe must be empty and non-blocking";
-
-  // Destroying a lease counts as giving back a pipe that may hold data.
-  { PipeLease dropped = pool.borrow(); }
-  EXPECT_EQ(pool.inUse(), 1u);
-  EXPECT_EQ(pool.lentTotal(), 4u);
-  EXPECT_EQ(SplicePipePool::descriptorsHeld(SplicePipeLimits{.maxInUse = 2, .maxIdle = 1}), 6u);
 }
 
 }  // namespace

@@ -14,7 +14,6 @@
 #include "daemon/call_alerts.h"
 #include "observe/env_keys.h"
 #include "observe/process_info.h"
-#include "proxy/splice_pipe_pool.h"
 #include "scan/scan_session.h"
 
 namespace shadowai {
@@ -54,7 +53,7 @@ Status makeDirectory(const std::string& path, mode_t mode, bool tightenExisting)
 // control socket, /proc reads), so the proxy refuses (and counts) extra connections instead of
 // starving the daemon of descriptors.
 // EXTRA_RESERVE: descriptors held besides two per proxied connection (the interception's pooled idle
-// upstream connections, the relays' splice pipes).
+// upstream connections).
 size_t connectionBudget(size_t configured, size_t extraReserve) {
   const rlim_t kReserve = 256 + static_cast<rlim_t>(extraReserve);
   rlimit limit{};
@@ -171,12 +170,7 @@ Status Daemon::startParts() {
   const unsigned proxyThreads =
       config_.proxy.threads != 0 ? config_.proxy.threads : std::max(1u, std::thread::hardware_concurrency());
   const size_t poolReserve = interceptor_ ? proxyThreads * UpstreamPoolOptions{}.maxIdleTotal : 0;
-  proxyOptions.splicePipesPerThread = config_.proxy.splicePipes;
-  const size_t pipeReserve =
-      config_.proxy.splicePipes == 0
-          ? 0
-          : proxyThreads * SplicePipePool::descriptorsHeld(SplicePipeLimits{.maxInUse = config_.proxy.splicePipes});
-  proxyOptions.maxConnections = connectionBudget(config_.proxy.maxConnections, poolReserve + pipeReserve);
+  proxyOptions.maxConnections = connectionBudget(config_.proxy.maxConnections, poolReserve);
   proxyOptions.upstreamMark = config_.proxy.upstreamMark;
   DaemonPrograms* programsForLookup = programs_.get();
   ProxyCallbacks callbacks;

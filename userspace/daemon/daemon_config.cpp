@@ -305,7 +305,7 @@ class ConfigReader : public JsonSchemaReader {
     if (auto known = checkKnownFields(object, pointer,
                                       {"comment", "listen_ipv4", "listen_ipv6", "port", "redirect_ports", "threads",
                                        "peek_timeout_ms", "idle_timeout_s", "connect_timeout_ms", "max_connections",
-                                       "splice_pipes", "upstream_mark"});
+                                       "upstream_mark"});
         !known) {
       return known;
     }
@@ -342,7 +342,6 @@ class ConfigReader : public JsonSchemaReader {
       return connect;
     }
     if (auto max = integer(object, pointer, "max_connections", 1, 1000000, proxy.maxConnections); !max) return max;
-    if (auto pipes = integer(object, pointer, "splice_pipes", 0, 4096, proxy.splicePipes); !pipes) return pipes;
     return upstreamMark(object, pointer, proxy.upstreamMark);
   }
 
@@ -383,7 +382,6 @@ nlohmann::json DaemonConfig::toJson() const {
       {"idle_timeout_s", proxy.idleTimeout.count()},
       {"connect_timeout_ms", proxy.connectTimeout.count()},
       {"max_connections", proxy.maxConnections},
-      {"splice_pipes", proxy.splicePipes},
       {"upstream_mark", hexText(proxy.upstreamMark)},
   };
   Json interceptJson = {

@@ -38,7 +38,6 @@ struct ProxyConfig {
   std::chrono::seconds idleTimeout{600};
   std::chrono::milliseconds connectTimeout{10000};
   uint32_t maxConnections = 10000;
-  uint32_t splicePipes = 64;  // per proxy thread, for bulk relays with splice(2); 0: copy in user space
   uint32_t upstreamMark = 0x5ea1;  // SO_MARK of upstream sockets, so they are never redirected
 
   bool operator==(const ProxyConfig&) const = default;

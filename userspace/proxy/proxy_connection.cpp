@@ -106,7 +106,7 @@ class ResetUpstreamUnlessHandedOver {
 };
 
 asio::awaitable<void> run(AcceptedConnection connection, ProxyContext& context, std::span<uint8_t> scratch,
-                          SplicePipePool* pipes, InterceptWorkerState* workerState, ConnectionSlot slot) {
+                          InterceptWorkerState* workerState, ConnectionSlot slot) {
   const ProxyOptions& options = context.options();
   ProxyCounterCells& counters = context.counters();
   tcp::socket& client = connection.socket;
@@ -189,7 +189,6 @@ asio::awaitable<void> run(AcceptedConnection connection, ProxyContext& context, 
   RelaySettings settings;
   settings.idleTimeout = options.idleTimeout;
   settings.scratch = scratch;
-  settings.pipes = pipes;
   settings.counters = &counters;
   StreamRelay::start(std::move(client), std::move(*upstream->socket), peeked.peek.takeBytes(), settings, std::move(slot));
 }
@@ -197,9 +196,9 @@ asio::awaitable<void> run(AcceptedConnection connection, ProxyContext& context, 
 }  // namespace
 
 void serveConnection(AcceptedConnection connection, ProxyContext& context, std::span<uint8_t> scratch,
-                     SplicePipePool* pipes, InterceptWorkerState* interceptState, ConnectionSlot slot) {
+                     InterceptWorkerState* interceptState, ConnectionSlot slot) {
   auto executor = connection.socket.get_executor();
-  asio::co_spawn(executor, run(std::move(connection), context, scratch, pipes, interceptState, std::move(slot)),
+  asio::co_spawn(executor, run(std::move(connection), context, scratch, interceptState, std::move(slot)),
                  [](const std::exception_ptr&) {});
 }
 

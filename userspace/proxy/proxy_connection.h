@@ -17,7 +17,6 @@
 
 #include "net/ip_address.h"
 #include "proxy/connection_slot.h"
-#include "proxy/splice_pipe_pool.h"
 #include "proxy/original_destination.h"
 #include "proxy/proxy_context.h"
 
@@ -31,10 +30,9 @@ struct AcceptedConnection {
 };
 
 // Serves CONNECTION on its socket's executor (the calling worker's io_context); SCRATCH is that
-// worker's buffer, PIPES its splice pipes (null: relays copy every byte) and INTERCEPT_STATE its
-// interceptor's state (null without an interceptor).
+// worker's buffer and INTERCEPT_STATE its interceptor's state (null without an interceptor).
 // Returns at once; the connection owns itself until it ends or its io_context is destroyed.
 void serveConnection(AcceptedConnection connection, ProxyContext& context, std::span<uint8_t> scratch,
-                     SplicePipePool* pipes, InterceptWorkerState* interceptState, ConnectionSlot slot);
+                     InterceptWorkerState* interceptState, ConnectionSlot slot);
 
 }  // namespace shadowai

@@ -32,11 +32,6 @@ struct ProxyOptions {
   // 0: no mark (needs no CAP_NET_ADMIN; for tests without the BPF redirect only).
   uint32_t upstreamMark = 0;
   size_t maxPeekBytes = 16384;  // a ClientHello longer than this is judged on its first bytes
-  // Pipes each worker thread may lend at once to spliced pairs moving bulk data with splice(2)
-  // (the bytes then stay in the kernel); a pair past its first kSpliceAfterBytes borrows one while
-  // data is in flight. Two descriptors each, plus up to 8 idle ones kept per thread. 0: every
-  // byte is copied through user space.
-  size_t splicePipesPerThread = 64;
 };
 
 }  // namespace shadowai

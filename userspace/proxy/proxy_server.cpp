@@ -1,7 +1,6 @@
 #include "proxy/proxy_server.h"
 
 #include <algorithm>
-#include <csignal>
 #include <boost/asio/ip/address.hpp>
 #include <thread>
 
@@ -36,9 +35,6 @@ Result<std::vector<asio::ip::address>> listenAddresses(const ProxyOptions& optio
 
 Result<std::unique_ptr<ProxyServer>> ProxyServer::start(ProxyOptions options, ProxyCallbacks callbacks) {
   if (!callbacks.lookup || !callbacks.decide) return makeError("proxy: a destination lookup and a decider are required");
-  // A splice(2) into a socket its peer reset raises SIGPIPE (there is no MSG_NOSIGNAL for it); the
-  // relay handles EPIPE itself, so the signal must not end the process.
-  ::signal(SIGPIPE, SIG_IGN);
   auto addresses = listenAddresses(options);
   if (!addresses) return addresses.error();
   unsigned threads = options.threads != 0 ? options.threads : std::max(1u, std::thread::hardware_concurrency());

@@ -29,9 +29,6 @@ constexpr auto kLongestBackoff = std::chrono::milliseconds(1000);
 }  // namespace
 
 ProxyWorker::ProxyWorker(ProxyContext& context) : context_(context), scratch_(kScratchSize) {
-  if (const size_t pipes = context_.options().splicePipesPerThread; pipes > 0) {
-    pipes_ = std::make_unique<SplicePipePool>(SplicePipeLimits{.maxInUse = pipes});
-  }
   if (ConnectionInterceptor* interceptor = context_.interceptor()) {
     interceptState_ = interceptor->makeWorkerState(io_.get_executor());
   }
@@ -121,7 +118,7 @@ void ProxyWorker::admit(tcp::socket socket) {
     resetAndClose(connection.socket);
     return;
   }
-  serveConnection(std::move(connection), context_, scratch_, pipes_.get(), interceptState_.get(), std::move(*slot));
+  serveConnection(std::move(connection), context_, scratch_, interceptState_.get(), std::move(*slot));
 }
 
 }  // namespace shadowai

@@ -1,6 +1,6 @@
 // ProxyWorker: one thread of the proxy with its own io_context, its own listeners (one per listen
-// address, all in SO_REUSEPORT groups with the other workers') and its own scratch buffer and splice
-// pipes for the relays it runs. A connection stays on the worker that accepted it.
+// address, all in SO_REUSEPORT groups with the other workers') and its own scratch buffer for the
+// relays it runs. A connection stays on the worker that accepted it.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -13,7 +13,6 @@
 
 #include "common/result.h"
 #include "proxy/proxy_context.h"
-#include "proxy/splice_pipe_pool.h"
 
 namespace shadowai {
 
@@ -37,8 +36,6 @@ class ProxyWorker {
 
   ProxyContext& context_;
   std::vector<uint8_t> scratch_;
-  // Null when ProxyOptions::splicePipesPerThread is 0. Before io_: relays hold leases on it.
-  std::unique_ptr<SplicePipePool> pipes_;
   // Declared after what its handlers use, so it is destroyed (with the connections) before them.
   boost::asio::io_context io_{1};
   std::list<boost::asio::ip::tcp::acceptor> acceptors_;  // a list: accept loops hold references

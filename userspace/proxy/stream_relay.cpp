@@ -1,8 +1,5 @@
 #include "proxy/stream_relay.h"
 
-#include <fcntl.h>
-
-#include <cerrno>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
@@ -23,8 +20,6 @@ constexpr auto kAwaitTuple = asio::as_tuple(asio::use_awaitable);
 // A sender that is always ahead of us would keep one pump reading forever; after this many reads
 // in a row without waiting, it lets the other connections of the thread have a turn.
 constexpr unsigned kReadsPerTurn = 16;
-// The most one splice(2) asks to move from a socket into the (larger or default-sized) pipe.
-constexpr size_t kSpliceChunk = 256 * 1024;
 
 bool wouldBlock(const boost::system::error_code& error) {
   return error == asio::error::would_block || error == asio::error::try_again;
@@ -96,17 +91,9 @@ asio::awaitable<void> StreamRelay::copyOneWay(Direction direction) {
     std::vector<uint8_t>().swap(firstUpstreamBytes_);
   }
 
-  uint64_t movedThisWay = 0;
-  bool spliceAllowed = settings_.pipes != nullptr;
   unsigned readsInARow = 0;
   for (;;) {
     if (closing_) co_return;
-    if (spliceAllowed && movedThisWay >= kSpliceAfterBytes) {
-      const SpliceOutcome outcome = co_await spliceOneWay(from, to, bytesMoved);
-      if (outcome == SpliceOutcome::kDirectionEnded) co_return;
-      if (outcome == SpliceOutcome::kUnsupported) spliceAllowed = false;
-      if (closing_) co_return;
-    }
     boost::system::error_code error;
     const size_t got = from.read_some(asio::buffer(scratch.data(), scratch.size()), error);
     if (wouldBlock(error)) {
@@ -129,7 +116,6 @@ asio::awaitable<void> StreamRelay::copyOneWay(Direction direction) {
     }
     touch();
     bump(bytesMoved, got);
-    movedThisWay += got;
 
     size_t sent = to.write_some(asio::buffer(scratch.data(), got), error);
     if (wouldBlock(error)) {
@@ -152,78 +138,6 @@ asio::awaitable<void> StreamRelay::copyOneWay(Direction direction) {
       touch();
       readsInARow = 0;
     } else if (++readsInARow >= kReadsPerTurn) {
-      readsInARow = 0;
-      co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
-    }
-  }
-}
-
-asio::awaitable<StreamRelay::SpliceOutcome> StreamRelay::spliceOneWay(tcp::socket& from, tcp::socket& to,
-                                                                      std::atomic<uint64_t>& bytesMoved) {
-  PipeLease pipe;
-  unsigned readsInARow = 0;
-  for (;;) {
-    if (closing_) co_return SpliceOutcome::kDirectionEnded;
-    if (!pipe) {
-      pipe = settings_.pipes->borrow();
-      if (!pipe) co_return SpliceOutcome::kNoPipe;
-    }
-    // The pipe is empty here, so EAGAIN can only mean the socket has nothing to read.
-    const ssize_t got = ::splice(from.native_handle(), nullptr, pipe.writeEnd(), nullptr, kSpliceChunk,
-                                 SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-    if (got < 0) {
-      const int error = errno;
-      if (error == EINTR) continue;
-      if (error == EAGAIN) {
-        // Waiting for the source: an idle direction holds no pipe.
-        pipe.giveBack(/*empty=*/true);
-        readsInARow = 0;
-        auto [waitError] = co_await from.async_wait(tcp::socket::wait_read, kAwaitTuple);
-        if (waitError) {
-          if (!closing_) fail();
-          co_return SpliceOutcome::kDirectionEnded;
-        }
-        continue;
-      }
-      pipe.giveBack(/*empty=*/true);
-      if (error == EINVAL || error == ENOSYS) co_return SpliceOutcome::kUnsupported;
-      fail();
-      co_return SpliceOutcome::kDirectionEnded;
-    }
-    if (got == 0) {
-      pipe.giveBack(/*empty=*/true);
-      boost::system::error_code ignored;
-      to.shutdown(tcp::socket::shutdown_send, ignored);
-      co_return SpliceOutcome::kDirectionEnded;
-    }
-    touch();
-    bump(bytesMoved, static_cast<uint64_t>(got));
-
-    // Drain the pipe into TO before reading more: a slow reader slows its writer through TCP, and
-    // the pipe holds at most one chunk.
-    size_t inPipe = static_cast<size_t>(got);
-    while (inPipe > 0) {
-      const ssize_t sent =
-          ::splice(pipe.readEnd(), nullptr, to.native_handle(), nullptr, inPipe, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-      if (sent > 0) {
-        inPipe -= static_cast<size_t>(sent);
-        continue;
-      }
-      if (sent < 0 && errno == EINTR) continue;
-      if (sent < 0 && errno == EAGAIN) {
-        auto [waitError] = co_await to.async_wait(tcp::socket::wait_write, kAwaitTuple);
-        if (waitError) {
-          if (!closing_) fail();
-          co_return SpliceOutcome::kDirectionEnded;  // the lease closes the pipe with its data
-        }
-        touch();
-        readsInARow = 0;
-        continue;
-      }
-      fail();
-      co_return SpliceOutcome::kDirectionEnded;
-    }
-    if (++readsInARow >= kReadsPerTurn) {
       readsInARow = 0;
       co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
     }

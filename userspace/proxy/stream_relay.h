@@ -9,11 +9,6 @@
 // Half-close: end of stream from one side becomes shutdown(SHUT_WR) on the other, and the other
 // direction keeps flowing until it ends too. A reset or I/O error on either side resets both.
 // Idle: when neither direction moved a byte (read or written) for idleTimeout, both are closed.
-// Bulk: once a direction has moved kSpliceAfterBytes, it moves the rest with splice(2) through a
-// pipe borrowed from the worker's pool while data is in flight (no copy through user space); the
-// first bytes, a TLS handshake and small exchanges, take the copy path, cheaper for small pieces.
-// When no pipe is free, that chunk is copied. The process must ignore SIGPIPE (ProxyServer does):
-// a splice into a socket the peer reset raises it, there is no MSG_NOSIGNAL for splice.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -27,7 +22,6 @@
 
 #include "proxy/connection_slot.h"
 #include "proxy/proxy_counters.h"
-#include "proxy/splice_pipe_pool.h"
 
 namespace shadowai {
 
@@ -37,12 +31,7 @@ struct RelaySettings {
   // every connection the thread serves shares it.
   std::span<uint8_t> scratch;
   ProxyCounterCells* counters = nullptr;  // bytesUp, bytesDown, idleTimeouts, relayErrors
-  // The worker thread's pipes for splice(2); nullptr: copy every byte through scratch.
-  SplicePipePool* pipes = nullptr;
 };
-
-// Bytes a direction moves by copying before it switches to splice(2).
-inline constexpr uint64_t kSpliceAfterBytes = 256 * 1024;
 
 class StreamRelay {
  public:
@@ -65,16 +54,6 @@ class StreamRelay {
   // One direction, then the bookkeeping of its end. SELF (this) keeps the relay alive meanwhile.
   boost::asio::awaitable<void> pump(std::shared_ptr<StreamRelay> self, Direction direction);
   boost::asio::awaitable<void> copyOneWay(Direction direction);
-  // What spliceOneWay() left to its caller.
-  enum class SpliceOutcome {
-    kDirectionEnded,  // end of stream passed on, or the pair failed or closed: nothing left to do
-    kNoPipe,          // no pipe free: copy a chunk, then try again
-    kUnsupported,     // these sockets cannot splice: copy from now on
-  };
-  // Moves FROM's bytes to TO with splice(2) until the direction ends or splicing cannot go on.
-  boost::asio::awaitable<SpliceOutcome> spliceOneWay(boost::asio::ip::tcp::socket& from,
-                                                     boost::asio::ip::tcp::socket& to,
-                                                     std::atomic<uint64_t>& bytesMoved);
   boost::asio::awaitable<void> watchIdle(std::shared_ptr<StreamRelay> self);
   void touch() { lastActivity_ = std::chrono::steady_clock::now(); }
   // A reset or I/O error: reset both sides (the peer that broke the connection is told by the
