@@ -1,7 +1,5 @@
 #include "proxy/reuseport_listener.h"
 
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include <boost/asio/ip/v6_only.hpp>
@@ -21,12 +19,6 @@ Result<tcp::acceptor> openReusePortListener(asio::io_context& io, const tcp::end
   if (!error) acceptor.set_option(tcp::acceptor::reuse_address(true), error);
   if (!error) acceptor.set_option(ReusePort(true), error);
   if (!error && endpoint.address().is_v6()) acceptor.set_option(asio::ip::v6_only(true), error);
-  // Wake the worker once, when the client's first bytes (its ClientHello) are there, instead of at
-  // the handshake's last ACK and again for the data: a would-block read, a reactor registration and
-  // a wake-up fewer per connection. Every protocol on the redirected ports speaks first from the
-  // client; a silent client is still accepted, about a second late, and meets the peek timeout.
-  using DeferAccept = asio::detail::socket_option::integer<IPPROTO_TCP, TCP_DEFER_ACCEPT>;
-  if (!error) acceptor.set_option(DeferAccept(1), error);
   if (!error) acceptor.bind(endpoint, error);
   if (!error) acceptor.listen(asio::socket_base::max_listen_connections, error);
   if (error) return makeError(where + ": " + error.message(), error.value());

@@ -10,8 +10,7 @@
 
 namespace shadowai {
 
-// Binds ENDPOINT (IPv6 ones with IPV6_V6ONLY, so the IPv4 listener keeps IPv4) and listens, with
-// TCP_DEFER_ACCEPT: a connection is accepted once its first bytes have come (or after about a second).
+// Binds ENDPOINT (IPv6 ones with IPV6_V6ONLY, so the IPv4 listener keeps IPv4) and listens.
 Result<boost::asio::ip::tcp::acceptor> openReusePortListener(boost::asio::io_context& io,
                                                              const boost::asio::ip::tcp::endpoint& endpoint);
 
