@@ -3,10 +3,15 @@
 // clients (curl, the connect probe, the UDP sender) in enforced and non-enforced child cgroups.
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
+#include <grp.h>
 #include <signal.h>
+#include <sys/stat.h>
 
+#include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <thread>
 
 #include "common/file_util.h"
@@ -432,6 +437,77 @@ TEST_F(DaemonTest, KeysInEnvironmentsAreAlertedWithFingerprintOnly) {
   EXPECT_EQ(found[0]["SHADOWAI_PROVIDER"], "anthropic");
   EXPECT_EQ(found[0]["SHADOWAI_FINGERPRINT"].get<std::string>().rfind("sha256:", 0), 0u);
   EXPECT_EQ(found[0].dump().find("sk-ant-test"), std::string::npos) << "the key leaked into the journal";
+}
+
+// The capabilities the shipped unit leaves the daemon (its CapabilityBoundingSet= lines), as setpriv
+// arguments: "-all,+bpf,+net_admin,...", less EXCEPT.
+std::string unitBoundingSet(const std::string& except) {
+  auto unit = readFile(SHADOWAI_UNIT_FILE);
+  if (!unit) return {};
+  std::string set = "-all";
+  std::istringstream lines(*unit);
+  const std::string key = "CapabilityBoundingSet=";
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind(key, 0) != 0) continue;
+    std::istringstream names(line.substr(key.size()));
+    for (std::string name; names >> name;) {
+      std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+      if (name.rfind("cap_", 0) == 0 && name != except) set += ",+" + name.substr(4);
+    }
+  }
+  return set;
+}
+
+// What the packaged daemon has under systemd: only the unit's capabilities and no_new_privs. Every
+// part of its work must still function: loading and attaching the programs (their attribution
+// helpers need CAP_PERFMON), detection with attribution (the environment of a root process, which
+// needs ptrace read access once the daemon has fewer capabilities than it), the control socket
+// handed to its group, enforce mode and an intercepted call. Without CAP_SYS_ADMIN, which the unit
+// keeps for kernels before 5.8 only: it would grant all of those too, and hide a missing line.
+TEST_F(DaemonTest, WorksWithOnlyTheCapabilitiesOfTheShippedUnit) {
+  const std::string boundingSet = unitBoundingSet("cap_sys_admin");
+  const group* controlGroup = ::getgrnam("nogroup");
+  ASSERT_NE(controlGroup, nullptr) << "the test needs the group nogroup";
+  const gid_t controlGid = controlGroup->gr_gid;
+  writeConfig("closed", {{"control_group", "nogroup"}});
+  ASSERT_NE(boundingSet.find("+bpf"), std::string::npos) << "no CapabilityBoundingSet= read from " << SHADOWAI_UNIT_FILE;
+  SpawnOptions holder;
+  holder.environment = {{"OPENAI_API_KEY", "sk-proj-unit-capabilities-0123456789"}};
+  holder.cgroupDirectory = workload_->path();
+  auto process = ChildProcess::spawn({"sleep", "60"}, holder);
+  ASSERT_TRUE(process);
+  const std::string environ = "/proc/" + std::to_string(process->pid()) + "/environ";
+  for (int i = 0; i < 200; ++i) {
+    auto text = readFile(environ);
+    if (text && text->find("OPENAI_API_KEY=") != std::string::npos) break;
+    std::this_thread::sleep_for(10ms);
+  }
+
+  startDaemon({"setpriv", "--bounding-set", boundingSet, "--inh-caps", "-all", "--no-new-privs", "--"});
+  ASSERT_FALSE(HasFatalFailure());
+  // The daemon really runs with the reduced set.
+  auto daemonStatus = readFile("/proc/" + std::to_string(daemon_->pid()) + "/status");
+  ASSERT_TRUE(daemonStatus);
+  EXPECT_EQ(daemonStatus->find("CapBnd:\t000001ffffffffff"), std::string::npos) << *daemonStatus;
+  EXPECT_NE(daemonStatus->find("NoNewPrivs:\t1"), std::string::npos) << *daemonStatus;
+  struct stat socketStat {};
+  ASSERT_EQ(::stat(socketPath().c_str(), &socketStat), 0);
+  EXPECT_EQ(socketStat.st_gid, controlGid) << "the control socket was not handed to its group";
+  EXPECT_EQ(socketStat.st_mode & 0777, 0660u);
+
+  auto found = alerts("env-key-detected", {"SHADOWAI_VARIABLE=OPENAI_API_KEY"});
+  ASSERT_EQ(found.size(), 1u) << daemon_->describeOutput();
+  EXPECT_EQ(found[0]["SHADOWAI_PID"], std::to_string(process->pid()));
+
+  enforce(*workload_);
+  RunResult enforced = curl(*workload_, {"https://api.openai.com/v1/models"}, daemonCaPath());
+  ASSERT_EQ(enforced.exitCode, 0) << enforced.err << daemon_->describeOutput();
+  EXPECT_EQ(lastLine(enforced.out), "127.0.0.2 443");
+  ASSERT_EQ(openAi_->requests().size(), 1u);
+  auto calls = alerts("llm-call-intercepted", {"SHADOWAI_PROVIDER=openai", "SHADOWAI_CGROUP=" + workload_->relativePath()});
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0]["SHADOWAI_COMM"], "curl") << "attribution failed under the unit's capabilities";
+  EXPECT_EQ(status()["proxy"]["intercepted_connections"], 1);
 }
 
 TEST_F(DaemonTest, ModeFollowsTheCgroupPathWhenItIsRecreated) {
