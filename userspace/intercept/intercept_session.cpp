@@ -49,6 +49,26 @@ std::string handshakeFailure(const boost::system::error_code& error) {
   return "the client ended the TLS handshake: " + error.message();
 }
 
+// After refusing a request it did not read whole (too large, malformed), the proxy closes the
+// connection; the client may still be sending the rest of its body. Closing with unread data makes
+// the kernel send a reset, which can destroy the refusal in the client's receive buffer before the
+// client has read it (curl then reports a send error instead of the 413). So, as HTTP servers do
+// (nginx's lingering close), read and discard what the client still sends until it stops, for at
+// most kLingerTime and kLingerBytes, before closing.
+constexpr std::chrono::seconds kLingerTime{3};
+constexpr size_t kLingerBytes = 64 << 20;
+
+asio::awaitable<void> discardUntilClientStops(ClientStream& client, beast::flat_buffer& buffer) {
+  buffer.consume(buffer.size());
+  clientTcp(client).expires_after(kLingerTime);
+  size_t discarded = 0;
+  while (discarded < kLingerBytes) {
+    auto [error, got] = co_await client.async_read_some(buffer.prepare(kClientReadBytes), kAwaitTuple);
+    if (error) break;  // the client closed, reset, or the linger time is over
+    discarded += got;
+  }
+}
+
 struct RequestRead {
   enum class Kind { kComplete, kClosed, kTooLarge, kHeaderTooLarge, kMalformed } kind = Kind::kClosed;
   http::request<http::string_body> request;
@@ -121,8 +141,9 @@ asio::awaitable<void> serveRequests(ClientStream& client, const InterceptHandoff
       }
       call.outcome = CallOutcome::kRefused;
       call.status = status;
-      co_await writeRefusal(client, *adapter, status, call.reason, false);
+      const bool written = co_await writeRefusal(client, *adapter, status, call.reason, false);
       record(services, call);
+      if (written) co_await discardUntilClientStops(client, buffer);
       co_return;
     }
 
