@@ -177,6 +177,23 @@ class DaemonTest : public ::testing::Test {
     FAIL() << "shadowaid did not come up\n" << daemon_->describeOutput();
   }
 
+  // A process in the workload cgroup holding VARIABLE=KEY in its environment, once /proc shows it
+  // (spawn() returns before exec has replaced the environment).
+  Result<ChildProcess> spawnKeyHolder(const std::string& variable, const std::string& key) {
+    SpawnOptions holder;
+    holder.environment = {{variable, key}};
+    holder.cgroupDirectory = workload_->path();
+    auto process = ChildProcess::spawn({"sleep", "60"}, holder);
+    if (!process) return process;
+    const std::string environ = "/proc/" + std::to_string(process->pid()) + "/environ";
+    for (int i = 0; i < 200; ++i) {
+      auto text = readFile(environ);
+      if (text && text->find(variable + "=") != std::string::npos) break;
+      std::this_thread::sleep_for(10ms);
+    }
+    return process;
+  }
+
   void enforce(const TestCgroup& cgroup) {
     RunResult result = cli({"enforce", "--cgroup", cgroup.relativePath()});
     ASSERT_EQ(result.exitCode, 0) << result.out << result.err;
@@ -417,18 +434,8 @@ TEST_F(DaemonTest, OpenModeLetsTrafficThroughOnceTheHeartbeatExpires) {
 }
 
 TEST_F(DaemonTest, KeysInEnvironmentsAreAlertedWithFingerprintOnly) {
-  SpawnOptions holder;
-  holder.environment = {{"ANTHROPIC_API_KEY", "sk-ant-test-0123456789abcdef"}};
-  holder.cgroupDirectory = workload_->path();
-  auto process = ChildProcess::spawn({"sleep", "60"}, holder);
+  auto process = spawnKeyHolder("ANTHROPIC_API_KEY", "sk-ant-test-0123456789abcdef");
   ASSERT_TRUE(process);
-  // spawn() returns before exec has replaced the environment; wait until /proc shows the new one.
-  const std::string environ = "/proc/" + std::to_string(process->pid()) + "/environ";
-  for (int i = 0; i < 200; ++i) {
-    auto text = readFile(environ);
-    if (text && text->find("ANTHROPIC_API_KEY=") != std::string::npos) break;
-    std::this_thread::sleep_for(10ms);
-  }
   startDaemon();
   ASSERT_FALSE(HasFatalFailure());
   auto found = alerts("env-key-detected", {"SHADOWAI_VARIABLE=ANTHROPIC_API_KEY"});
@@ -471,17 +478,8 @@ TEST_F(DaemonTest, WorksWithOnlyTheCapabilitiesOfTheShippedUnit) {
   const gid_t controlGid = controlGroup->gr_gid;
   writeConfig("closed", {{"control_group", "nogroup"}});
   ASSERT_NE(boundingSet.find("+bpf"), std::string::npos) << "no CapabilityBoundingSet= read from " << SHADOWAI_UNIT_FILE;
-  SpawnOptions holder;
-  holder.environment = {{"OPENAI_API_KEY", "sk-proj-unit-capabilities-0123456789"}};
-  holder.cgroupDirectory = workload_->path();
-  auto process = ChildProcess::spawn({"sleep", "60"}, holder);
+  auto process = spawnKeyHolder("OPENAI_API_KEY", "sk-proj-unit-capabilities-0123456789");
   ASSERT_TRUE(process);
-  const std::string environ = "/proc/" + std::to_string(process->pid()) + "/environ";
-  for (int i = 0; i < 200; ++i) {
-    auto text = readFile(environ);
-    if (text && text->find("OPENAI_API_KEY=") != std::string::npos) break;
-    std::this_thread::sleep_for(10ms);
-  }
 
   startDaemon({"setpriv", "--bounding-set", boundingSet, "--inh-caps", "-all", "--no-new-privs", "--"});
   ASSERT_FALSE(HasFatalFailure());
