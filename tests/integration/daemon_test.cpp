@@ -236,6 +236,11 @@ class DaemonTest : public ::testing::Test {
     matches.insert(matches.begin(), "SYSLOG_IDENTIFIER=shadowaid");
     auto entries = journald_.waitForEntries(matches, count, 10s);
     EXPECT_TRUE(entries) << entries.error().describe();
+    if (entries) {
+      for (const auto& entry : *entries) {
+        EXPECT_EQ(undeclaredAlertFields(entry), std::vector<std::string>{}) << entry.dump();
+      }
+    }
     return entries ? *entries : std::vector<json>{};
   }
 
@@ -431,6 +436,35 @@ TEST_F(DaemonTest, OpenModeLetsTrafficThroughOnceTheHeartbeatExpires) {
   auto resumed = alerts("enforcement-resumed", {"SHADOWAI_FAILURE_MODE=open"});
   ASSERT_EQ(resumed.size(), 1u);
   EXPECT_EQ(resumed[0]["PRIORITY"], "3");
+}
+
+TEST_F(DaemonTest, StartAndStopAreAlertedWithTheGovernedCgroupAndWhy) {
+  startDaemon();
+  ASSERT_FALSE(HasFatalFailure());
+  // Relative to the cgroup v2 root, like SHADOWAI_CGROUP everywhere: the filter users type.
+  auto started = alerts("daemon-started", {"SHADOWAI_CGROUP=" + attach_->relativePath()});
+  ASSERT_EQ(started.size(), 1u);
+  EXPECT_EQ(started[0]["SHADOWAI_FAILURE_MODE"], "closed");
+  ASSERT_TRUE(daemon_->sendSignal(SIGTERM));
+  auto exited = daemon_->wait(10s);
+  ASSERT_TRUE(exited) << exited.error().describe();
+  EXPECT_EQ(*exited, 0) << daemon_->describeOutput();
+  auto stopping = alerts("daemon-stopping", {"SHADOWAI_REASON=signal SIGTERM"});
+  ASSERT_EQ(stopping.size(), 1u);
+  EXPECT_EQ(stopping[0]["SHADOWAI_FAILURE_MODE"], "closed");
+}
+
+TEST_F(DaemonTest, AStartThatFailsAfterTheKernelCheckSaysWhyWithoutAStartedAlert) {
+  writeConfig("closed", {{"cgroup", attach_->relativePath() + "/no-such-child"}});
+  RunResult failed = run({SHADOWAI_DAEMON_BINARY, "--config", configPath()});
+  EXPECT_EQ(failed.exitCode, 1) << failed.out << failed.err;
+  auto stopping = alerts("daemon-stopping", {});
+  ASSERT_EQ(stopping.size(), 1u);
+  const std::string reason = journalField(stopping[0], "SHADOWAI_REASON").value_or("");
+  EXPECT_EQ(reason.rfind("start failed: bad \"cgroup\"", 0), 0u) << reason;
+  auto started = journald_.readEntries({"SHADOWAI_ALERT=daemon-started"});
+  ASSERT_TRUE(started) << started.error().describe();
+  EXPECT_TRUE(started->empty()) << "a daemon that did not start said it had";
 }
 
 TEST_F(DaemonTest, KeysInEnvironmentsAreAlertedWithFingerprintOnly) {

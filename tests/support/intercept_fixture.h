@@ -214,6 +214,11 @@ class InterceptFixture : public ::testing::Test {
     matches.insert(matches.begin(), "SYSLOG_IDENTIFIER=shadowaid");
     auto entries = journald_.waitForEntries(matches, count, 10s);
     EXPECT_TRUE(entries) << entries.error().describe();
+    if (entries) {
+      for (const auto& entry : *entries) {
+        EXPECT_EQ(undeclaredAlertFields(entry), std::vector<std::string>{}) << entry.dump();
+      }
+    }
     return entries ? *entries : std::vector<json>{};
   }
 

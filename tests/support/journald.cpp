@@ -10,6 +10,7 @@
 #include <sstream>
 #include <thread>
 
+#include "audit/alert_fields.h"
 #include "common/fd.h"
 #include "support/test_namespace.h"
 
@@ -217,6 +218,23 @@ std::optional<std::string> journalField(const nlohmann::json& entry, const std::
     bytes.push_back(static_cast<char>(byte.get<int>()));
   }
   return bytes;
+}
+
+std::vector<std::string> undeclaredAlertFields(const nlohmann::json& entry) {
+  const std::optional<std::string> name = journalField(entry, std::string(alertFieldName(AlertField::kAlert)));
+  const std::optional<AlertKind> kind = name ? alertKindFromName(*name) : std::nullopt;
+  if (!kind) return {"no known SHADOWAI_ALERT"};
+  std::vector<std::string> undeclared;
+  for (const auto& [field, value] : entry.items()) {
+    if (!field.starts_with("SHADOWAI_")) continue;
+    bool declared = false;
+    for (const auto& info : kAlertFields) {
+      if (info.name != field) continue;
+      declared = isReservedAlertField(info.field) || alertKindMayCarry(*kind, info.field);
+    }
+    if (!declared) undeclared.push_back(field);
+  }
+  return undeclared;
 }
 
 }  // namespace shadowai::test

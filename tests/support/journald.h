@@ -65,4 +65,10 @@ class TestJournald {
 // decodes the first form and returns nullopt for a missing or repeated field.
 std::optional<std::string> journalField(const nlohmann::json& entry, const std::string& name);
 
+// The SHADOWAI_* fields of a shadowaid alert that its kind (SHADOWAI_ALERT) is not declared to carry
+// (alertKindFields(), which the catalog and docs/alerts.md follow); empty when all are. An entry
+// without a known SHADOWAI_ALERT is reported as such. For entries the daemon wrote: a test that
+// sends its own alerts through an Alerter may pair any fields with any kind.
+std::vector<std::string> undeclaredAlertFields(const nlohmann::json& entry);
+
 }  // namespace shadowai::test

@@ -1,10 +1,14 @@
-// The alert vocabulary without journald: the shipped catalog file and the kinds in code describe
-// each other exactly, field names follow journald's rules, MESSAGE is always one clean line, entries
-// are composed as documented, and the rate limiter counts what it drops. (Delivery to a real
-// journald is tests/integration/alert_test.cpp; nothing here may write to the host's journal.)
+// The alert vocabulary without journald: the shipped catalog file, docs/alerts.md and the kinds in
+// code describe each other exactly (ids, priorities, and per kind the fields it may carry), the
+// helpers and the call records carry only their kind's fields, field names follow journald's rules,
+// MESSAGE is always one clean line, entries are composed as documented, and the rate limiter counts
+// what it drops. (Delivery to a real journald is tests/integration/alert_test.cpp; nothing here may
+// write to the host's journal.)
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <map>
+#include <memory>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -17,6 +21,7 @@
 #include "audit/alerter.h"
 #include "cgroup/workload.h"
 #include "common/file_util.h"
+#include "daemon/call_alerts.h"
 #include "observe/detection.h"
 #include "observe/env_keys.h"
 
@@ -26,6 +31,43 @@ namespace {
 using namespace std::chrono_literals;
 
 constexpr const char* kCatalogPath = SHADOWAI_TEST_DATA_DIR "/../../packaging/journald/shadowai.catalog";
+constexpr const char* kAlertsDocPath = SHADOWAI_TEST_DATA_DIR "/../../docs/alerts.md";
+
+// Every SHADOWAI_* name in TEXT ("SHADOWAI_ACTION=passed" names SHADOWAI_ACTION).
+std::set<std::string> fieldNamesIn(const std::string& text) {
+  static const std::regex kFieldToken("SHADOWAI_[A-Z0-9_]*[A-Z0-9]");
+  std::set<std::string> names;
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), kFieldToken); it != std::sregex_iterator(); ++it) {
+    names.insert(it->str());
+  }
+  return names;
+}
+
+std::set<std::string> namesOf(const std::vector<AlertField>& fields) {
+  std::set<std::string> names;
+  for (AlertField field : fields) names.emplace(alertFieldName(field));
+  return names;
+}
+
+bool isReservedName(const std::string& name) {
+  return name == alertFieldName(AlertField::kAlert) || name == alertFieldName(AlertField::kSuppressed);
+}
+
+// What a text says about the fields of KIND against what the code may send with it: every field the
+// kind may carry is named, and nothing else (the Alerter's own SHADOWAI_ALERT and
+// SHADOWAI_SUPPRESSED apart).
+void expectNamesExactlyItsFields(const AlertKindInfo& kind, const std::set<std::string>& named,
+                                 const std::string& where) {
+  const std::set<std::string> carried = namesOf(alertKindFields(kind.kind));
+  for (const auto& name : carried) {
+    EXPECT_TRUE(named.count(name)) << kind.name << " may carry " << name << ", which " << where << " does not name";
+  }
+  for (const auto& name : named) {
+    EXPECT_TRUE(carried.count(name) || isReservedName(name))
+        << where << " names " << name << " for " << kind.name
+        << ", which the code never sends with it (or add it to alertKindFields())";
+  }
+}
 
 struct CatalogEntry {
   std::string id;
@@ -105,15 +147,201 @@ TEST_F(AlertCatalogTest, EveryEntryBelongsToAKind) {
 }
 
 TEST_F(AlertCatalogTest, DocumentsEveryFieldAndNoUnknownOne) {
-  std::set<std::string> mentioned;
-  static const std::regex kFieldToken("SHADOWAI_[A-Z0-9_]*[A-Z0-9]");
-  for (auto it = std::sregex_iterator(text_.begin(), text_.end(), kFieldToken); it != std::sregex_iterator(); ++it) {
-    mentioned.insert(it->str());
-  }
+  const std::set<std::string> mentioned = fieldNamesIn(text_);
   std::set<std::string> declared;
   for (const auto& field : kAlertFields) declared.emplace(field.name);
   for (const auto& name : mentioned) EXPECT_TRUE(declared.count(name)) << name << " is not declared in alert_fields.h";
   for (const auto& name : declared) EXPECT_TRUE(mentioned.count(name)) << name << " is not explained in the catalog";
+}
+
+TEST_F(AlertCatalogTest, EachEntryNamesExactlyTheFieldsItsKindCarries) {
+  for (const auto& kind : kAlertKinds) {
+    for (const auto& entry : entries_) {
+      if (entry.id != kind.messageId) continue;
+      const std::string subject = entry.headers.count("Subject") ? entry.headers.at("Subject") : "";
+      expectNamesExactlyItsFields(kind, fieldNamesIn(subject + "\n" + entry.body),
+                                  "its catalog entry " + std::string(kind.messageId));
+    }
+  }
+}
+
+// docs/alerts.md: a "### `kind`" section per kind, whose **Fields** paragraph names fields one by
+// one or by the groups of "### Field groups" ("destination", "process", "workload", "call record").
+class AlertDocsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto text = readFile(kAlertsDocPath);
+    ASSERT_TRUE(text.ok()) << text.error().describe();
+    text_ = *text;
+    std::istringstream lines(text_);
+    std::string line;
+    std::string* section = nullptr;
+    std::string group;
+    bool inGroups = false;
+    while (std::getline(lines, line)) {
+      if (line.starts_with("#")) {
+        section = nullptr;
+        inGroups = line == "### Field groups";
+        group.clear();
+        static const std::regex kKindHeading("### `([a-z0-9-]+)`");
+        std::smatch heading;
+        if (std::regex_match(line, heading, kKindHeading)) section = &sections_[heading[1].str()];
+        continue;
+      }
+      if (section != nullptr) *section += line + "\n";
+      if (inGroups) {
+        // "- **Destination**: `SHADOWAI_PROVIDER` ...", continued on indented lines.
+        static const std::regex kGroupStart(R"(- \*\*([A-Za-z ]+)\*\*.*)");
+        std::smatch start;
+        if (std::regex_match(line, start, kGroupStart)) {
+          group = start[1].str();
+          for (char& c : group) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        } else if (!line.starts_with("  ")) {
+          group.clear();
+        }
+        if (!group.empty()) {
+          for (const auto& name : fieldNamesIn(line)) groups_[group].insert(name);
+        }
+      }
+    }
+  }
+
+  // The fields the section of KIND names: SHADOWAI_* anywhere in it, and the groups its **Fields**
+  // paragraph lists ("..., process, workload, and the call record.").
+  std::set<std::string> namedIn(const std::string& section) const {
+    std::set<std::string> named = fieldNamesIn(section);
+    const size_t start = section.find("**Fields**:");
+    if (start == std::string::npos) return named;
+    const size_t end = section.find("\n\n", start);
+    const std::string fields = section.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    for (const auto& [group, members] : groups_) {
+      const std::regex reference("(^|[^a-z_`])" + group + "([^a-z_`]|$)");
+      if (std::regex_search(fields, reference)) named.insert(members.begin(), members.end());
+    }
+    return named;
+  }
+
+  std::string text_;
+  std::map<std::string, std::string> sections_;            // kind name -> its section's text
+  std::map<std::string, std::set<std::string>> groups_;    // "destination" -> its fields
+};
+
+TEST_F(AlertDocsTest, HasTheFieldGroupsItRefersTo) {
+  for (const char* group : {"destination", "process", "workload", "call record"}) {
+    EXPECT_FALSE(groups_[group].empty()) << "no field group \"" << group << "\" in docs/alerts.md";
+  }
+}
+
+TEST_F(AlertDocsTest, ListsEveryKindWithItsIdPriorityAndRateLimit) {
+  EXPECT_EQ(sections_.size(), kAlertKindCount) << "one \"### `kind`\" section per kind, and no other";
+  for (const auto& kind : kAlertKinds) {
+    const std::string name(kind.name);
+    const std::string priority = std::to_string(kind.priority) + " " + std::string(priorityName(kind.priority));
+    const std::string row = "| [`" + name + "`](#" + name + ") | `" + std::string(kind.messageId) + "` | " + priority +
+                            " | " + (kind.everyEvent ? "no" : "yes") + " |";
+    EXPECT_NE(text_.find(row + "\n"), std::string::npos) << "the kinds table lacks the row " << row;
+    ASSERT_TRUE(sections_.count(name)) << "docs/alerts.md has no section for " << name;
+    const std::string& section = sections_.at(name);
+    const std::string header = "`MESSAGE_ID=" + std::string(kind.messageId) + "`, priority " +
+                               std::to_string(kind.priority) + " (" + std::string(priorityName(kind.priority)) + ").";
+    EXPECT_NE(section.find(header), std::string::npos) << name << ": its section should start " << header;
+    EXPECT_EQ(section.find("Never rate limited.") != std::string::npos, kind.everyEvent) << name;
+  }
+}
+
+TEST_F(AlertDocsTest, EachKindNamesExactlyTheFieldsItCarries) {
+  for (const auto& kind : kAlertKinds) {
+    auto section = sections_.find(std::string(kind.name));
+    ASSERT_NE(section, sections_.end()) << kind.name;
+    expectNamesExactlyItsFields(kind, namedIn(section->second), "its section of docs/alerts.md");
+  }
+}
+
+// The field lists are only worth their tests if the senders keep to them: what the helpers and the
+// call records (call_alerts.cpp) produce, with every optional part present, is within the kind's list.
+void expectCarriedBy(AlertKind kind, const AlertFields& fields) {
+  for (const auto& [field, value] : fields.entries()) {
+    EXPECT_TRUE(alertKindMayCarry(kind, field))
+        << alertKindInfo(kind).name << " is sent with " << alertFieldName(field)
+        << ": add it to alertKindFields(), its catalog entry and docs/alerts.md";
+  }
+}
+
+ProcessIdentity everyProcessDetail() {
+  ProcessIdentity process;
+  process.pid = 1234;
+  process.uid = 1000;
+  process.userName = "alice";
+  process.comm = "python3";
+  process.exe = "/usr/bin/python3.11";
+  process.cmdline = "python3 etl.py";
+  process.cgroupPath = "/system.slice/docker-" + std::string(64, 'a') + ".scope";
+  return process;
+}
+
+TEST(AlertKindFieldsTest, TheHelpersAddOnlyTheirKindsFields) {
+  // (CatalogEntry alone is this file's catalog-file entry.)
+  shadowai::CatalogEntry openai{"openai", "OpenAI", "openai", EndpointCategory::kHosted,
+                                {"api.openai.com"}, {443}, {}, ""};
+  Detection detection;
+  detection.process = everyProcessDetail();
+  detection.remote = *IpAddress::parse("192.0.2.7");
+  detection.port = 443;
+  detection.classification =
+      Classification{CatalogMatch{&openai, "api.openai.com"}, MatchMethod::kSni, "api.openai.com"};
+  AlertFields detected;
+  detected.addDetection(detection);
+  EXPECT_NE(detected.find(AlertField::kContainer), nullptr);
+  expectCarriedBy(AlertKind::kLlmCallDetected, detected);
+
+  AlertFields key;
+  key.addEnvKey(EnvKeyFinding{77, "OPENAI_API_KEY", keyFingerprint("sk-live-secret")})
+      .addProcess(everyProcessDetail())
+      .addWorkload(workloadFromCgroupPath(everyProcessDetail().cgroupPath))
+      .add(AlertField::kProvider, "openai");
+  expectCarriedBy(AlertKind::kEnvKeyDetected, key);
+}
+
+TEST(AlertKindFieldsTest, CallRecordsCarryOnlyTheirKindsFields) {
+  auto target = std::make_shared<InterceptTarget>();
+  target->host = "api.openai.com";
+  // As Daemon::decide() starts every alert of an intercepted connection.
+  target->alertFields.add(AlertField::kProvider, "openai")
+      .add(AlertField::kHost, "api.openai.com")
+      .add(AlertField::kMatch, "sni")
+      .add(AlertField::kAddress, "192.0.2.7")
+      .add(AlertField::kPort, 443)
+      .add(AlertField::kProtocol, "tcp")
+      .addProcess(everyProcessDetail())
+      .addWorkload(workloadFromCgroupPath(everyProcessDetail().cgroupPath));
+  for (CallOutcome outcome : {CallOutcome::kForwarded, CallOutcome::kRefused, CallOutcome::kBlocked,
+                              CallOutcome::kUpstreamFailed, CallOutcome::kClientTlsFailed}) {
+    InterceptedCall call;
+    call.target = target;
+    call.outcome = outcome;
+    call.method = "POST";
+    call.path = "/v1/chat/completions";
+    call.api = ApiKind::kOpenAiChat;
+    call.model = "gpt-4o";
+    call.streaming = true;
+    call.status = 200;
+    call.reason = "the client went away during the answer";
+    call.credential = CallCredential::kManaged;
+    call.managedKeyLabel = "billing";
+    call.clientKeyFingerprint = keyFingerprint("sk-client");
+    call.requestBytes = 100;
+    call.responseBytes = 2000;
+    call.streamedEvents = 12;
+    call.usage = Usage{10, 20};
+    call.latency = std::chrono::milliseconds(900);
+    call.timeToFirstByte = std::chrono::milliseconds(300);
+    call.rule = "mask-emails";
+    call.masked = {DetectorHits{"email", DetectorCategory::kPii, MaskSite::kRequest, 2},
+                   DetectorHits{"email", DetectorCategory::kPii, MaskSite::kResponse, 1}};
+    const AlertFields fields = interceptedCallFields(call);
+    EXPECT_NE(fields.find(AlertField::kAction), nullptr);
+    expectCarriedBy(interceptedCallAlertKind(call), fields);
+  }
 }
 
 TEST(AlertKindTest, NamesRoundTripAndPrioritiesFollowTheDesign) {

@@ -99,6 +99,28 @@ TEST(ShippedCatalog, LoadsWithAtLeast30HostedProvidersWithUniqueIds) {
   EXPECT_GE(hosted, 30u);
 }
 
+// The scan examples in README.md and docs/quickstart.md show the heading shadowai-scan prints with
+// the shipped catalog ("catalog of N providers"): N is its number of provider ids.
+TEST(ShippedCatalog, ScanExamplesInTheDocsShowItsProviderCount) {
+  auto catalog = Catalog::load(kShippedFile, {});
+  ASSERT_TRUE(catalog) << catalog.error().describe();
+  std::set<std::string> ids;
+  for (const CatalogEntry& entry : catalog->entries()) ids.insert(entry.providerId);
+  const std::string expected = "catalog of " + std::to_string(ids.size()) + " providers";
+  for (const char* doc : {"README.md", "docs/quickstart.md"}) {
+    auto text = readFile(std::string(SHADOWAI_SOURCE_DIR) + "/" + doc);
+    ASSERT_TRUE(text) << text.error().describe();
+    size_t shown = 0;
+    for (size_t at = text->find("catalog of "); at != std::string::npos; at = text->find("catalog of ", at + 1)) {
+      const size_t end = text->find(" providers", at);
+      if (end == std::string::npos || end - at > 16) continue;  // prose, not the heading
+      ++shown;
+      EXPECT_EQ(text->substr(at, end + 10 - at), expected) << doc;
+    }
+    EXPECT_GE(shown, 1u) << doc << " has no scan example heading";
+  }
+}
+
 TEST(ShippedCatalog, HasTheProvidersOthersRelyOn) {
   auto catalog = Catalog::load(kShippedFile, {});
   ASSERT_TRUE(catalog) << catalog.error().describe();

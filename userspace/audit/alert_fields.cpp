@@ -1,6 +1,8 @@
 #include "audit/alert_fields.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <initializer_list>
 
 #include "cgroup/workload.h"
 #include "observe/detection.h"
@@ -24,7 +26,77 @@ static_assert(fieldTableIsSound(),
               "kAlertFields must be in enum order, with unique names of the form SHADOWAI_[A-Z0-9_]+");
 static_assert(kAlertFields.back().field == AlertField::kSuppressed, "a field is missing from kAlertFields");
 
+// A set of fields as bits, one per AlertField.
+using FieldSet = uint64_t;
+static_assert(kAlertFields.size() <= 64, "FieldSet needs a wider type");
+
+constexpr FieldSet fieldsOf(std::initializer_list<AlertField> fields) {
+  FieldSet set = 0;
+  for (AlertField field : fields) set |= FieldSet{1} << static_cast<size_t>(field);
+  return set;
+}
+
+using enum AlertField;
+// The groups docs/alerts.md names. addProcess(), addWorkload(); addDetection() and the start of an
+// intercepted connection's alerts (Daemon::decide()) add the destination.
+constexpr FieldSet kProcessFields = fieldsOf({kPid, kUid, kComm, kExe, kUser, kCgroup});
+constexpr FieldSet kWorkloadFields = fieldsOf({kWorkload, kUnit, kContainer, kCgroup});
+constexpr FieldSet kDestinationFields = fieldsOf({kProvider, kHost, kMatch, kAddress, kPort, kProtocol});
+constexpr FieldSet kCallerFields = kProcessFields | kWorkloadFields;
+// interceptedCallFields() after the connection's fields and ACTION.
+constexpr FieldSet kCallRecordFields =
+    fieldsOf({kApi, kModel, kMethod, kPath, kStreaming, kStatus, kCredential, kKeyLabel, kFingerprint, kRequestBytes,
+              kResponseBytes, kStreamedEvents, kInputTokens, kOutputTokens, kLatencyMs, kFirstByteMs, kRule,
+              kMaskedRequest, kMaskedResponse, kMaskedCount, kReason});
+
+constexpr FieldSet kindFields(AlertKind kind) {
+  switch (kind) {
+    case AlertKind::kLlmCallDetected: return kDestinationFields | kCallerFields;
+    case AlertKind::kEnvKeyDetected: return fieldsOf({kVariable, kFingerprint, kProvider}) | kCallerFields;
+    case AlertKind::kLlmCallPassedThrough: return kDestinationFields | kCallerFields | fieldsOf({kAction});
+    case AlertKind::kQuicRefused: return fieldsOf({kAddress, kPort, kProtocol, kHost, kAction}) | kCallerFields;
+    case AlertKind::kNoSniCatalogAddress: return kDestinationFields | kCallerFields | fieldsOf({kAction});
+    case AlertKind::kProxyDirectConnectRefused: return fieldsOf({kAddress, kPort, kAction});
+    case AlertKind::kModeChanged: return fieldsOf({kCgroup, kMode, kPreviousMode, kRequesterUid, kRequesterPid});
+    case AlertKind::kEnforcementResumed: return fieldsOf({kFailureMode, kUnenforcedSeconds});
+    case AlertKind::kEventsLost: return fieldsOf({kLostEvents});
+    case AlertKind::kDaemonStarted: return fieldsOf({kVersion, kCgroup, kFailureMode});
+    case AlertKind::kDaemonStopping: return fieldsOf({kVersion, kReason, kFailureMode});
+    case AlertKind::kLlmCallIntercepted:
+    case AlertKind::kLlmCallRefused:
+    case AlertKind::kLlmCallBlocked:
+      return kDestinationFields | kCallerFields | fieldsOf({kAction}) | kCallRecordFields;
+    case AlertKind::kInterceptTlsFailed: return kDestinationFields | kCallerFields | fieldsOf({kAction, kReason});
+    case AlertKind::kPolicyReloaded: return fieldsOf({kPolicyFiles, kPolicyRules, kRequesterUid, kRequesterPid});
+    case AlertKind::kPolicyRejected:
+      return fieldsOf({kPolicyFiles, kPolicyRules, kReason, kRequesterUid, kRequesterPid});
+  }
+  return 0;
+}
+
+constexpr bool everyKindHasFieldsAndNoneReserved() {
+  for (const auto& info : kAlertKinds) {
+    const FieldSet set = kindFields(info.kind);
+    if (set == 0 || (set & fieldsOf({kAlert, kSuppressed})) != 0) return false;
+  }
+  return true;
+}
+static_assert(everyKindHasFieldsAndNoneReserved(),
+              "every kind needs its fields in kindFields(); SHADOWAI_ALERT and SHADOWAI_SUPPRESSED are the Alerter's");
+
 }  // namespace
+
+std::vector<AlertField> alertKindFields(AlertKind kind) {
+  std::vector<AlertField> fields;
+  for (const auto& info : kAlertFields) {
+    if (alertKindMayCarry(kind, info.field)) fields.push_back(info.field);
+  }
+  return fields;
+}
+
+bool alertKindMayCarry(AlertKind kind, AlertField field) {
+  return (kindFields(kind) >> static_cast<size_t>(field)) & 1;
+}
 
 AlertFields& AlertFields::add(AlertField field, std::string value) {
   auto existing =

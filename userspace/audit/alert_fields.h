@@ -17,6 +17,8 @@
 #include <utility>
 #include <vector>
 
+#include "audit/alert_kind.h"
+
 namespace shadowai {
 
 struct Detection;
@@ -162,6 +164,14 @@ constexpr bool isValidAlertFieldName(std::string_view name) {
   }
   return true;
 }
+
+// The fields an alert of KIND may carry, in AlertField order, besides SHADOWAI_ALERT and
+// SHADOWAI_SUPPRESSED (the Alerter's, on any kind): everything the code that sends the kind can add
+// (userspace/daemon/daemon.cpp, userspace/daemon/call_alerts.cpp), each only when known. The kind's
+// catalog entry and its section of docs/alerts.md name exactly these
+// (tests/unit/alert_catalog_test.cpp): a send that gains a field adds it here, and the texts follow.
+std::vector<AlertField> alertKindFields(AlertKind kind);
+bool alertKindMayCarry(AlertKind kind, AlertField field);
 
 // An ordered list of fields, one value per field: adding a field again replaces its value where it
 // first appeared, so the helpers below can overlap (both set the cgroup) without duplicates.

@@ -93,7 +93,11 @@ Result<std::unique_ptr<Daemon>> Daemon::start(DaemonConfig config, DaemonOptions
   if (auto support = checkKernelSupport(); !support) return support.error();
 
   std::unique_ptr<Daemon> daemon(new Daemon(std::move(config), options, std::move(*catalog)));
-  if (auto started = daemon->startParts(); !started) return started.error();
+  if (auto started = daemon->startParts(); !started) {
+    // The destructor's daemon-stopping alert says so (there was no daemon-started before it).
+    daemon->stopReason_ = "start failed: " + started.error().describe();
+    return started.error();
+  }
   return daemon;
 }
 
@@ -105,6 +109,7 @@ Status Daemon::startParts() {
   auto attach = resolveCgroupArgument(cgroup2Root_, config_.cgroup);
   if (!attach) return makeError("bad \"cgroup\" in the configuration: " + attach.error().message);
   attachPath_ = attach->absolute;
+  governedCgroup_ = attach->relative;
 
   if (auto made = makeDirectory(config_.stateDir, 0700, /*tightenExisting=*/true); !made) return made;
   // The packages' tmpfiles.d make it 0750 root:shadowai (the control socket's group): kept as is.
@@ -323,6 +328,7 @@ Daemon::~Daemon() {
                            : "shadowaid stopping; enforced cgroups' LLM calls fail until it is back (fail closed)",
                       AlertFields()
                           .add(AlertField::kVersion, SHADOWAI_VERSION)
+                          .add(AlertField::kReason, stopReason_.empty() ? std::string("stop requested") : stopReason_)
                           .add(AlertField::kFailureMode, std::string(toString(config_.failureMode))));
   if (control_) control_->stop();
   if (proxy_) proxy_->stop();
@@ -333,7 +339,7 @@ Status Daemon::run(const std::atomic<bool>& stop, std::atomic<bool>* reload) {
   (void)alerter_.send(AlertKind::kDaemonStarted, "shadowaid started",
                       AlertFields()
                           .add(AlertField::kVersion, SHADOWAI_VERSION)
-                          .add(AlertField::kCgroup, attachPath_)
+                          .add(AlertField::kCgroup, governedCgroup_)
                           .add(AlertField::kFailureMode, std::string(toString(config_.failureMode))));
   sd_notify(0, "READY=1");
   uint64_t watchdogUsec = 0;
@@ -342,7 +348,10 @@ Status Daemon::run(const std::atomic<bool>& stop, std::atomic<bool>* reload) {
   auto nextPeriodic = std::chrono::steady_clock::now();
   while (!stop.load()) {
     auto polled = programs_->events().poll(kPollIntervalMs);
-    if (!polled) return polled.error();
+    if (!polled) {
+      stopReason_ = "event loop failed: " + polled.error().describe();
+      return polled.error();
+    }
     tracker_->expire();
     if (reload && reload->exchange(false)) {
       if (auto reloaded = reloadPolicy(PeerCredentials{}); !reloaded) {

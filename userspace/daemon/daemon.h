@@ -52,6 +52,11 @@ class Daemon final : public ControlHandler {
   // RELOAD (SIGHUP), when given, is polled and cleared: the policy is read again.
   Status run(const std::atomic<bool>& stop, std::atomic<bool>* reload = nullptr);
 
+  // Why the daemon stops, for the daemon-stopping alert its destructor writes (SHADOWAI_REASON):
+  // "signal SIGTERM" from the binary's main. Without one: "stop requested"; a failed start and a
+  // failed event loop set their own.
+  void setStopReason(std::string reason) { stopReason_ = std::move(reason); }
+
   // ControlHandler (called on the control server's thread).
   Result<nlohmann::json> setMode(const std::string& cgroupPath, std::optional<Mode> mode,
                                  const PeerCredentials& who) override;
@@ -81,7 +86,9 @@ class Daemon final : public ControlHandler {
   const DaemonOptions options_;
   const Catalog catalog_;
   std::string cgroup2Root_;
-  std::string attachPath_;
+  std::string attachPath_;      // absolute, under the cgroup v2 mount: where the programs attach
+  std::string governedCgroup_;  // the same relative to the cgroup v2 root ("/" for the root), as alerts give cgroups
+  std::string stopReason_;      // main thread only (start, run, destructor)
   Alerter alerter_;
 
   AddressNames dnsNames_;

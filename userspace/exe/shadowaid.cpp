@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <cstdio>
+#include <string>
 
 #include "bpf/daemon_programs.h"
 #include "bpf/libbpf_log.h"
@@ -14,7 +15,11 @@
 namespace {
 
 std::atomic<bool> stopRequested{false};
-void onStopSignal(int) { stopRequested.store(true); }
+std::atomic<int> stopSignal{0};  // which one, for the daemon-stopping alert
+void onStopSignal(int signalNumber) {
+  stopSignal.store(signalNumber);
+  stopRequested.store(true);
+}
 std::atomic<bool> reloadRequested{false};
 void onReloadSignal(int) { reloadRequested.store(true); }
 
@@ -77,6 +82,11 @@ int main(int argc, char** argv) {
   if (!daemon) return fail(daemon.error().describe());
   std::fprintf(stderr, "shadowaid: running\n");
   auto ran = (*daemon)->run(stopRequested, &reloadRequested);
+  if (const int signalNumber = stopSignal.load(); ran && signalNumber != 0) {
+    (*daemon)->setStopReason(signalNumber == SIGTERM  ? "signal SIGTERM"
+                             : signalNumber == SIGINT ? "signal SIGINT"
+                                                      : "signal " + std::to_string(signalNumber));
+  }
   daemon->reset();
   if (!ran) return fail(ran.error().describe());
   return 0;

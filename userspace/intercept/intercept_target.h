@@ -17,8 +17,8 @@ struct InterceptTarget {
   std::string cgroupPath;    // the workload's cgroup from the cgroup v2 root; "" when unknown
   std::string unitName;      // its systemd unit; "" when none
   WorkloadFacts workload;    // what policy selectors match on
-  // PROVIDER, HOST, ADDRESS, PORT, the process and its workload: the start of every alert about
-  // this connection's calls.
+  // PROVIDER, HOST, MATCH, ADDRESS, PORT, PROTOCOL, the process and its workload: the start of every
+  // alert about this connection's calls.
   AlertFields alertFields;
 };
 
