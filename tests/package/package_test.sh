@@ -89,6 +89,7 @@ expected_files=(
   "usr/lib/systemd/catalog/shadowai.catalog:-rw-r--r--"
   "etc/shadowai/shadowaid.json:-rw-r--r--"
   "etc/shadowai/policy.d/00-default.json:-rw-r--r--"
+  "etc/shadowai/endpoints.d/00-local.json:-rw-r--r--"
   "usr/share/shadowai/endpoints.json:-rw-r--r--"
   "usr/share/man/man8/shadowaid.8.gz:-rw-r--r--"
   "usr/share/man/man8/shadowai.8.gz:-rw-r--r--"
@@ -113,7 +114,6 @@ for entry in "${expected_files[@]}"; do
   mode=${entry#*:}
   contains "$path ($mode root/root)" "$contents" "^$mode root/root +[0-9]+ [0-9-]+ [0-9:]+ \./$path\$"
 done
-contains "empty /etc/shadowai/endpoints.d/" "$contents" '^drwxr-xr-x root/root .* \./etc/shadowai/endpoints\.d/$'
 lacks "nothing under /usr/local" "$contents" '\./usr/local/'
 lacks "no credentials.json (keys are the operator's)" "$contents" 'credentials\.json'
 lacks "no test or benchmark binary" "$contents" '_tests$|_bench$|/udp_send$|/connect_probe$'
@@ -121,6 +121,7 @@ dpkg-deb -e "$deb" "$work/control"
 conffiles=$(cat "$work/control/conffiles")
 contains "conffile /etc/shadowai/shadowaid.json" "$conffiles" '^/etc/shadowai/shadowaid\.json$'
 contains "conffile /etc/shadowai/policy.d/00-default.json" "$conffiles" '^/etc/shadowai/policy\.d/00-default\.json$'
+contains "conffile /etc/shadowai/endpoints.d/00-local.json" "$conffiles" '^/etc/shadowai/endpoints\.d/00-local\.json$'
 for script in postinst prerm postrm; do
   check "$script is executable and valid sh" test -x "$work/control/$script"
   check "$script parses" sh -n "$work/control/$script"
@@ -143,6 +144,7 @@ for entry in "${expected_files[@]}"; do
 done
 contains "%config(noreplace) shadowaid.json" "$rpm_list" '^-rw-r--r-- root/root cn /etc/shadowai/shadowaid\.json$'
 contains "%config(noreplace) 00-default.json" "$rpm_list" '^-rw-r--r-- root/root cn /etc/shadowai/policy\.d/00-default\.json$'
+contains "%config(noreplace) 00-local.json" "$rpm_list" '^-rw-r--r-- root/root cn /etc/shadowai/endpoints\.d/00-local\.json$'
 lacks "does not own systemd's directories" "$rpm_list" ' /usr/lib/systemd/system$| /usr/lib/tmpfiles\.d$| /usr/share/man/man8$'
 scripts=$(rpm -qp --scripts "$rpm_file" 2>/dev/null)
 contains "%post creates the group" "$scripts" 'systemd-sysusers shadowai\.conf'

@@ -332,6 +332,17 @@ TEST(CatalogLoad, MissingExtraDirectoryIsFine) {
   EXPECT_EQ(providerOf(*catalog, "api.openai.com"), "openai");
 }
 
+// The packages install rules/endpoints.d/ as /etc/shadowai/endpoints.d/, a conffile for the host's
+// own additions: shipped empty, it must load and change nothing.
+TEST(CatalogLoad, ShippedLocalAdditionsFileLoadsAndAddsNothing) {
+  auto alone = Catalog::load(kShippedFile, {});
+  auto withLocal = Catalog::load(kShippedFile, {SHADOWAI_SOURCE_RULES_DIR "/endpoints.d"});
+  ASSERT_TRUE(alone) << alone.error().describe();
+  ASSERT_TRUE(withLocal) << withLocal.error().describe();
+  EXPECT_EQ(withLocal->exactHosts().size(), alone->exactHosts().size());
+  EXPECT_EQ(providerOf(*withLocal, "api.openai.com"), "openai");
+}
+
 TEST(CatalogLoad, MissingShippedFileIsAnError) {
   EXPECT_THAT(loadError(kDataDir + "/no-such-file.json"),
               StartsWith("cannot open " + kDataDir + "/no-such-file.json: "));
