@@ -12,7 +12,7 @@ std::atomic<bool> verboseLog{false};
 
 int printLibbpf(enum libbpf_print_level level, const char* format, va_list args) {
   if (level == LIBBPF_DEBUG && !verboseLog.load()) return 0;
-  std::fputs("libbpf: ", stderr);
+  // libbpf's messages carry their own "libbpf: " prefix.
   return std::vfprintf(stderr, format, args);
 }
 }  // namespace
