@@ -390,12 +390,7 @@ TEST(AlertFieldsTest, KeepsOrderAndReplacesARepeatedField) {
 }
 
 TEST(AlertFieldsTest, ProcessHelperSkipsUnknownsAndNeverCarriesTheCommandLine) {
-  ProcessIdentity process;
-  process.pid = 1234;
-  process.uid = 1000;
-  process.userName = "alice";
-  process.comm = "python3";
-  process.exe = "/usr/bin/python3.11";
+  ProcessIdentity process = everyProcessDetail();
   process.cmdline = "python3 etl.py --api-key sk-live-secret";
   process.cgroupPath = "/system.slice/billing-etl.service";
   AlertFields fields;
