@@ -179,7 +179,7 @@ class UpstreamPoolTest : public ::testing::Test {
   }
 
   static UpstreamKey keyFor(uint16_t port, std::string identity = "key-a", std::string serverName = kServerName) {
-    return UpstreamKey{*IpAddress::parse("127.0.0.1"), port, std::move(serverName), std::move(identity)};
+    return UpstreamKey{*IpAddress::parse("127.0.0.1"), port, std::move(serverName), std::move(identity), nullptr};
   }
 
   // Runs WORK on the test's io_context (which also runs the servers) until it finishes.
@@ -442,7 +442,7 @@ TEST(UpstreamTlsContext, SystemTrustStoreLoads) { EXPECT_TRUE(makeUpstreamTlsCon
 TEST(UpstreamError, TimeoutsAreFormattedInSecondsWhenWhole) {
   EXPECT_EQ(formatTimeout(10s), "10 s");
   EXPECT_EQ(formatTimeout(1500ms), "1500 ms");
-  UpstreamKey key{*IpAddress::parse("2001:db8::1"), 443, "", "x"};
+  UpstreamKey key{*IpAddress::parse("2001:db8::1"), 443, "", "x", nullptr};
   auto error = classifyUpstreamError(key, beast::error::timeout, "answer", 120s);
   EXPECT_EQ(error.kind, UpstreamFailure::kTimeout);
   EXPECT_EQ(error.message, "upstream [2001:db8::1]:443 did not answer within 120 s");

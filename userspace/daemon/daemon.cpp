@@ -182,7 +182,7 @@ Status Daemon::startParts() {
   callbacks.lookup = [programsForLookup](int fd) -> std::optional<OriginalDestination> {
     auto recorded = programsForLookup->takeOriginalDestination(fd);
     if (!recorded) return std::nullopt;
-    return OriginalDestination{recorded->address, recorded->port, recorded->cgroupId, recorded->pid};
+    return OriginalDestination{recorded->address, recorded->port, recorded->cgroupId, recorded->pid, nullptr};
   };
   callbacks.decide = [this](const ConnectionFacts& facts) { return decide(facts); };
   callbacks.connectEarly = [this](const OriginalDestination& destination) { return mayConnectEarly(destination); };

@@ -82,7 +82,8 @@ asio::awaitable<bool> forwardCall(ClientStream& client, http::request<http::stri
   request.prepare_payload();
   const bool isHead = request.method() == http::verb::head;
 
-  const UpstreamKey key{scope.facts.destination.address, scope.facts.destination.port, scope.target.host, identity};
+  const UpstreamKey key{scope.facts.destination.address, scope.facts.destination.port, scope.target.host, identity,
+                        scope.facts.destination.netns};
   // A pooled connection the provider closed just as we took it fails before any byte of the
   // answer: that (and only that) is retried once, on a new connection.
   for (int attempt = 0;; ++attempt) {

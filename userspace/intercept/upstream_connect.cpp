@@ -96,7 +96,7 @@ asio::awaitable<UpstreamConnectResult> connectUpstream(asio::any_io_executor exe
     }
     connected.emplace(std::move(*attempt.socket));
   } else {
-    auto socket = openUpstreamSocket(executor, endpoint, settings.mark);
+    auto socket = openUpstreamSocket(executor, endpoint, settings.mark, key.netns.get());
     if (!socket) {
       co_return UpstreamError{UpstreamFailure::kConnect, describeUpstream(key) + ": " + socket.error().describe()};
     }

@@ -10,6 +10,7 @@ size_t UpstreamKeyHash::operator()(const UpstreamKey& key) const noexcept {
   mix(key.port);
   mix(std::hash<std::string>()(key.serverName));
   mix(std::hash<std::string>()(key.identity));
+  mix(std::hash<const NetworkNamespace*>()(key.netns.get()));
   return hash;
 }
 

@@ -1,14 +1,17 @@
 // UpstreamKey: what an upstream connection is for. Two requests may share a connection only when
-// every field matches: the same address and port, the same verified server name, and the same
-// identity (the caller's opaque label, e.g. which managed key), so one workload's credentials are
-// never sent on a connection another workload's requests travel.
+// every field matches: the same network namespace, address and port, the same verified server name,
+// and the same identity (the caller's opaque label, e.g. which managed key), so one workload's
+// credentials are never sent on a connection another workload's requests travel.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
+#include <memory>
+
 #include "net/ip_address.h"
+#include "net/network_namespace.h"
 
 namespace shadowai {
 
@@ -17,6 +20,9 @@ struct UpstreamKey {
   uint16_t port = 443;
   std::string serverName;  // the client's SNI; empty: none, the certificate must name ADDRESS
   std::string identity;
+  // Where the connection is made from: the workload's network namespace, or nullptr for the proxy's
+  // own. Connections are not shared across namespaces (their routes and policies differ).
+  std::shared_ptr<const NetworkNamespace> netns;
 
   bool operator==(const UpstreamKey&) const = default;
 };

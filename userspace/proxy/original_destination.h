@@ -5,9 +5,11 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 
 #include "net/ip_address.h"
+#include "net/network_namespace.h"
 
 namespace shadowai {
 
@@ -16,6 +18,9 @@ struct OriginalDestination {
   uint16_t port = 0;
   uint64_t cgroupId = 0;  // the connecting workload's cgroup, for alerts and policy
   uint32_t pid = 0;       // the connecting process (best effort: it may have exited since)
+  // The workload's network namespace when it is not the proxy's own (a container's): the upstream
+  // connection is made from there too. Set by the proxy from the listener that accepted it.
+  std::shared_ptr<const NetworkNamespace> netns;
 
   bool operator==(const OriginalDestination&) const = default;
 };

@@ -121,7 +121,8 @@ asio::awaitable<void> run(AcceptedConnection connection, ProxyContext& context, 
   std::optional<UpstreamAttempt> upstream;
   ResetUpstreamUnlessHandedOver resetUpstreamOnExit(upstream);
   if (context.connectEarly(connection.destination)) {
-    upstream = startUpstreamConnect(client.get_executor(), destination, options.upstreamMark);
+    upstream = startUpstreamConnect(client.get_executor(), destination, options.upstreamMark,
+                                    connection.destination.netns.get());
     bump(counters.earlyConnects);
   }
 
@@ -172,7 +173,8 @@ asio::awaitable<void> run(AcceptedConnection connection, ProxyContext& context, 
     context.report(event);
   }
 
-  if (!upstream) upstream = startUpstreamConnect(client.get_executor(), destination, options.upstreamMark);
+  if (!upstream) upstream = startUpstreamConnect(client.get_executor(), destination, options.upstreamMark,
+                                    connection.destination.netns.get());
   timer.expires_after(options.connectTimeout);
   const std::string failure = (co_await finishUpstreamConnect(*upstream, timer)).failure;
   if (!failure.empty()) {

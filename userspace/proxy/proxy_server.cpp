@@ -1,6 +1,8 @@
 #include "proxy/proxy_server.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <boost/asio/ip/address.hpp>
 #include <thread>
 
@@ -51,8 +53,39 @@ Result<std::unique_ptr<ProxyServer>> ProxyServer::start(ProxyOptions options, Pr
     }
   }
   server->port_ = port;
+  server->addresses_ = std::move(*addresses);
   for (auto& worker : server->workers_) worker->start();
   return server;
+}
+
+Result<ProxyServer::NamespaceListeners> ProxyServer::listenIn(const std::shared_ptr<const NetworkNamespace>& netns) {
+  NamespaceListeners result;
+  for (const auto& address : addresses_) {
+    bool listening = true;
+    for (size_t i = 0; i < workers_.size() && listening; ++i) {
+      auto bound = workers_[i]->listenIn({address, port_}, netns);
+      if (bound) continue;
+      // The namespace lacks the address: only the first worker's bind can find that out.
+      if (i == 0 && bound.error().errnum == EADDRNOTAVAIL) {
+        result.skipped.push_back(address.to_string() + ": " + std::strerror(EADDRNOTAVAIL));
+        listening = false;
+        continue;
+      }
+      stopListeningIn(netns->inode());
+      return makeError("proxy: " + bound.error().message, bound.error().errnum);
+    }
+    if (listening) result.addresses.push_back(address.to_string());
+  }
+  if (result.addresses.empty()) {
+    return makeError("proxy: cannot listen in " + netns->describe() + ": none of the listen addresses exists there (" +
+                         result.skipped.front() + ")",
+                     EADDRNOTAVAIL);
+  }
+  return result;
+}
+
+void ProxyServer::stopListeningIn(uint64_t netnsInode) {
+  for (auto& worker : workers_) worker->stopListeningIn(netnsInode);
 }
 
 ProxyServer::ProxyServer(std::unique_ptr<ProxyContext> context) : context_(std::move(context)) {}

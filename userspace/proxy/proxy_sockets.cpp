@@ -28,10 +28,17 @@ IpAddress fromAsioAddress(const asio::ip::address& address) {
 }
 
 Result<tcp::socket> openUpstreamSocket(const asio::any_io_executor& executor, const tcp::endpoint& endpoint,
-                                       uint32_t mark) {
+                                       uint32_t mark, const NetworkNamespace* netns) {
   tcp::socket socket(executor);
   boost::system::error_code error;
-  socket.open(endpoint.protocol(), error);
+  if (netns) {
+    auto opened = netns->openSocket(endpoint.protocol().family(), SOCK_STREAM);
+    if (!opened) return makeError("cannot open an upstream socket: " + opened.error().describe(), opened.error().errnum);
+    socket.assign(endpoint.protocol(), opened->get(), error);
+    if (!error) opened->release();
+  } else {
+    socket.open(endpoint.protocol(), error);
+  }
   if (error) return makeError("cannot open an upstream socket: " + error.message(), error.value());
   if (mark != 0 &&
       ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_MARK, &mark, sizeof mark) != 0) {

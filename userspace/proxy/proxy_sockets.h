@@ -8,6 +8,7 @@
 
 #include "common/result.h"
 #include "net/ip_address.h"
+#include "net/network_namespace.h"
 
 namespace shadowai {
 
@@ -18,9 +19,10 @@ IpAddress fromAsioAddress(const boost::asio::ip::address& address);
 // An open, unconnected TCP socket of the family of ENDPOINT, with SO_MARK = MARK set before any
 // connect (0: left unmarked) so the redirect hooks recognise the proxy's own connects, and
 // TCP_NODELAY (the relay forwards segments as they come; Nagle would only add delay).
+// NETNS: made inside that network namespace (the workload's); nullptr: the proxy's own.
 Result<boost::asio::ip::tcp::socket> openUpstreamSocket(const boost::asio::any_io_executor& executor,
                                                         const boost::asio::ip::tcp::endpoint& endpoint,
-                                                        uint32_t mark);
+                                                        uint32_t mark, const NetworkNamespace* netns = nullptr);
 
 // Closes with SO_LINGER 0, so the peer gets a reset: a refused or broken connection then reads as
 // an error at the other end, never as a clean end of stream that could pass for a whole reply.

@@ -2,6 +2,7 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <chrono>
@@ -42,15 +43,39 @@ Result<uint16_t> ProxyWorker::listen(const tcp::endpoint& endpoint) {
   boost::system::error_code error;
   const uint16_t port = acceptor->local_endpoint(error).port();
   if (error) return makeError("cannot read the listener's port: " + error.message(), error.value());
-  acceptors_.push_back(std::move(*acceptor));
+  listeners_.push_back(std::make_shared<Listener>(Listener{std::move(*acceptor), nullptr}));
   return port;
 }
 
 void ProxyWorker::start() {
-  for (auto& acceptor : acceptors_) {
-    asio::co_spawn(io_, acceptLoop(acceptor), [](const std::exception_ptr&) {});
+  for (auto& listener : listeners_) {
+    asio::co_spawn(io_, acceptLoop(listener), [](const std::exception_ptr&) {});
   }
   thread_ = std::thread([this] { io_.run(); });
+}
+
+Status ProxyWorker::listenIn(const tcp::endpoint& endpoint, std::shared_ptr<const NetworkNamespace> netns) {
+  // Opened here, on the caller's thread (the reactor's registration is thread-safe); only the list
+  // and the accept loop belong to the worker's thread.
+  auto acceptor = openReusePortListener(io_, endpoint, netns.get());
+  if (!acceptor) return acceptor.error();
+  auto listener = std::make_shared<Listener>(Listener{std::move(*acceptor), std::move(netns)});
+  asio::post(io_, [this, listener] {
+    listeners_.push_back(listener);
+    asio::co_spawn(io_, acceptLoop(listener), [](const std::exception_ptr&) {});
+  });
+  return {};
+}
+
+void ProxyWorker::stopListeningIn(uint64_t netnsInode) {
+  asio::post(io_, [this, netnsInode] {
+    std::erase_if(listeners_, [netnsInode](const std::shared_ptr<Listener>& listener) {
+      if (!listener->netns || listener->netns->inode() != netnsInode) return false;
+      boost::system::error_code ignored;
+      listener->acceptor.close(ignored);
+      return true;
+    });
+  });
 }
 
 void ProxyWorker::stop() {
@@ -58,7 +83,8 @@ void ProxyWorker::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-asio::awaitable<void> ProxyWorker::acceptLoop(tcp::acceptor& acceptor) {
+asio::awaitable<void> ProxyWorker::acceptLoop(std::shared_ptr<Listener> listener) {
+  tcp::acceptor& acceptor = listener->acceptor;
   asio::steady_timer backoff(io_);
   auto delay = kFirstBackoff;
   for (;;) {
@@ -73,11 +99,11 @@ asio::awaitable<void> ProxyWorker::acceptLoop(tcp::acceptor& acceptor) {
       continue;
     }
     delay = kFirstBackoff;
-    admit(std::move(socket));
+    admit(std::move(socket), listener->netns);
   }
 }
 
-void ProxyWorker::admit(tcp::socket socket) {
+void ProxyWorker::admit(tcp::socket socket, const std::shared_ptr<const NetworkNamespace>& netns) {
   ProxyCounterCells& counters = context_.counters();
   bump(counters.accepted);
   // First thing: the record of the original destination is consumed by the lookup, so it is asked
@@ -104,6 +130,7 @@ void ProxyWorker::admit(tcp::socket socket) {
     return;
   }
   connection.destination = *destination;
+  connection.destination.netns = netns;
 
   auto slot = ConnectionSlot::tryAcquire(counters.active, context_.options().maxConnections);
   if (!slot) {

@@ -7,11 +7,14 @@
 #include <boost/asio/ip/tcp.hpp>
 
 #include "common/result.h"
+#include "net/network_namespace.h"
 
 namespace shadowai {
 
-// Binds ENDPOINT (IPv6 ones with IPV6_V6ONLY, so the IPv4 listener keeps IPv4) and listens.
+// Binds ENDPOINT (IPv6 ones with IPV6_V6ONLY, so the IPv4 listener keeps IPv4) and listens, in
+// NETNS (a workload's network namespace; nullptr: the calling thread's).
 Result<boost::asio::ip::tcp::acceptor> openReusePortListener(boost::asio::io_context& io,
-                                                             const boost::asio::ip::tcp::endpoint& endpoint);
+                                                             const boost::asio::ip::tcp::endpoint& endpoint,
+                                                             const NetworkNamespace* netns = nullptr);
 
 }  // namespace shadowai

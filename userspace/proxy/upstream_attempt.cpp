@@ -15,9 +15,9 @@ using tcp = asio::ip::tcp;
 using namespace asio::experimental::awaitable_operators;
 
 UpstreamAttempt startUpstreamConnect(const asio::any_io_executor& executor, const tcp::endpoint& destination,
-                                     uint32_t mark) {
+                                     uint32_t mark, const NetworkNamespace* netns) {
   UpstreamAttempt attempt;
-  auto opened = openUpstreamSocket(executor, destination, mark);
+  auto opened = openUpstreamSocket(executor, destination, mark, netns);
   if (!opened) {
     attempt.failure = opened.error().describe();
     return attempt;

@@ -11,6 +11,8 @@
 #include <optional>
 #include <string>
 
+#include "net/network_namespace.h"
+
 namespace shadowai {
 
 struct UpstreamAttempt {
@@ -21,7 +23,8 @@ struct UpstreamAttempt {
 };
 
 UpstreamAttempt startUpstreamConnect(const boost::asio::any_io_executor& executor,
-                                     const boost::asio::ip::tcp::endpoint& destination, uint32_t mark);
+                                     const boost::asio::ip::tcp::endpoint& destination, uint32_t mark,
+                                     const NetworkNamespace* netns = nullptr);
 
 struct UpstreamAttemptOutcome {
   bool connected = false;

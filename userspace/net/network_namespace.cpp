@@ -1,0 +1,71 @@
+#include "net/network_namespace.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+namespace shadowai {
+namespace {
+
+std::string namespacePath(pid_t pid) { return "/proc/" + std::to_string(pid) + "/ns/net"; }
+
+Result<uint64_t> inodeOfPath(const std::string& path) {
+  struct stat info{};
+  if (::stat(path.c_str(), &info) != 0) return errnoError("cannot read " + path);
+  return static_cast<uint64_t>(info.st_ino);
+}
+
+// The namespace this thread came from, opened the first time the thread leaves it. setns() of a
+// network namespace moves only the calling thread, so each thread remembers its own.
+int homeNamespaceOfThisThread() {
+  thread_local Fd home(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
+  return home.get();
+}
+
+}  // namespace
+
+Result<std::shared_ptr<const NetworkNamespace>> NetworkNamespace::ofProcess(pid_t pid) {
+  const std::string path = namespacePath(pid);
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return errnoError("cannot open " + path);
+  struct stat info{};
+  if (::fstat(fd.get(), &info) != 0) return errnoError("cannot read " + path);
+  return std::shared_ptr<const NetworkNamespace>(new NetworkNamespace(std::move(fd), info.st_ino));
+}
+
+Result<uint64_t> NetworkNamespace::inodeOfProcess(pid_t pid) { return inodeOfPath(namespacePath(pid)); }
+
+Result<uint64_t> NetworkNamespace::ownInode() { return inodeOfPath("/proc/thread-self/ns/net"); }
+
+std::string NetworkNamespace::describe() const { return "net:[" + std::to_string(inode_) + "]"; }
+
+Result<Fd> NetworkNamespace::openSocket(int domain, int type, int protocol) const {
+  const int home = homeNamespaceOfThisThread();
+  if (home < 0) return errnoError("cannot open this thread's own network namespace");
+  if (::setns(fd_.get(), CLONE_NEWNET) != 0) {
+    const int error = errno;
+    return makeError("cannot enter network namespace " + describe() + ": " + std::strerror(error) +
+                         (error == EPERM ? " (needs CAP_SYS_ADMIN)" : ""),
+                     error);
+  }
+  Fd socket(::socket(domain, type | SOCK_CLOEXEC, protocol));
+  const int socketError = errno;
+  if (::setns(home, CLONE_NEWNET) != 0) {
+    std::fprintf(stderr, "shadowaid: cannot return to its own network namespace from %s: %s\n", describe().c_str(),
+                 std::strerror(errno));
+    std::abort();
+  }
+  if (!socket) {
+    return makeError("cannot open a socket in network namespace " + describe() + ": " + std::strerror(socketError),
+                     socketError);
+  }
+  return socket;
+}
+
+}  // namespace shadowai
