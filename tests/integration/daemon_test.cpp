@@ -34,6 +34,10 @@ using namespace std::chrono_literals;
 constexpr const char* kOpenAi = "127.0.0.2";
 constexpr const char* kPlainSite = "127.0.0.4";  // www.not-an-llm.test
 constexpr const char* kDnsServer = "127.0.0.53";
+// A container's network (makeContainerNetwork): the test's side, a second site there, the inside.
+constexpr const char* kContainerGateway = "10.77.0.1";
+constexpr const char* kContainerSite = "10.77.0.3";
+constexpr const char* kContainerAddress = "10.77.0.2";
 
 struct RunResult {
   int exitCode = -1;
@@ -223,6 +227,62 @@ class DaemonTest : public ::testing::Test {
     return run(argv, &cgroup);
   }
 
+  // A container: a long-lived process of CGROUP in a network namespace of its own (inside the test's,
+  // gone with it), once it is in there. Unless BARE, the namespace has loopback up and a veth link
+  // to the test's namespace: kContainerGateway and kContainerSite on the test's side,
+  // kContainerAddress inside. BARE: loopback down, nothing else. (No `ip netns add`: its files in
+  // /run/netns would outlive the test.)
+  std::unique_ptr<ChildProcess> startContainer(const TestCgroup& cgroup, bool bare = false) {
+    SpawnOptions options;
+    options.cgroupDirectory = cgroup.path();
+    auto child = ChildProcess::spawn({"unshare", "--net", "sleep", "120"}, options);
+    EXPECT_TRUE(child) << child.error().describe();
+    if (!child) return nullptr;
+    auto init = std::make_unique<ChildProcess>(std::move(*child));
+    for (int i = 0; i < 200 && netnsInodeOf(init->pid()) == netnsInodeOf(::getpid()); ++i) {
+      std::this_thread::sleep_for(10ms);
+    }
+    EXPECT_NE(netnsInodeOf(init->pid()), netnsInodeOf(::getpid())) << "unshare --net did not make a namespace";
+    if (bare) return init;
+    const std::string pid = std::to_string(init->pid());
+    const std::string hostSide = "v-ctr" + pid;
+    const std::vector<std::string> inside = {"nsenter", "--target", pid, "--net", "ip"};
+    auto insideDo = [&inside](std::vector<std::string> args) {
+      std::vector<std::string> argv = inside;
+      argv.insert(argv.end(), args.begin(), args.end());
+      return argv;
+    };
+    const std::vector<std::vector<std::string>> commands = {
+        {"ip", "link", "add", hostSide, "type", "veth", "peer", "name", "eth0", "netns", pid},
+        {"ip", "addr", "add", std::string(kContainerGateway) + "/24", "dev", hostSide},
+        {"ip", "addr", "add", std::string(kContainerSite) + "/24", "dev", hostSide},
+        {"ip", "link", "set", hostSide, "up"},
+        insideDo({"addr", "add", std::string(kContainerAddress) + "/24", "dev", "eth0"}),
+        insideDo({"link", "set", "eth0", "up"}),
+        insideDo({"link", "set", "lo", "up"})};
+    for (const auto& command : commands) {
+      RunResult result = run(command);
+      EXPECT_EQ(result.exitCode, 0) << result.err;
+      if (result.exitCode != 0) return nullptr;
+    }
+    return init;
+  }
+
+  static uint64_t netnsInodeOf(pid_t pid) {
+    struct stat info{};
+    return ::stat(("/proc/" + std::to_string(pid) + "/ns/net").c_str(), &info) == 0 ? info.st_ino : 0;
+  }
+
+  // curl() from inside the network namespace of CONTAINER (its init process).
+  RunResult curlIn(const ChildProcess& container, const TestCgroup& cgroup, std::vector<std::string> args,
+                   std::string caPath = "") {
+    std::vector<std::string> argv = {"nsenter", "--target", std::to_string(container.pid()), "--net", "curl", "-sS",
+                                     "--max-time", "20", "--cacert", caPath.empty() ? ca_->certPath() : caPath, "-w",
+                                     "\n%{remote_ip} %{remote_port}"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run(argv, &cgroup);
+  }
+
   static std::string lastLine(const std::string& text) {
     auto end = text.find_last_not_of('\n');
     if (end == std::string::npos) return "";
@@ -344,6 +404,62 @@ TEST_F(DaemonTest, NonCatalogTlsIsSplicedByteForByteWithTheRealCertificate) {
   // Not an address the catalog names: the upstream connect started while the ClientHello came in.
   EXPECT_EQ(after["proxy"]["early_connects"], 1) << after.dump(2);
   EXPECT_EQ(after["proxy"]["passed_through_llm_calls"], 0);
+}
+
+TEST_F(DaemonTest, ContainerWithItsOwnNetworkIsEnforcedThroughAListenerInItsNamespace) {
+  auto init = startContainer(*workload_);
+  ASSERT_TRUE(init);
+  auto provider = startServer(kContainerGateway, "api.openai.com", {});
+  TlsResponse big;
+  big.contentType = "application/octet-stream";
+  big.body = largePayload(2 << 20, 5);
+  auto site = startServer(kContainerSite, "www.not-an-llm.test", big);
+  startDaemon();
+  ASSERT_FALSE(HasFatalFailure());
+  enforce(*workload_);
+
+  // `enforce` returned once the proxy listened in the container's namespace.
+  json namespaces = status()["proxy"]["network_namespaces"];
+  ASSERT_EQ(namespaces.size(), 1u) << namespaces.dump(2) << daemon_->describeOutput();
+  EXPECT_EQ(namespaces[0]["netns"], netnsInodeOf(init->pid()));
+  EXPECT_EQ(namespaces[0]["listening"], json::array({"127.0.0.1", "::1"})) << namespaces.dump(2);
+
+  const std::string resolveProvider = std::string("api.openai.com:443:") + kContainerGateway;
+  RunResult call = curlIn(*init, *workload_, {"--resolve", resolveProvider, "https://api.openai.com/v1/models"},
+                          daemonCaPath());
+  ASSERT_EQ(call.exitCode, 0) << call.err << daemon_->describeOutput();
+  EXPECT_NE(call.out.find("shadowai-test"), std::string::npos) << "the provider's answer did not arrive";
+  EXPECT_EQ(lastLine(call.out), std::string(kContainerGateway) + " 443") << "getpeername() did not show the original address";
+  ASSERT_EQ(provider->requests().size(), 1u);
+  EXPECT_EQ(provider->requests()[0].sni, "api.openai.com");
+  // The proxy's upstream connection left from the container's namespace, as the workload's own
+  // would have: its routes and network policy still apply.
+  EXPECT_EQ(provider->requests()[0].clientAddress, kContainerAddress);
+  auto calls = alerts("llm-call-intercepted", {"SHADOWAI_ADDRESS=" + std::string(kContainerGateway)});
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0]["SHADOWAI_CGROUP"], workload_->relativePath());
+
+  // A site not in the catalog is spliced, with its own certificate, from the container's namespace.
+  const std::string downloaded = dir_->filePath("container-download.bin");
+  RunResult spliced = curlIn(*init, *workload_,
+                             {"--resolve", std::string("www.not-an-llm.test:443:") + kContainerSite, "-o", downloaded,
+                              "https://www.not-an-llm.test/file"});
+  ASSERT_EQ(spliced.exitCode, 0) << spliced.err;
+  auto received = readFile(downloaded);
+  ASSERT_TRUE(received);
+  EXPECT_TRUE(*received == largePayload(2 << 20, 5)) << "download changed on the way";
+  ASSERT_EQ(site->requests().size(), 1u);
+  EXPECT_EQ(site->requests()[0].clientAddress, kContainerAddress);
+  json after = status();
+  EXPECT_EQ(after["proxy"]["accepted"], 2) << after.dump(2);
+  EXPECT_EQ(after["proxy"]["intercepted_connections"], 1);
+  EXPECT_EQ(after["proxy"]["spliced"], 1);
+
+  // The container stops: the listener (which holds its namespace) goes.
+  ASSERT_TRUE(init->sendSignal(SIGKILL));
+  ASSERT_TRUE(init->wait(10s));
+  for (int i = 0; i < 100 && !status()["proxy"]["network_namespaces"].empty(); ++i) std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(status()["proxy"]["network_namespaces"], json::array()) << daemon_->describeOutput();
 }
 
 TEST_F(DaemonTest, ConnectionWithoutSniToACatalogAddressIsRefusedBeforeItReachesIt) {
@@ -504,7 +620,8 @@ std::string unitBoundingSet(const std::string& except) {
 // helpers need CAP_PERFMON), detection with attribution (the environment of a root process, which
 // needs ptrace read access once the daemon has fewer capabilities than it), the control socket
 // handed to its group, enforce mode and an intercepted call. Without CAP_SYS_ADMIN, which the unit
-// keeps for kernels before 5.8 only: it would grant all of those too, and hide a missing line.
+// keeps for containers' network namespaces (ContainerWithItsOwnNetwork... below) and kernels before
+// 5.8: it would grant all of those too, and hide a missing line.
 TEST_F(DaemonTest, WorksWithOnlyTheCapabilitiesOfTheShippedUnit) {
   const std::string boundingSet = unitBoundingSet("cap_sys_admin");
   const group* controlGroup = ::getgrnam("nogroup");
@@ -540,6 +657,36 @@ TEST_F(DaemonTest, WorksWithOnlyTheCapabilitiesOfTheShippedUnit) {
   ASSERT_EQ(calls.size(), 1u);
   EXPECT_EQ(calls[0]["SHADOWAI_COMM"], "curl") << "attribution failed under the unit's capabilities";
   EXPECT_EQ(status()["proxy"]["intercepted_connections"], 1);
+}
+
+// Without CAP_SYS_ADMIN (a drop-in removed it) the proxy cannot enter a container's network
+// namespace: the operator is told, and the container's connections fail rather than bypass the proxy.
+TEST_F(DaemonTest, AContainerTheProxyCannotListenInIsAlertedAndFailsClosed) {
+  const std::string boundingSet = unitBoundingSet("cap_sys_admin");
+  ASSERT_NE(boundingSet.find("+bpf"), std::string::npos) << "no CapabilityBoundingSet= read from " << SHADOWAI_UNIT_FILE;
+  auto init = startContainer(*workload_);
+  ASSERT_TRUE(init);
+  auto provider = startServer(kContainerGateway, "api.openai.com", {});
+  startDaemon({"setpriv", "--bounding-set", boundingSet, "--inh-caps", "-all", "--no-new-privs", "--"});
+  ASSERT_FALSE(HasFatalFailure());
+  enforce(*workload_);
+
+  // Without CAP_SYS_ADMIN the daemon cannot even read which namespace the container is in (ptrace
+  // read access to a root process), only that it is not its own.
+  auto failed = alerts("enforce-netns-failed", {"SHADOWAI_PID=" + std::to_string(init->pid())});
+  ASSERT_EQ(failed.size(), 1u) << status().dump(2) << daemon_->describeOutput();
+  EXPECT_EQ(failed[0]["SHADOWAI_CGROUP"], workload_->relativePath());
+  EXPECT_NE(failed[0]["SHADOWAI_REASON"].get<std::string>().find("CAP_SYS_ADMIN"), std::string::npos)
+      << failed[0].dump(2);
+  json namespaces = status()["proxy"]["network_namespaces"];
+  ASSERT_EQ(namespaces.size(), 1u) << namespaces.dump(2);
+  EXPECT_EQ(namespaces[0]["pid"], init->pid());
+  EXPECT_TRUE(namespaces[0].contains("error")) << namespaces.dump(2);
+
+  RunResult call = curlIn(*init, *workload_, {"--resolve", std::string("api.openai.com:443:") + kContainerGateway,
+                                              "https://api.openai.com/v1/models"}, daemonCaPath());
+  EXPECT_EQ(call.exitCode, 7) << "not a connection error: " << call.out << call.err;
+  EXPECT_EQ(provider->connectionCount(), 0u) << "the container reached the provider without the proxy";
 }
 
 TEST_F(DaemonTest, ModeFollowsTheCgroupPathWhenItIsRecreated) {

@@ -73,6 +73,8 @@ struct TlsTestServer::Impl {
   }
 
   asio::awaitable<void> serve(tcp::socket socket) {
+    boost::system::error_code peerError;
+    const std::string clientAddress = socket.remote_endpoint(peerError).address().to_string();
     beast::ssl_stream<beast::tcp_stream> stream(std::move(socket), tls);
     beast::get_lowest_layer(stream).expires_after(kIoTimeout);
     boost::system::error_code error;
@@ -93,7 +95,7 @@ struct TlsTestServer::Impl {
     if (options.mode == TlsServerMode::kEcho) {
       co_await echo(stream);
     } else {
-      co_await answerOneRequest(stream, std::move(sni));
+      co_await answerOneRequest(stream, std::move(sni), clientAddress);
     }
     beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
     co_await stream.async_shutdown(asio::redirect_error(asio::use_awaitable, error));
@@ -111,7 +113,8 @@ struct TlsTestServer::Impl {
     }
   }
 
-  asio::awaitable<void> answerOneRequest(beast::ssl_stream<beast::tcp_stream>& stream, std::string sni) {
+  asio::awaitable<void> answerOneRequest(beast::ssl_stream<beast::tcp_stream>& stream, std::string sni,
+                                         std::string clientAddress) {
     boost::system::error_code error;
     beast::flat_buffer buffer;
     http::request_parser<http::string_body> parser;
@@ -121,6 +124,7 @@ struct TlsTestServer::Impl {
     const auto& message = parser.get();
     RecordedRequest request;
     request.sni = std::move(sni);
+    request.clientAddress = std::move(clientAddress);
     request.method = std::string(message.method_string());
     request.target = std::string(message.target());
     for (const auto& field : message) request.headers.emplace_back(field.name_string(), field.value());

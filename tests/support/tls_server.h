@@ -19,6 +19,7 @@ namespace shadowai::test {
 
 struct RecordedRequest {
   std::string sni;  // what the client sent in its ClientHello, "" for none
+  std::string clientAddress;  // the TCP peer's address: who connected (a proxy, or the client itself)
   std::string method;
   std::string target;
   std::vector<std::pair<std::string, std::string>> headers;  // in the order received

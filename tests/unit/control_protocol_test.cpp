@@ -198,6 +198,22 @@ TEST(StatusView, SectionsProxyFirstAndModesTable) {
   EXPECT_THAT(text, Not(HasSubstr("uptime")));
 }
 
+TEST(StatusView, ContainersNamespacesAreATableAfterTheProxy) {
+  const Json status = Json::parse(R"({
+    "proxy": {"port": 15443, "accepted": 3, "network_namespaces": [
+      {"netns": 4026532291, "pid": 812, "cgroup": "/system.slice/docker-ab.scope", "listening": ["127.0.0.1", "::1"],
+       "skipped": []},
+      {"netns": null, "pid": 913, "cgroup": "/kubepods.slice/x", "error": "cannot read /proc/913/ns/net"}]},
+    "detection": {"tcp_connects": 7}})");
+  const std::string text = renderStatus(status);
+  EXPECT_THAT(text, Not(HasSubstr("\"netns\""))) << "the list must not be a JSON row of the proxy section";
+  EXPECT_THAT(text, HasSubstr("  4026532291  812  /system.slice/docker-ab.scope  127.0.0.1, ::1\n")) << text;
+  EXPECT_THAT(text, HasSubstr("  -           913  /kubepods.slice/x              no: cannot read /proc/913/ns/net\n"))
+      << text;
+  EXPECT_LT(text.find("accepted"), text.find("4026532291"));
+  EXPECT_EQ(renderStatus(Json::parse(R"({"proxy": {"network_namespaces": []}})")).find("namespaces"), std::string::npos);
+}
+
 TEST(StatusView, ControlBytesFromTheDaemonAreEscaped) {
   const std::string text = renderStatus(Json{{"modes", Json::array({{{"cgroup", "/a\x1b[2J"}, {"mode", "off"}}})}});
   EXPECT_EQ(text.find('\x1b'), std::string::npos);

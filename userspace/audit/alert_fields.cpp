@@ -70,6 +70,7 @@ constexpr FieldSet kindFields(AlertKind kind) {
     case AlertKind::kPolicyReloaded: return fieldsOf({kPolicyFiles, kPolicyRules, kRequesterUid, kRequesterPid});
     case AlertKind::kPolicyRejected:
       return fieldsOf({kPolicyFiles, kPolicyRules, kReason, kRequesterUid, kRequesterPid});
+    case AlertKind::kEnforceNetnsFailed: return fieldsOf({kNetns, kReason}) | kCallerFields;
   }
   return 0;
 }

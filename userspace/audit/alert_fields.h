@@ -39,6 +39,7 @@ enum class AlertField {
   kUnit,               // the systemd system unit
   kCgroup,             // cgroup v2 path
   kContainer,          // "<runtime>:<full id>"
+  kNetns,              // network namespace inode, as `lsns -t net` shows it: "4026532291"
   kPid,
   kComm,
   kExe,
@@ -104,6 +105,7 @@ inline constexpr std::array kAlertFields = {
     AlertFieldInfo{AlertField::kUnit, "SHADOWAI_UNIT"},
     AlertFieldInfo{AlertField::kCgroup, "SHADOWAI_CGROUP"},
     AlertFieldInfo{AlertField::kContainer, "SHADOWAI_CONTAINER"},
+    AlertFieldInfo{AlertField::kNetns, "SHADOWAI_NETNS"},
     AlertFieldInfo{AlertField::kPid, "SHADOWAI_PID"},
     AlertFieldInfo{AlertField::kComm, "SHADOWAI_COMM"},
     AlertFieldInfo{AlertField::kExe, "SHADOWAI_EXE"},

@@ -32,6 +32,7 @@ enum class AlertKind {
   kLlmCallBlocked,            // an intercepted call refused by a policy block rule (or because it could not be masked)
   kPolicyReloaded,            // a new policy is in force
   kPolicyRejected,            // a policy reload failed validation: the previous policy stays in force
+  kEnforceNetnsFailed,        // the proxy cannot listen in an enforced workload's network namespace
 };
 
 struct AlertKindInfo {
@@ -70,6 +71,7 @@ inline constexpr std::array kAlertKinds = {
                   true},
     AlertKindInfo{AlertKind::kPolicyReloaded, "policy-reloaded", "ce0b198aa4fc4d93a9d60b302b108671", LOG_NOTICE, true},
     AlertKindInfo{AlertKind::kPolicyRejected, "policy-rejected", "fffbbf029be846b5b296d6cdc0c8ce28", LOG_ERR, true},
+    AlertKindInfo{AlertKind::kEnforceNetnsFailed, "enforce-netns-failed", "73080cdd6d8c475fb2856ce3d57d8006", LOG_ERR},
 };
 
 inline constexpr size_t kAlertKindCount = kAlertKinds.size();

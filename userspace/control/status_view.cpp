@@ -81,6 +81,19 @@ std::string renderModes(const Json& modes) {
   return "\nmodes (a cgroup without its own mode inherits its nearest ancestor's):\n" + table.render();
 }
 
+// The proxy's listeners in containers' network namespaces.
+std::string renderNamespaces(const Json& namespaces) {
+  TextTable table({"NETNS", "PID", "CGROUP", "LISTENING"});
+  for (const Json& entry : namespaces) {
+    if (!entry.is_object()) continue;
+    const std::string listening = entry.contains("error") ? "no: " + scalarText(entry["error"])
+                                                          : scalarText(entry.value("listening", Json(nullptr)));
+    table.addRow({scalarText(entry.value("netns", Json(nullptr))), scalarText(entry.value("pid", Json(nullptr))),
+                  scalarText(entry.value("cgroup", Json(nullptr))), listening});
+  }
+  return "\nproxy in containers' network namespaces:\n" + table.render();
+}
+
 }  // namespace
 
 std::string renderStatus(const nlohmann::json& status) {
@@ -105,10 +118,16 @@ std::string renderStatus(const nlohmann::json& status) {
   }
   // The proxy first: it is what enforce mode depends on.
   std::stable_partition(sections.begin(), sections.end(), [](const std::string& key) { return key == "proxy"; });
+  Json namespaces;
   for (const std::string& key : sections) {
-    const Json& value = status[key];
+    Json value = status[key];
+    if (key == "proxy" && value.is_object() && value.contains("network_namespaces")) {
+      namespaces = value["network_namespaces"];
+      value.erase("network_namespaces");
+    }
     out += value.is_object() ? renderSection(key, value) : renderSection(key, Json{{"entries", value}});
   }
+  if (namespaces.is_array() && !namespaces.empty()) out += renderNamespaces(namespaces);
   if (status.contains("modes") && status["modes"].is_array()) out += renderModes(status["modes"]);
   return out;
 }

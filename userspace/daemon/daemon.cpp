@@ -191,6 +191,13 @@ Status Daemon::startParts() {
   auto proxy = ProxyServer::start(proxyOptions, std::move(callbacks));
   if (!proxy) return makeError("cannot start the proxy: " + proxy.error().describe());
   proxy_ = std::move(*proxy);
+  auto ownNetns = ownNamespace();
+  if (!ownNetns) return ownNetns.error();
+  ownNetns_ = *ownNetns;
+  netnsListeners_ = std::make_unique<NetnsListeners>(
+      *proxy_, [this](const EnforcedNamespace& where, const std::string& reason) { onNamespaceFailed(where, reason); },
+      [](const std::string& line) { std::fprintf(stderr, "shadowaid: %s\n", line.c_str()); });
+  syncNamespaceListeners();
 
   ControlServerOptions controlOptions;
   controlOptions.socketPath = config_.controlSocket;
@@ -400,6 +407,25 @@ void Daemon::scanEnvironments() {
   alertedEnvKeys_ = std::move(present);
 }
 
+void Daemon::syncNamespaceListeners() {
+  if (!netnsListeners_) return;
+  netnsListeners_->sync(findEnforcedNamespaces(cgroup2Root_, modes_->all(), ownNetns_));
+}
+
+void Daemon::onNamespaceFailed(const EnforcedNamespace& where, const std::string& reason) {
+  ProcessIdentity process = identityOf(0, static_cast<uint32_t>(where.pid));
+  AlertFields fields;
+  if (where.inode != 0) fields.add(AlertField::kNetns, where.inode);
+  fields.add(AlertField::kReason, reason).addProcess(process);
+  if (!process.cgroupPath.empty()) fields.addWorkload(workloadFromCgroupPath(process.cgroupPath));
+  const std::string netns = where.inode != 0 ? "net:[" + std::to_string(where.inode) + "]" : "(unreadable)";
+  (void)alerter_.send(AlertKind::kEnforceNetnsFailed,
+                      "cannot enforce in network namespace " + netns + " of pid " +
+                          std::to_string(where.pid) + " (cgroup " + where.cgroupPath +
+                          "): its connections to redirected ports fail until the proxy listens there: " + reason,
+                      fields);
+}
+
 void Daemon::periodicWork() {
   {
     // A unit restart (or a container re-creation) makes a new cgroup with a new id at the same
@@ -409,6 +435,7 @@ void Daemon::periodicWork() {
       std::fprintf(stderr, "shadowaid: %s\n", applied.error().describe().c_str());
     }
   }
+  syncNamespaceListeners();
   if (std::chrono::steady_clock::now() >= nextEnvScan_) {
     scanEnvironments();
     nextEnvScan_ = std::chrono::steady_clock::now() + kEnvScanInterval;
@@ -621,6 +648,8 @@ Result<nlohmann::json> Daemon::setMode(const std::string& cgroupPath, std::optio
     return applied.error();
   }
   const Mode effective = modes_->modeOf(cgroupPath);
+  // Before the reply: once `shadowai enforce` returns, a container's workloads are served.
+  syncNamespaceListeners();
   AlertFields fields;
   fields.add(AlertField::kCgroup, cgroupPath)
       .add(AlertField::kMode, std::string(mode ? toString(*mode) : "inherit"))
@@ -662,6 +691,7 @@ nlohmann::json Daemon::status() {
         {"listen_ipv6", config_.proxy.listenIpv6 ? nlohmann::json(*config_.proxy.listenIpv6) : nlohmann::json(nullptr)},
         {"port", proxy_->port()},
         {"redirect_ports", config_.proxy.redirectPorts},
+        {"network_namespaces", netnsListeners_->status()},
         {"accepted", proxy.accepted},
         {"spliced", proxy.spliced},
         {"early_connects", proxy.earlyConnects},

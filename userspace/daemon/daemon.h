@@ -25,6 +25,7 @@
 #include "control/control_server.h"
 #include "daemon/daemon_config.h"
 #include "daemon/mode_store.h"
+#include "daemon/netns_listeners.h"
 #include "observe/address_names.h"
 #include "observe/catalog_resolver.h"
 #include "observe/flow_tracker.h"
@@ -79,6 +80,10 @@ class Daemon final : public ControlHandler {
   void onProxyEvent(const ProxyEvent& event);
   void periodicWork();
   void scanEnvironments();
+  // Has the proxy listen in every network namespace an enforced process lives in (containers'),
+  // and only there.
+  void syncNamespaceListeners();
+  void onNamespaceFailed(const EnforcedNamespace& where, const std::string& reason);
   std::vector<IpAddress> llmAddresses() const;
   ProcessIdentity identityOf(uint64_t cgroupId, uint32_t pid);
 
@@ -112,6 +117,8 @@ class Daemon final : public ControlHandler {
   std::shared_ptr<const PseudonymKey> pseudonymKey_;
   std::mutex reloadMutex_;                        // one reload at a time (SIGHUP and the control socket)
   std::unique_ptr<ProxyServer> proxy_;
+  OwnNamespace ownNetns_;
+  std::unique_ptr<NetnsListeners> netnsListeners_;  // after proxy_, which it uses
   std::unique_ptr<ControlServer> control_;
 
   struct Snapshot {
