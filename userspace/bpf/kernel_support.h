@@ -6,8 +6,14 @@
 
 namespace shadowai {
 
+enum class KernelUse {
+  kObserve,  // shadowai-scan's programs
+  kDaemon,   // shadowaid's: observation plus enforce mode
+};
+
 // Root (or CAP_BPF + CAP_NET_ADMIN + CAP_SYS_ADMIN), the bpf() syscall, cgroup sock_addr and
-// cgroup_skb programs, and the BPF ring buffer.
-Status checkKernelSupport();
+// cgroup_skb programs, and the BPF ring buffer; for the daemon also sockops programs that can read
+// their network namespace's cookie (the key of a redirected connection's record, Linux 5.15).
+Status checkKernelSupport(KernelUse use = KernelUse::kObserve);
 
 }  // namespace shadowai

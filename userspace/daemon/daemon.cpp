@@ -90,7 +90,7 @@ Result<std::unique_ptr<Daemon>> Daemon::start(DaemonConfig config, DaemonOptions
   const std::string catalogFile = config.catalogFile.empty() ? Catalog::defaultShippedFile() : config.catalogFile;
   auto catalog = Catalog::load(catalogFile, config.catalogDirs);
   if (!catalog) return catalog.error();
-  if (auto support = checkKernelSupport(); !support) return support.error();
+  if (auto support = checkKernelSupport(KernelUse::kDaemon); !support) return support.error();
 
   std::unique_ptr<Daemon> daemon(new Daemon(std::move(config), options, std::move(*catalog)));
   if (auto started = daemon->startParts(); !started) {
