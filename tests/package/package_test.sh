@@ -206,7 +206,7 @@ contains "the unit is enabled" "$(in_root systemctl is-enabled shadowaid.service
 first_message_id=$(grep -m1 '^-- ' "$root/usr/lib/systemd/catalog/shadowai.catalog" | cut -c4-)
 contains "the journald catalog is compiled in" "$(in_root journalctl --list-catalog 2>/dev/null)" "^$first_message_id "
 check "no shadowaid process was started" bash -c "! pgrep -f '^/usr/sbin/shadowaid' >/dev/null"
-check "the shipped policy is valid (shadowai policy check)" in_root shadowai policy check /etc/shadowai/policy.d
+check "the shipped policy is valid (shadowai policy check, the configured policy_dir)" in_root shadowai policy check
 # Real state for the purge below: the local CA, made as the daemon's first start would.
 check "shadowai ca init" in_root shadowai ca init
 contains "the CA key is 0600 root:root" "$(in_root stat -c '%a %U:%G' /var/lib/shadowai/ca/ca.key 2>&1)" '^600 root:root$'

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include "policy_test_util.h"
+#include "common/file_util.h"
+#include "common/run_command.h"
 #include "scratch_dir.h"
 
 namespace shadowai {
@@ -377,6 +379,33 @@ TEST(PolicyCheck, ASingleFileIsAPolicy) {
   ASSERT_TRUE(policy.ok()) << policy.error().message;
   EXPECT_EQ((*policy)->ruleCount(), 1u);
   EXPECT_EQ((*policy)->files().size(), 1u);
+}
+
+// Without a path, `shadowai policy check` checks the policy the daemon would load: the policy_dir of
+// the configuration (--config here), not a fixed directory.
+TEST(PolicyCheckCommand, WithoutAPathChecksThePolicyDirOfTheConfiguration) {
+  ScratchDir scratch;
+  const std::string policyDir = scratch.path() + "/policy.d";
+  std::filesystem::create_directories(policyDir);
+  ASSERT_TRUE(writeFileAtomic(policyDir + "/10-broken.json", "{\"version\": 1, \"rules\": [{\"id\": 5}]}"));
+  const std::string config = scratch.path() + "/shadowaid.json";
+  ASSERT_TRUE(writeFileAtomic(config, "{\"policy_dir\": \"" + policyDir + "\"}"));
+
+  auto broken = runCommand({SHADOWAI_CLI_BINARY, "--config", config, "policy", "check"});
+  ASSERT_TRUE(broken) << broken.error().describe();
+  EXPECT_EQ(broken->exitCode, 2) << broken->output;
+  EXPECT_THAT(broken->output, HasSubstr("10-broken.json")) << "it did not read the configured directory";
+
+  ASSERT_TRUE(writeFileAtomic(policyDir + "/10-broken.json", "{\"version\": 1, \"rules\": []}"));
+  auto valid = runCommand({SHADOWAI_CLI_BINARY, "--config", config, "policy", "check"});
+  ASSERT_TRUE(valid) << valid.error().describe();
+  EXPECT_EQ(valid->exitCode, 0) << valid->output;
+  EXPECT_THAT(valid->output, HasSubstr("policy OK: 1 file")) << valid->output;
+
+  auto missing = runCommand({SHADOWAI_CLI_BINARY, "--config", scratch.path() + "/none.json", "policy", "check"});
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->exitCode, 2);
+  EXPECT_THAT(missing->output, HasSubstr("none.json")) << missing->output;
 }
 
 }  // namespace

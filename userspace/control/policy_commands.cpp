@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "daemon/daemon_config.h"
 #include "policy/policy.h"
 
 namespace shadowai {
@@ -35,7 +36,9 @@ PolicyCommands::PolicyCommands(CLI::App& app) {
       "check",
       "Validate a policy directory (every *.json, merged in name order) or one file, without the daemon. Prints "
       "every problem as FILE: LOCATION: MESSAGE and exits 2, or a summary and exits 0");
-  check_->add_option("path", path_, std::string("Policy directory or file (default ") + kDefaultPolicyDir + ")")
+  check_->add_option("path", path_,
+                     std::string("Policy directory or file (default: policy_dir of the daemon configuration, ") +
+                         kDefaultPolicyDir + ")")
       ->type_name("DIR|FILE");
   check_->add_flag("--json", json_, "Print {valid, files, problems: [{file, location, message}]} as JSON");
   reload_ = policy_->add_subcommand(
@@ -48,12 +51,22 @@ bool PolicyCommands::reloadParsed() const { return reload_->parsed(); }
 
 bool PolicyCommands::checkParsed() const { return check_->parsed(); }
 
-int PolicyCommands::runCheck() const {
+int PolicyCommands::runCheck(const std::string& configPath) const {
+  std::string path = path_;
+  if (path.empty()) {
+    // The policy the daemon would load: what an operator means by "check the policy".
+    auto config = configPath.empty() ? DaemonConfig::fromDefaultFile() : DaemonConfig::fromFile(configPath);
+    if (!config) {
+      std::fprintf(stderr, "shadowai: %s\n", config.error().describe().c_str());
+      return kExitInvalid;
+    }
+    path = config->policyDir;
+  }
   std::vector<PolicyProblem> problems;
-  auto policy = Policy::load(path_, &problems);
+  auto policy = Policy::load(path, &problems);
   // The files are listed even when the policy is invalid, so a user sees what was read.
   std::vector<PolicyProblem> ignored;
-  std::vector<std::filesystem::path> files = Policy::policyFiles(path_, ignored);
+  std::vector<std::filesystem::path> files = Policy::policyFiles(path, ignored);
   const bool valid = policy.ok() && problems.empty();
 
   std::string text;

@@ -25,14 +25,16 @@ class PolicyCommands {
   // True when it named `policy reload` (which the caller sends to the daemon).
   bool reloadParsed() const;
 
-  // Runs `policy check`, writing its report to stdout; returns the exit status.
-  int runCheck() const;
+  // Runs `policy check`, writing its report to stdout; returns the exit status. Without a path it
+  // checks the daemon's policy_dir: from CONFIG_PATH (shadowai --config) when given, else from the
+  // default configuration file (defaults when there is none).
+  int runCheck(const std::string& configPath) const;
 
  private:
   CLI::App* policy_ = nullptr;
   CLI::App* check_ = nullptr;
   CLI::App* reload_ = nullptr;
-  std::string path_ = kDefaultPolicyDir;
+  std::string path_;  // empty: the daemon configuration's policy_dir
   bool json_ = false;
 };
 

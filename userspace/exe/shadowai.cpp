@@ -97,8 +97,8 @@ int main(int argc, char** argv) {
           shadowai::kDefaultControlSocket + ")")
       ->type_name("PATH");
   app.add_option("--config", configPath,
-                 std::string("Read the control socket path (for `ca`: the state directory) from this daemon "
-                             "configuration (default ") +
+                 std::string("Read the control socket path (for `ca`: the state directory; for `policy check`: "
+                             "the policy directory) from this daemon configuration (default ") +
                      shadowai::DaemonConfig::kDefaultPath + ")")
       ->type_name("FILE")
       ->excludes(socketOption);
@@ -145,7 +145,7 @@ int main(int argc, char** argv) {
   }
 
   // Checking a policy reads only its files.
-  if (policyCommands.checkParsed()) return policyCommands.runCheck();
+  if (policyCommands.checkParsed()) return policyCommands.runCheck(configPath);
 
   auto socket = controlSocketPath(socketPath, configPath);
   if (!socket) return fail(socket.error().describe());
