@@ -687,6 +687,11 @@ TEST_F(DaemonTest, AContainerTheProxyCannotListenInIsAlertedAndFailsClosed) {
                                               "https://api.openai.com/v1/models"}, daemonCaPath());
   EXPECT_EQ(call.exitCode, 7) << "not a connection error: " << call.out << call.err;
   EXPECT_EQ(provider->connectionCount(), 0u) << "the container reached the provider without the proxy";
+
+  // Once per namespace, not once per walk: let the daemon's once-a-second walk come by twice more.
+  std::this_thread::sleep_for(2500ms);
+  EXPECT_EQ(alerts("enforce-netns-failed", {"SHADOWAI_PID=" + std::to_string(init->pid())}).size(), 1u)
+      << daemon_->describeOutput();
 }
 
 TEST_F(DaemonTest, ModeFollowsTheCgroupPathWhenItIsRecreated) {

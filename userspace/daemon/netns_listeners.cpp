@@ -34,18 +34,18 @@ void NetnsListeners::sync(const std::map<uint64_t, EnforcedNamespace>& wanted) {
     it = listening_.erase(it);
   }
   std::erase_if(failed_, [&wanted](const auto& entry) { return !wanted.count(entry.first); });
-  for (const auto& [inode, where] : wanted) {
-    if (listening_.count(inode)) continue;
-    auto failed = failed_.find(inode);
+  for (const auto& [key, where] : wanted) {
+    if (listening_.count(key)) continue;
+    auto failed = failed_.find(key);
     if (failed != failed_.end() && now < failed->second.retryAt) continue;
-    open(where, now);
+    open(key, where, now);
   }
 }
 
-void NetnsListeners::open(const EnforcedNamespace& where, std::chrono::steady_clock::time_point now) {
+void NetnsListeners::open(uint64_t key, const EnforcedNamespace& where, std::chrono::steady_clock::time_point now) {
   auto fail = [&](const std::string& reason) {
-    const bool first = !failed_.count(where.inode);
-    failed_[where.inode] = Failed{where, reason, now + kRetryInterval};
+    const bool first = !failed_.count(key);
+    failed_[key] = Failed{where, reason, now + kRetryInterval};
     if (first) onFailure_(where, reason);
   };
   if (where.inode == 0) {
@@ -67,8 +67,8 @@ void NetnsListeners::open(const EnforcedNamespace& where, std::chrono::steady_cl
   std::string line = "proxy listening in " + describe(where) + " on " + joined(listeners->addresses);
   if (!listeners->skipped.empty()) line += " (not on " + joined(listeners->skipped) + ")";
   log_(line);
-  failed_.erase(where.inode);
-  listening_[where.inode] = Listening{std::move(*netns), where, std::move(*listeners)};
+  failed_.erase(key);
+  listening_[key] = Listening{std::move(*netns), where, std::move(*listeners)};
 }
 
 nlohmann::json NetnsListeners::status() const {
@@ -81,8 +81,8 @@ nlohmann::json NetnsListeners::status() const {
                     {"listening", entry.listeners.addresses},
                     {"skipped", entry.listeners.skipped}});
   }
-  for (const auto& [inode, entry] : failed_) {
-    list.push_back({{"netns", entry.where.inode != 0 ? nlohmann::json(inode) : nlohmann::json(nullptr)},
+  for (const auto& [key, entry] : failed_) {
+    list.push_back({{"netns", entry.where.inode != 0 ? nlohmann::json(entry.where.inode) : nlohmann::json(nullptr)},
                     {"pid", entry.where.pid},
                     {"cgroup", entry.where.cgroupPath},
                     {"error", entry.reason}});

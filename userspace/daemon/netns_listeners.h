@@ -57,13 +57,14 @@ class NetnsListeners {
     std::chrono::steady_clock::time_point retryAt;
   };
 
-  void open(const EnforcedNamespace& where, std::chrono::steady_clock::time_point now);
+  // KEY: WHERE's key in findEnforcedNamespaces()'s map (its inode, or the stand-in when unreadable).
+  void open(uint64_t key, const EnforcedNamespace& where, std::chrono::steady_clock::time_point now);
 
   ProxyServer& proxy_;
   FailureSink onFailure_;
   LogSink log_;
   mutable std::mutex mutex_;
-  std::map<uint64_t, Listening> listening_;
+  std::map<uint64_t, Listening> listening_;  // by findEnforcedNamespaces()'s key
   std::map<uint64_t, Failed> failed_;
 };
 
