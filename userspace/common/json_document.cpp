@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "common/json_nesting.h"
+
 namespace shadowai {
 namespace {
 
@@ -35,6 +37,7 @@ std::string libraryMessage(const Json::exception& error, std::string_view separa
 }  // namespace
 
 Result<nlohmann::json> parseJsonDocument(std::string_view json, const std::string& sourceName) {
+  if (jsonNestsDeeperThan(json)) return makeError(jsonTooDeepMessage(sourceName));
   try {
     return Json::parse(json.begin(), json.end());
   } catch (const Json::parse_error& error) {

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <initializer_list>
 
+#include "common/json_nesting.h"
+
 namespace shadowai {
 namespace {
 
@@ -74,6 +76,7 @@ Result<ControlRequest> parseControlRequest(std::string_view line) {
   if (line.size() >= kMaxControlLineBytes) {
     return makeError("request too large (limit " + std::to_string(kMaxControlLineBytes) + " bytes)");
   }
+  if (jsonNestsDeeperThan(line)) return makeError("malformed request: " + jsonTooDeepMessage("it"));
   Json object;
   try {
     object = Json::parse(line.begin(), line.end());

@@ -4,10 +4,13 @@
 #include <unordered_set>
 #include <vector>
 
+#include "common/json_nesting.h"
+
 namespace shadowai {
 
 Result<nlohmann::json> parseJsonRefusingDuplicateKeys(std::string_view body, std::string_view what) {
   using Json = nlohmann::json;
+  if (jsonNestsDeeperThan(body)) return makeError(jsonTooDeepMessage(what));
   // One set of keys per object being parsed; the parser's callback sees keys already decoded, so
   // "te\u0078t" and "text" count as the same key, as they do for every JSON reader.
   std::vector<std::unordered_set<std::string>> openObjects;

@@ -8,6 +8,7 @@
 
 #include "common/closest_word.h"
 #include "common/json_document.h"
+#include "common/json_nesting.h"
 #include "control/printable_text.h"
 
 namespace shadowai {
@@ -449,6 +450,10 @@ class DocumentReader {
 PolicyDocument parsePolicyDocument(std::string_view text, const std::string& file,
                                    std::vector<PolicyProblem>& problems) {
   Json root;
+  if (jsonNestsDeeperThan(text)) {
+    problems.push_back(PolicyProblem{file, "", jsonTooDeepMessage("the file")});
+    return PolicyDocument{.file = file, .detectors = {}, .rules = {}};
+  }
   try {
     root = Json::parse(text.begin(), text.end());
   } catch (const Json::parse_error& error) {

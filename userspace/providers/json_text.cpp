@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "common/json_nesting.h"
+
 namespace shadowai {
 
 namespace {
@@ -26,6 +28,7 @@ Status collectLeaves(std::vector<TextSegment>& out, std::string_view role, const
 }  // namespace
 
 Result<Json> parseJson(std::string_view body, std::string_view what) {
+  if (jsonNestsDeeperThan(body)) return makeError(jsonTooDeepMessage(what));
   try {
     return Json::parse(body);
   } catch (const Json::parse_error& error) {
