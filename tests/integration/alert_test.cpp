@@ -208,16 +208,77 @@ TEST_F(AlertTest, SuppressedCountArrivesWithTheNextAlertOfThatKind) {
   EXPECT_FALSE(journalField(quic->front(), "SHADOWAI_SUPPRESSED").has_value());
 }
 
-TEST_F(AlertTest, SendFailsWithOneClearLineWhenJournaldIsGone) {
+// journald is gone (killed; its socket stays, with nobody behind it): sending still returns at once,
+// every alert is counted as lost (call records apart), and when journald is back one alerts-lost
+// entry says how many.
+TEST_F(AlertTest, AlertsLostWhileJournaldIsDownAreCountedAndReportedWhenItIsBack) {
   Alerter alerter;
   ASSERT_OK(alerter.send(AlertKind::kDaemonStarted, "started"));
   ASSERT_OK(journald_.waitForEntries({"SYSLOG_IDENTIFIER=shadowaid"}, 1, kWait));
-  // The socket stays (on our private tmpfs) with nobody behind it.
   ASSERT_OK(journald_.killDaemonForTest());
-  auto sent = alerter.send(AlertKind::kDaemonStopping, "stopping");
-  ASSERT_FALSE(sent.ok());
-  EXPECT_EQ(sent.error().errnum, ECONNREFUSED) << sent.error().describe();
-  EXPECT_EQ(sent.error().message, "cannot write alert daemon-stopping to journald");
+  ASSERT_OK(alerter.send(AlertKind::kLlmCallIntercepted, "call 1"));
+  ASSERT_OK(alerter.send(AlertKind::kLlmCallBlocked, "call 2"));
+  ASSERT_OK(alerter.send(AlertKind::kDaemonStopping, "stopping"));
+  ASSERT_TRUE(alerter.flush(kWait));
+  AlertDeliveryCounts counts = alerter.deliveryCounts();
+  EXPECT_EQ(counts.delivered, 1u);
+  EXPECT_EQ(counts.lostRefused, 3u);
+  EXPECT_EQ(counts.lostCallRecords, 2u);
+  EXPECT_EQ(counts.lostQueueFull, 0u);
+  EXPECT_EQ(counts.lostReports, 0u);
+
+  ASSERT_OK(journald_.restartForTest());
+  auto reports = journald_.waitForEntries({matchOf(AlertField::kAlert, "alerts-lost")}, 1, kWait);
+  ASSERT_OK(reports);
+  ASSERT_EQ(reports->size(), 1u);
+  EXPECT_EQ(text(reports->front(), "SHADOWAI_LOST_ALERTS"), "3");
+  EXPECT_EQ(text(reports->front(), "SHADOWAI_LOST_CALL_RECORDS"), "2");
+  EXPECT_EQ(text(reports->front(), "PRIORITY"), "3");
+  EXPECT_EQ(alerter.deliveryCounts().lostReports, 1u);
+  // Nothing else was lost since: the next alert arrives without another report.
+  ASSERT_OK(alerter.send(AlertKind::kDaemonStopping, "stopping again"));
+  ASSERT_OK(journald_.waitForEntries({matchOf(AlertField::kAlert, "daemon-stopping")}, 1, kWait));
+  auto again = journald_.readEntries({matchOf(AlertField::kAlert, "alerts-lost")});
+  ASSERT_OK(again);
+  EXPECT_EQ(again->size(), 1u);
+}
+
+// journald paused (SIGSTOP) with the kernel's 10 datagrams queued on its socket: the writer blocks,
+// the sender never does. What does not fit the Alerter's queue is counted, the rest arrives once
+// journald reads again, and one report names exactly what was lost.
+TEST_F(AlertTest, APausedJournaldNeverBlocksTheSenderAndLossesAreCountedExactly) {
+  AlerterOptions options;
+  options.queueCapacity = 8;
+  Alerter alerter(options);
+  ASSERT_OK(journald_.pauseForTest());
+  struct Resume {
+    TestJournald& journald;
+    ~Resume() { (void)journald.resumeForTest(); }
+  } resumeEvenOnFailure{journald_};
+  constexpr uint64_t kSent = 200;
+  for (uint64_t i = 0; i < kSent; ++i) {
+    ASSERT_OK(alerter.send(AlertKind::kLlmCallIntercepted, "call " + std::to_string(i),
+                           AlertFields().add(AlertField::kPid, i)));
+  }
+  AlertDeliveryCounts during = alerter.deliveryCounts();
+  EXPECT_GT(during.lostQueueFull, 0u);
+  EXPECT_EQ(during.delivered + during.queued + during.lostQueueFull, kSent);
+  EXPECT_EQ(during.lostCallRecords, during.lostQueueFull);
+
+  ASSERT_OK(journald_.resumeForTest());
+  ASSERT_TRUE(alerter.flush(kWait));
+  AlertDeliveryCounts after = alerter.deliveryCounts();
+  EXPECT_EQ(after.delivered + after.lostQueueFull, kSent);
+  EXPECT_EQ(after.lostQueueFull, during.lostQueueFull);
+  EXPECT_EQ(after.lostRefused, 0u);
+  auto calls = journald_.waitForEntries({matchOf(AlertField::kAlert, "llm-call-intercepted")}, after.delivered, kWait);
+  ASSERT_OK(calls);
+  EXPECT_EQ(calls->size(), after.delivered);
+  auto reports = journald_.waitForEntries({matchOf(AlertField::kAlert, "alerts-lost")}, 1, kWait);
+  ASSERT_OK(reports);
+  ASSERT_EQ(reports->size(), 1u);
+  EXPECT_EQ(text(reports->front(), "SHADOWAI_LOST_ALERTS"), std::to_string(after.lostQueueFull));
+  EXPECT_EQ(text(reports->front(), "SHADOWAI_LOST_CALL_RECORDS"), std::to_string(after.lostQueueFull));
 }
 
 TEST_F(AlertTest, SystemdAcceptsTheShippedCatalog) {

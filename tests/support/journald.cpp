@@ -109,7 +109,10 @@ Status TestJournald::start() {
       return mounted;
     }
   }
+  return spawnDaemon();
+}
 
+Status TestJournald::spawnDaemon() {
   SpawnOptions options;
   options.environment = {
       // Without systemd as PID 1 journald logs to the kernel log, i.e. the host's dmesg; keep its
@@ -161,6 +164,22 @@ Status TestJournald::killDaemonForTest() {
   auto exitCode = process_->wait(kStartTimeout);
   if (!exitCode) return exitCode.error();
   return {};
+}
+
+Status TestJournald::restartForTest() {
+  if (mounted_.empty()) return makeError("the test journald was never started");
+  process_.reset();
+  return spawnDaemon();
+}
+
+Status TestJournald::pauseForTest() {
+  if (!process_) return makeError("the test journald is not running");
+  return process_->sendSignal(SIGSTOP);
+}
+
+Status TestJournald::resumeForTest() {
+  if (!process_) return makeError("the test journald is not running");
+  return process_->sendSignal(SIGCONT);
 }
 
 Status TestJournald::sync() {

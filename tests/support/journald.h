@@ -39,6 +39,12 @@ class TestJournald {
   // Kills journald but keeps the private mounts, so clients now fail to send (nobody listens on the
   // socket) instead of reaching whatever journald the host has.
   Status killDaemonForTest();
+  // Starts journald again after killDaemonForTest(), on the same journal.
+  Status restartForTest();
+  // SIGSTOP and SIGCONT: journald stops reading its socket, as when it is stuck on a slow disk, and
+  // clients block once the socket's queue is full.
+  Status pauseForTest();
+  Status resumeForTest();
 
   // `journalctl --sync`: every entry sent before the call is in the journal file when it returns.
   Status sync();
@@ -55,6 +61,8 @@ class TestJournald {
 
  private:
   Status mountPrivateDirectory(const std::string& directory);
+  // Spawns journald on the mounted directories and waits until it serves.
+  Status spawnDaemon();
 
   std::vector<std::string> mounted_;  // mount points, in mount order
   std::unique_ptr<ChildProcess> process_;

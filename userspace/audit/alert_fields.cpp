@@ -71,6 +71,7 @@ constexpr FieldSet kindFields(AlertKind kind) {
     case AlertKind::kPolicyRejected:
       return fieldsOf({kPolicyFiles, kPolicyRules, kReason, kRequesterUid, kRequesterPid});
     case AlertKind::kEnforceNetnsFailed: return fieldsOf({kNetns, kReason}) | kCallerFields;
+    case AlertKind::kAlertsLost: return fieldsOf({kLostAlerts, kLostCallRecords});
   }
   return 0;
 }

@@ -81,6 +81,8 @@ enum class AlertField {
   kFailureMode,        // "closed", "open"
   kUnenforcedSeconds,  // how long traffic flowed unenforced (heartbeat expiry until resumption)
   kLostEvents,         // events the kernel dropped since the last report
+  kLostAlerts,         // alerts journald did not take since the last report
+  kLostCallRecords,    // of those, records of intercepted calls
   kVersion,
   kReason,             // why the daemon stops, or another short explanation
   // Set by the Alerter on every entry; callers cannot set them.
@@ -142,6 +144,8 @@ inline constexpr std::array kAlertFields = {
     AlertFieldInfo{AlertField::kFailureMode, "SHADOWAI_FAILURE_MODE"},
     AlertFieldInfo{AlertField::kUnenforcedSeconds, "SHADOWAI_UNENFORCED_SECONDS"},
     AlertFieldInfo{AlertField::kLostEvents, "SHADOWAI_LOST_EVENTS"},
+    AlertFieldInfo{AlertField::kLostAlerts, "SHADOWAI_LOST_ALERTS"},
+    AlertFieldInfo{AlertField::kLostCallRecords, "SHADOWAI_LOST_CALL_RECORDS"},
     AlertFieldInfo{AlertField::kVersion, "SHADOWAI_VERSION"},
     AlertFieldInfo{AlertField::kReason, "SHADOWAI_REASON"},
     AlertFieldInfo{AlertField::kAlert, "SHADOWAI_ALERT"},

@@ -41,7 +41,7 @@ constexpr bool wellFormedAndUnique() {
 }
 
 static_assert(inEnumOrder(), "kAlertKinds must list the kinds in enum order");
-static_assert(kAlertKinds.back().kind == AlertKind::kEnforceNetnsFailed, "a kind is missing from kAlertKinds");
+static_assert(kAlertKinds.back().kind == AlertKind::kAlertsLost, "a kind is missing from kAlertKinds");
 static_assert(wellFormedAndUnique(), "alert kinds need unique kebab-case names and unique 128-bit hex ids");
 
 }  // namespace

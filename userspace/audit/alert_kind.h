@@ -33,6 +33,7 @@ enum class AlertKind {
   kPolicyReloaded,            // a new policy is in force
   kPolicyRejected,            // a policy reload failed validation: the previous policy stays in force
   kEnforceNetnsFailed,        // the proxy cannot listen in an enforced workload's network namespace
+  kAlertsLost,                // alerts journald did not take in time (stopped, too slow): how many
 };
 
 struct AlertKindInfo {
@@ -72,6 +73,8 @@ inline constexpr std::array kAlertKinds = {
     AlertKindInfo{AlertKind::kPolicyReloaded, "policy-reloaded", "ce0b198aa4fc4d93a9d60b302b108671", LOG_NOTICE, true},
     AlertKindInfo{AlertKind::kPolicyRejected, "policy-rejected", "fffbbf029be846b5b296d6cdc0c8ce28", LOG_ERR, true},
     AlertKindInfo{AlertKind::kEnforceNetnsFailed, "enforce-netns-failed", "73080cdd6d8c475fb2856ce3d57d8006", LOG_ERR},
+    // Every report counts: never rate limited.
+    AlertKindInfo{AlertKind::kAlertsLost, "alerts-lost", "5fe1c59513824eafaa9b8f8f118159bf", LOG_ERR, true},
 };
 
 inline constexpr size_t kAlertKindCount = kAlertKinds.size();

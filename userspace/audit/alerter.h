@@ -1,7 +1,7 @@
 // Alerter: writes shadowaid's alerts to journald as structured entries (one MESSAGE_ID per kind,
 // SYSLOG_IDENTIFIER=shadowaid, PRIORITY per kind, a one-line MESSAGE, SHADOWAI_* fields), rate
-// limited per kind, and optionally echoes a human line to stderr for foreground runs.
-// Thread-safe: the proxy's threads and the detection loop share one Alerter.
+// limited per kind, from a thread of its own, and optionally echoes a human line to stderr for
+// foreground runs. Thread-safe: the proxy's threads and the detection loop share one Alerter.
 //
 // Callers never pass secrets (see alert_fields.h): fingerprints, not keys.
 #pragma once
@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -32,20 +33,51 @@ struct AlerterOptions {
   // Also write "shadowaid: <priority>: <kind>: <message>" to stderr. Leave it off under systemd
   // (stderrIsJournal()), where it would put every alert in the journal twice.
   bool copyToStderr = false;
+  // Alerts waiting for the writer thread. While journald is slow or stopped the queue fills; an alert
+  // that finds it full is counted as lost instead of waiting (4096 call records are a few MiB).
+  size_t queueCapacity = 4096;
 };
 
+// What became of the alerts sent since start. Every alert admitted by the rate limiter ends up in
+// exactly one of delivered, lostQueueFull and lostRefused, or is still queued.
+struct AlertDeliveryCounts {
+  uint64_t delivered = 0;
+  uint64_t queued = 0;         // waiting for the writer now
+  uint64_t lostQueueFull = 0;  // dropped because the queue was full (journald too slow, or stopped)
+  uint64_t lostRefused = 0;    // journald did not take them (not running)
+  uint64_t lostCallRecords = 0;  // of the lost ones, records of intercepted calls (every-event kinds)
+  uint64_t lostReports = 0;      // alerts-lost entries delivered, each saying how many were lost before it
+};
+
+// Alerts leave the caller's thread at once: send() formats the entry, queues it and returns, and one
+// writer thread hands entries to journald. journald that stops reading (stuck on a slow disk, paused,
+// restarting) blocks only that thread, never a proxy thread; when the queue is full an alert is
+// counted as lost, and once journald takes entries again one alerts-lost entry says how many were
+// lost (and how many of them were call records) since the previous report.
 class Alerter {
  public:
   using Clock = AlertRateLimiter::Clock;
 
   explicit Alerter(AlerterOptions options = {});
+  // Delivers what is queued, for at most kStopDrainTime (journald may be the reason it is queued),
+  // then stops the writer.
+  ~Alerter();
+  Alerter(const Alerter&) = delete;
+  Alerter& operator=(const Alerter&) = delete;
 
-  // Writes one entry; an alert the rate limiter drops is counted and is not an error. Fails (one
-  // line, with errno) when journald does not take it (its socket is there but nobody serves it) or
-  // the fields break the rules (a reserved field set by the caller); nothing is written then. On a
-  // host with no journald socket at all libsystemd drops entries silently, by design: run with
-  // copyToStderr there.
+  static constexpr std::chrono::seconds kStopDrainTime{3};
+
+  // Queues one entry and returns without waiting for journald; an alert the rate limiter drops, or
+  // that finds the queue full, is counted and is not an error. Fails (one line) only when the fields
+  // break the rules (a reserved field set by the caller); nothing is queued then. On a host with no
+  // journald socket at all libsystemd drops entries silently, by design: run with copyToStderr there.
   Status send(AlertKind kind, std::string_view message, const AlertFields& fields = {});
+
+  // Waits until every alert queued before the call was handed to journald (or counted lost), at
+  // most TIMEOUT; false on timeout.
+  bool flush(std::chrono::milliseconds timeout);
+
+  AlertDeliveryCounts deliveryCounts() const;
 
   // Alerts of KIND dropped by the rate limiter since start.
   uint64_t suppressedCount(AlertKind kind) const;
@@ -54,10 +86,16 @@ class Alerter {
   void setClockForTest(std::function<Clock::time_point()> clock);
 
  private:
+  struct Shared;
+  static void writeAlerts(const std::shared_ptr<Shared>& shared, bool copyToStderr);
+
   AlerterOptions options_;
-  mutable std::mutex mutex_;
+  mutable std::mutex limiterMutex_;
   std::optional<AlertRateLimiter> limiter_;
   std::function<Clock::time_point()> clock_;
+  // The queue and counters, shared with the writer thread: if journald never comes back the writer
+  // cannot be joined, and is left behind holding them.
+  std::shared_ptr<Shared> shared_;
 };
 
 // MESSAGE as journald should get it: one line of valid UTF-8. Control characters (newlines, tabs,
