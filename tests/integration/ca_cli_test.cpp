@@ -7,10 +7,13 @@
 #include <gtest/gtest.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "common/file_util.h"
@@ -163,6 +166,37 @@ TEST_F(CaCliTest, InitJson) {
   json existing = json::parse(second.out);
   EXPECT_EQ(existing["created"], false);
   EXPECT_EQ(existing["fingerprint_sha256"], created["fingerprint_sha256"]);
+}
+
+// A read-only state directory (a read-only root, a bind mount) still serves the CA it holds, with or
+// without the lock file a writable one leaves behind; only making a new CA needs it writable.
+TEST_F(CaCliTest, AnExistingCaIsReadFromAReadOnlyStateDirectory) {
+  RunResult first = ca({"init", "--json"});
+  ASSERT_EQ(first.exitCode, 0) << first.out << first.err;
+  const json created = json::parse(first.out);
+  const std::string caDirectory = stateDir_ + "/ca";
+  // Bound onto itself read-only, in this test's own mount namespace.
+  ASSERT_EQ(::mount(caDirectory.c_str(), caDirectory.c_str(), nullptr, MS_BIND, nullptr), 0) << strerror(errno);
+  struct Unmount {
+    std::string path;
+    ~Unmount() { ::umount2(path.c_str(), MNT_DETACH); }
+  } unmount{caDirectory};
+  ASSERT_EQ(::mount(nullptr, caDirectory.c_str(), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr), 0)
+      << strerror(errno);
+  RunResult readOnly = ca({"init", "--json"});
+  ASSERT_EQ(readOnly.exitCode, 0) << readOnly.out << readOnly.err;
+  EXPECT_EQ(json::parse(readOnly.out)["created"], false);
+  EXPECT_EQ(json::parse(readOnly.out)["fingerprint_sha256"], created["fingerprint_sha256"]);
+
+  // Without a lock file.
+  ASSERT_EQ(::umount2(caDirectory.c_str(), MNT_DETACH), 0);
+  ASSERT_EQ(::unlink((caDirectory + "/.lock").c_str()), 0);
+  ASSERT_EQ(::mount(caDirectory.c_str(), caDirectory.c_str(), nullptr, MS_BIND, nullptr), 0) << strerror(errno);
+  ASSERT_EQ(::mount(nullptr, caDirectory.c_str(), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr), 0)
+      << strerror(errno);
+  RunResult noLock = ca({"export"});
+  ASSERT_EQ(noLock.exitCode, 0) << noLock.err;
+  EXPECT_EQ(fingerprintOf(noLock.out), created["fingerprint_sha256"]);
 }
 
 TEST_F(CaCliTest, ExportPrintsTheCertificateOrWritesIt) {

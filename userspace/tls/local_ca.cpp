@@ -196,8 +196,16 @@ Result<LocalCa> LocalCa::loadOrCreate(const std::string& stateDir) {
   // read the other's half-written files: the whole load-or-create runs under an exclusive lock.
   const std::string lockFile = directory + "/.lock";
   Fd lock(::open(lockFile.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
-  if (!lock) return errnoError("cannot open " + lockFile);
-  while (::flock(lock.get(), LOCK_EX) != 0) {
+  if (!lock && errno == EROFS) {
+    // A read-only state directory (a read-only root, a bind mount) can still serve the CA it holds:
+    // flock works on a read-only descriptor, and where there is no lock file nobody can be writing a
+    // CA next to us either. Creating one fails below, at the key, with its own error.
+    lock = Fd(::open(lockFile.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    if (!lock && errno != ENOENT) return errnoError("cannot open " + lockFile);
+  } else if (!lock) {
+    return errnoError("cannot open " + lockFile);
+  }
+  while (lock && ::flock(lock.get(), LOCK_EX) != 0) {
     if (errno != EINTR) return errnoError("cannot lock " + lockFile);
   }
 
