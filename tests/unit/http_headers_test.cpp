@@ -31,6 +31,28 @@ TEST(MisdirectionTest, OnlyOriginFormTargets) {
   EXPECT_NE(misdirectionOf(withHost("api.openai.com"), "", "api.openai.com"), "");
 }
 
+http::fields withTransferEncoding(std::initializer_list<std::string_view> values) {
+  http::fields fields;
+  for (std::string_view value : values) fields.insert(http::field::transfer_encoding, value);
+  return fields;
+}
+
+TEST(RequestFramingTest, OnlyASingleChunkedCodingIsTrusted) {
+  EXPECT_EQ(requestFramingProblem(http::fields{}, 11), "") << "no Transfer-Encoding: Content-Length or no body";
+  EXPECT_EQ(requestFramingProblem(http::fields{}, 10), "");
+  EXPECT_EQ(requestFramingProblem(withTransferEncoding({"chunked"}), 11), "");
+  EXPECT_EQ(requestFramingProblem(withTransferEncoding({" Chunked "}), 11), "");
+  EXPECT_EQ(requestFramingProblem(withTransferEncoding({", chunked,"}), 11), "") << "empty list elements count for nothing";
+  EXPECT_NE(requestFramingProblem(withTransferEncoding({"chunked, identity"}), 11), "") << "chunked not last";
+  EXPECT_NE(requestFramingProblem(withTransferEncoding({"identity"}), 11), "") << "no chunked at all";
+  EXPECT_NE(requestFramingProblem(withTransferEncoding({"gzip, chunked"}), 11), "") << "a coding we would have to undo";
+  EXPECT_NE(requestFramingProblem(withTransferEncoding({"chunked, chunked"}), 11), "") << "chunked twice";
+  EXPECT_NE(requestFramingProblem(withTransferEncoding({"chunked", "chunked"}), 11), "") << "chunked in two fields";
+  EXPECT_NE(requestFramingProblem(withTransferEncoding({""}), 11), "") << "an empty Transfer-Encoding";
+  EXPECT_EQ(requestFramingProblem(withTransferEncoding({"chunked"}), 10),
+            "an HTTP/1.0 request must not carry Transfer-Encoding");
+}
+
 TEST(HopByHopTest, ConnectionAndTheFieldsItNamesAreRemoved) {
   http::fields fields;
   fields.set(http::field::connection, "keep-alive, X-Private-Hop");

@@ -11,6 +11,33 @@ namespace shadowai {
 
 namespace http = boost::beast::http;
 
+std::string requestFramingProblem(const http::fields& fields, unsigned version) {
+  auto range = fields.equal_range(http::field::transfer_encoding);
+  if (range.first == range.second) return "";
+  if (version < 11) return "an HTTP/1.0 request must not carry Transfer-Encoding";
+  size_t codings = 0;
+  bool onlyChunked = true;
+  for (; range.first != range.second; ++range.first) {
+    std::string_view value = range.first->value();
+    while (true) {
+      const size_t comma = value.find(',');
+      std::string coding(value.substr(0, comma));
+      boost::algorithm::trim(coding);
+      // Empty list elements are allowed (RFC 9110 section 5.6.1) and count for nothing.
+      if (!coding.empty()) {
+        ++codings;
+        onlyChunked = onlyChunked && boost::algorithm::iequals(coding, "chunked");
+      }
+      if (comma == std::string_view::npos) break;
+      value.remove_prefix(comma + 1);
+    }
+  }
+  if (codings != 1 || !onlyChunked) {
+    return "the request's Transfer-Encoding must be exactly \"chunked\" (chunked last, once, and no other coding)";
+  }
+  return "";
+}
+
 void removeHopByHopFields(http::fields& fields) {
   // The fields the Connection header lists are hop-by-hop too.
   std::vector<std::string> listed;

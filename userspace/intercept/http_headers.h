@@ -23,6 +23,14 @@ bool isTextual(std::string_view contentType);
 // Content-Encoding absent or identity: the body is as the masker would read it.
 bool isIdentityEncoded(std::string_view contentEncoding);
 
+// Why a request's framing cannot be trusted (RFC 9112 section 6), "" when it can. Beast already
+// refuses Content-Length with Transfer-Encoding, differing or malformed Content-Length values and
+// lists, and replaces obs-fold with a space (section 5.2 allows that); this adds what Beast lets
+// through, so that a body the proxy and the provider could delimit differently never goes upstream:
+// Transfer-Encoding in HTTP/1.0, and any Transfer-Encoding but a single "chunked" (chunked not last,
+// given twice, or with another coding the proxy would have to decode). VERSION as Beast gives it (11).
+std::string requestFramingProblem(const boost::beast::http::fields& fields, unsigned version);
+
 // The request target without its query string: what alerts may show (a query can hold a key).
 std::string_view pathOf(std::string_view target);
 
