@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "common/file_util.h"
+#include "support/bpf_attachments.h"
 #include "support/child_process.h"
 #include "support/dnsmasq.h"
 #include "support/journald.h"
@@ -581,6 +582,47 @@ TEST_F(DaemonTest, AStartThatFailsAfterTheKernelCheckSaysWhyWithoutAStartedAlert
   auto started = journald_.readEntries({"SHADOWAI_ALERT=daemon-started"});
   ASSERT_TRUE(started) << started.error().describe();
   EXPECT_TRUE(started->empty()) << "a daemon that did not start said it had";
+}
+
+// A start that fails after attaching (here on its policy: policy_dir is a symlink loop) leaves the
+// kernel as it found it: nothing attached or pinned. Had it found enforcement in force (a daemon that
+// crashed), that stays, and enforced workloads keep failing closed.
+TEST_F(DaemonTest, AStartThatFailsOnItsPolicyLeavesTheKernelAsItFoundIt) {
+  const std::string loop = dir_->filePath("policy-loop");
+  ASSERT_EQ(::symlink(loop.c_str(), loop.c_str()), 0);
+  writeConfig("closed", {{"policy_dir", loop}});
+  RunResult failed = run({SHADOWAI_DAEMON_BINARY, "--config", configPath()});
+  EXPECT_EQ(failed.exitCode, 1) << failed.out << failed.err;
+  // The kernel frees a link once its last reference (the pin) is gone, not always at once.
+  auto attached = attachedProgramCount(attach_->path(), BPF_CGROUP_INET4_CONNECT);
+  for (int i = 0; i < 100 && attached && *attached != 0; ++i) {
+    std::this_thread::sleep_for(50ms);
+    attached = attachedProgramCount(attach_->path(), BPF_CGROUP_INET4_CONNECT);
+  }
+  ASSERT_TRUE(attached) << attached.error().describe();
+  EXPECT_EQ(*attached, 0u) << "a failed start left its programs attached";
+  std::vector<std::string> pins;  // a bpffs of its own also holds the kernel's maps.debug and progs.debug
+  for (const auto& entry : std::filesystem::directory_iterator(pinDir_)) {
+    if (!entry.path().filename().string().ends_with(".debug")) pins.push_back(entry.path().filename());
+  }
+  EXPECT_EQ(pins, std::vector<std::string>{}) << "a failed start left pins behind";
+
+  writeConfig("closed");
+  startDaemon();
+  ASSERT_FALSE(HasFatalFailure());
+  enforce(*workload_);
+  ASSERT_TRUE(daemon_->sendSignal(SIGKILL));
+  (void)daemon_->wait(10s);
+  writeConfig("closed", {{"policy_dir", loop}});
+  RunResult failedAgain = run({SHADOWAI_DAEMON_BINARY, "--config", configPath()});
+  EXPECT_EQ(failedAgain.exitCode, 1) << failedAgain.out << failedAgain.err;
+  attached = attachedProgramCount(attach_->path(), BPF_CGROUP_INET4_CONNECT);
+  ASSERT_TRUE(attached) << attached.error().describe();
+  EXPECT_EQ(*attached, 1u) << "enforcement found in force was removed";
+  const size_t before = openAi_->connectionCount();
+  RunResult down = curl(*workload_, {"https://api.openai.com/v1/models"});
+  EXPECT_EQ(down.exitCode, 7) << "an enforced workload bypassed the proxy: " << down.err;
+  EXPECT_EQ(openAi_->connectionCount(), before);
 }
 
 TEST_F(DaemonTest, KeysInEnvironmentsAreAlertedWithFingerprintOnly) {

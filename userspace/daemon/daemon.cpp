@@ -3,6 +3,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <systemd/sd-daemon.h>
+#include <malloc.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -22,6 +23,7 @@ namespace {
 constexpr uint16_t kDnsPort = 53;
 constexpr int kPollIntervalMs = 200;
 constexpr auto kPeriodicInterval = std::chrono::seconds(1);
+constexpr auto kMemoryTrimInterval = std::chrono::seconds(5);
 // Reading every process environment is the costliest periodic job; keys rarely appear mid-life.
 constexpr auto kEnvScanInterval = std::chrono::seconds(30);
 
@@ -96,6 +98,17 @@ Result<std::unique_ptr<Daemon>> Daemon::start(DaemonConfig config, DaemonOptions
   if (auto started = daemon->startParts(); !started) {
     // The destructor's daemon-stopping alert says so (there was no daemon-started before it).
     daemon->stopReason_ = "start failed: " + started.error().describe();
+    // A failed start leaves the kernel as it found it: programs this start attached and pinned come
+    // off again. Links it found pinned mean enforcement was in force (a crashed or restarted daemon):
+    // those stay, so enforced workloads keep failing closed rather than bypassing the proxy.
+    const bool attachedHere = daemon->programs_ && !daemon->programs_->linksWerePinned();
+    const std::string pinDir = daemon->config_.bpfPinDir;
+    daemon.reset();
+    if (attachedHere) {
+      if (auto removed = DaemonPrograms::removePins(pinDir); !removed) {
+        std::fprintf(stderr, "shadowaid: %s\n", removed.error().describe().c_str());
+      }
+    }
     return started.error();
   }
   return daemon;
@@ -229,6 +242,11 @@ Status Daemon::startInterceptor() {
   options.upstreamCaBundle = intercept.upstreamCaBundle;
   options.settings.maxRequestBodyBytes = intercept.maxRequestBodyBytes;
   options.settings.maxRequestHeaderBytes = intercept.maxRequestHeaderBytes;
+  options.settings.maxBufferedBytes =
+      intercept.maxBufferedBytes != 0
+          ? intercept.maxBufferedBytes
+          : BodyBudget::defaultLimit(static_cast<uint64_t>(::sysconf(_SC_PHYS_PAGES)) *
+                                     static_cast<uint64_t>(::sysconf(_SC_PAGESIZE)));
   options.settings.responseTimeout = intercept.responseTimeout;
   options.settings.idleTimeout = std::chrono::duration_cast<std::chrono::milliseconds>(intercept.clientIdleTimeout);
   options.settings.upstream.idleTimeout = std::chrono::duration_cast<std::chrono::milliseconds>(intercept.upstreamIdleTimeout);
@@ -456,6 +474,12 @@ void Daemon::periodicWork() {
                         AlertFields().add(AlertField::kLostEvents, totalLost - lostReported_));
     lostReported_ = totalLost;
   }
+  if (std::chrono::steady_clock::now() >= nextMemoryTrim_) {
+    // Give freed heap pages back to the host: after a burst of connections or large calls glibc keeps
+    // them in its arenas, and the daemon's RSS would stay at its peak. Here, never on a proxy thread.
+    ::malloc_trim(0);
+    nextMemoryTrim_ = std::chrono::steady_clock::now() + kMemoryTrimInterval;
+  }
   std::lock_guard lock(mutex_);
   snapshot_.detection = tracker_->counters();
   snapshot_.lost = lost;
@@ -665,6 +689,18 @@ Result<nlohmann::json> Daemon::setMode(const std::string& cgroupPath, std::optio
                         {"effective_mode", std::string(toString(effective))}};
 }
 
+namespace {
+// What became of the alerts (docs/daemon.md, "When journald is slow or down").
+nlohmann::json alertsStatus(const AlertDeliveryCounts& counts) {
+  return {{"delivered", counts.delivered},
+          {"queued", counts.queued},
+          {"lost_queue_full", counts.lostQueueFull},
+          {"lost_refused", counts.lostRefused},
+          {"lost_call_records", counts.lostCallRecords},
+          {"loss_reports", counts.lostReports}};
+}
+}  // namespace
+
 nlohmann::json Daemon::status() {
   const ProxyCounters proxy = proxy_->counters();
   std::lock_guard lock(mutex_);
@@ -684,6 +720,9 @@ nlohmann::json Daemon::status() {
         {"credentials", credentialsSummary_},
         {"ca", config_.stateDir + "/ca/ca.pem"},
         {"cached_certificates", interceptor_ ? interceptor_->cachedCertificates() : 0},
+        {"buffered_bytes", interceptor_ ? interceptor_->bodyBudget().inUse() : 0},
+        {"max_buffered_bytes", interceptor_ ? interceptor_->bodyBudget().limit() : 0},
+        {"refused_over_budget", interceptor_ ? interceptor_->bodyBudget().refusals() : 0},
         {"policy", policy_ ? policyStatus(*policy_->current()) : nlohmann::json(nullptr)}}},
       {"proxy",
        {{"running", true},
@@ -712,6 +751,7 @@ nlohmann::json Daemon::status() {
         {"dns_answers", detection.dnsAnswers},
         {"quic_refused", snapshot_.quicRefused},
         {"lost_events", lostTotal}}},
+      {"alerts", alertsStatus(alerter_.deliveryCounts())},
   };
 }
 

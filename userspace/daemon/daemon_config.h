@@ -49,6 +49,9 @@ struct InterceptConfig {
   std::string upstreamCaBundle;  // PEM file provider certificates must chain to; empty: the system store
   uint64_t maxRequestBodyBytes = 32ull << 20;
   uint32_t maxRequestHeaderBytes = 64u << 10;
+  // Memory all intercepted calls together may hold for bodies; 0: an eighth of the host's memory,
+  // at least 256 MiB (BodyBudget::defaultLimit).
+  uint64_t maxBufferedBytes = 0;
   std::chrono::milliseconds responseTimeout{300000};
   std::chrono::seconds clientIdleTimeout{120};
   std::chrono::seconds upstreamIdleTimeout{60};

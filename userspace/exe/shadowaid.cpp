@@ -1,6 +1,7 @@
 // shadowaid: the shadowai daemon. Continuous detection with journald alerts, per-cgroup enforce
 // mode through the local proxy, and the control socket for the `shadowai` CLI. Runs in the
 // foreground (systemd Type=notify), logs to stderr.
+#include <malloc.h>
 #include <signal.h>
 
 #include <CLI/CLI.hpp>
@@ -66,6 +67,10 @@ int main(int argc, char** argv) {
     return 0;
   }
 
+  // Bodies of large calls (megabytes) are mmapped and unmapped when freed, instead of growing the heap
+  // to the largest burst and staying there (glibc's default threshold rises up to 32 MiB as such
+  // blocks are freed, which keeps them on the heap).
+  mallopt(M_MMAP_THRESHOLD, 256 << 10);
   shadowai::routeLibbpfLog(verbose);
   struct sigaction action {};
   action.sa_handler = onStopSignal;

@@ -185,6 +185,8 @@ asio::awaitable<RelayResult> relayAnswer(UpstreamConnection& upstream, http::res
   EventRelay events(adapter, masker, writer, call);
   std::string whole;  // a non-streamed answer, for its usage (and its masking)
   bool wholeTooBig = false;
+  BodyBudget* budget = scope.services.bodyBudget;
+  BodyBudget::Lease wholeLease = budget ? budget->lease() : BodyBudget::Lease();
   auto& tcp = beast::get_lowest_layer(upstream.stream);
 
   while (!parser.is_done()) {
@@ -208,15 +210,21 @@ asio::awaitable<RelayResult> relayAnswer(UpstreamConnection& upstream, http::res
     }
     if (!wholeTooBig) {
       const size_t limit = holdWhole ? kMaxMaskedResponseBytes : kMaxParsedResponseBytes;
-      if (whole.size() + got <= limit) {
+      const bool fits = whole.size() + got <= limit;
+      if (fits && wholeLease.holdBody(whole.size() + got)) {
         whole.append(bytes);
       } else if (holdWhole) {
-        result.maskingFailure = "the answer is larger than " + std::to_string(kMaxMaskedResponseBytes) +
-                                " bytes, the most shadowai holds to mask";
+        result.maskingFailure = fits ? "shadowai holds as much data as its memory budget allows "
+                                       "(intercept.max_buffered_bytes, " + std::to_string(budget->limit()) +
+                                       " bytes) and cannot hold this answer to mask it"
+                                     : "the answer is larger than " + std::to_string(kMaxMaskedResponseBytes) +
+                                       " bytes, the most shadowai holds to mask";
         co_return result;
       } else {
+        // Relayed as it comes; only its usage goes unrecorded.
         wholeTooBig = true;
         std::string().swap(whole);
+        wholeLease.release();
       }
     }
     if (!holdWhole && !(co_await writer.piece(bytes.data(), bytes.size()))) co_return RelayResult{false, {}, {}};

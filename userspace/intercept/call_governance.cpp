@@ -49,7 +49,7 @@ std::string joined(const std::vector<std::string>& names) {
 
 RequestGovernance governRequest(const InterceptServices& services, const InterceptTarget& target,
                                 const ProviderAdapter& adapter, http::request<http::string_body>& request,
-                                const Result<ParsedRequest>& parsed, InterceptedCall& call) {
+                                Result<ParsedRequest>& parsed, InterceptedCall& call) {
   if (!services.policy) return {};
   const std::shared_ptr<const PolicyRuntime> runtime = services.policy->current();
   if (!runtime) return {};
@@ -81,7 +81,9 @@ RequestGovernance governRequest(const InterceptServices& services, const Interce
   result.masksResponse = governance.masksResponse();
   call.rule = joined(governance.policy.matchedRules);
   if (governance.masksRequest() && hasBody) {
-    auto masked = maskRequestBody(adapter, request.target(), request.body(), *result.session);
+    // Checked above: a body that must be masked was read by the adapter.
+    if (!parsed) return cannotMask(call, 400, "its body cannot be read: " + parsed.error().describe());
+    auto masked = maskRequestBody(std::move(*parsed), request.body(), *result.session);
     if (!masked) return cannotMask(call, 403, "its prompt could not be masked: " + masked.error().describe());
     if (*masked) request.body() = std::move(**masked);
   }

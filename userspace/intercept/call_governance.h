@@ -27,10 +27,11 @@ struct RequestGovernance {
 
 // Applies the policy in SERVICES to REQUEST (whose body PARSED came from, or failed to): on refusal
 // fills CALL's outcome, status, rule and reason; otherwise may replace REQUEST's body with the masked
-// one and asks the provider for an uncompressed answer when the answer is to be masked.
+// one and asks the provider for an uncompressed answer when the answer is to be masked. Masking
+// consumes PARSED's prompt texts (they move into the masked body instead of being copied).
 RequestGovernance governRequest(const InterceptServices& services, const InterceptTarget& target,
                                 const ProviderAdapter& adapter,
                                 boost::beast::http::request<boost::beast::http::string_body>& request,
-                                const Result<ParsedRequest>& parsed, InterceptedCall& call);
+                                Result<ParsedRequest>& parsed, InterceptedCall& call);
 
 }  // namespace shadowai

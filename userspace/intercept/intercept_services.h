@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "credentials/credential_store.h"
+#include "intercept/body_budget.h"
 #include "intercept/intercept_settings.h"
 #include "intercept/intercepted_call.h"
 #include "policy/policy_runtime.h"
@@ -20,6 +21,8 @@ struct InterceptServices {
   // The policy in force (swapped on reload); null: no policy, nothing is masked or blocked.
   std::shared_ptr<PolicyHolder> policy;
   InterceptedCallSink onCall;  // may be empty
+  // The bound on body memory of all calls (settings.maxBufferedBytes); never null once created.
+  BodyBudget* bodyBudget = nullptr;
 };
 
 }  // namespace shadowai

@@ -11,11 +11,13 @@
 #include <boost/algorithm/string/predicate.hpp>
 #include <openssl/err.h>
 
+#include "common/json_nesting.h"
 #include "intercept/call_forwarding.h"
 #include "intercept/call_governance.h"
 #include "intercept/client_stream.h"
 #include "intercept/http_headers.h"
 #include "intercept/refusal_response.h"
+#include "providers/json_text.h"
 #include "providers/provider_adapter.h"
 #include "proxy/proxy_sockets.h"
 
@@ -70,15 +72,19 @@ asio::awaitable<void> discardUntilClientStops(ClientStream& client, beast::flat_
 }
 
 struct RequestRead {
-  enum class Kind { kComplete, kClosed, kTooLarge, kHeaderTooLarge, kMalformed } kind = Kind::kClosed;
+  enum class Kind { kComplete, kClosed, kTooLarge, kHeaderTooLarge, kMalformed, kOverBudget } kind = Kind::kClosed;
   http::request<http::string_body> request;
 };
 
 // Reads one whole request (answering `Expect: 100-continue`); PARSER keeps the header of a request
-// refused for its size, for the adapter's error shape.
+// refused for its size, for the adapter's error shape. A header whose framing cannot be trusted is
+// kMalformed with PROBLEM saying why, before any of its body is read. LEASE grows with the body: a
+// Content-Length is reserved before the first byte is read (kOverBudget at once), a chunked body as
+// it arrives.
 asio::awaitable<RequestRead::Kind> readRequest(ClientStream& client, beast::flat_buffer& buffer,
                                                http::request_parser<http::string_body>& parser,
-                                               const InterceptSettings& settings) {
+                                               const InterceptSettings& settings, std::string& problem,
+                                               BodyBudget::Lease& lease) {
   using Kind = RequestRead::Kind;
   auto classify = [](const boost::system::error_code& error) {
     if (error == http::error::body_limit) return Kind::kTooLarge;
@@ -92,14 +98,22 @@ asio::awaitable<RequestRead::Kind> readRequest(ClientStream& client, beast::flat
   clientTcp(client).expires_after(settings.idleTimeout);
   auto [headerError, headerBytes] = co_await http::async_read_header(client, buffer, parser, kAwaitTuple);
   if (headerError) co_return classify(headerError);
+  problem = requestFramingProblem(parser.get().base(), parser.get().version());
+  if (!problem.empty()) co_return Kind::kMalformed;
+  if (const auto length = parser.content_length(); length && *length <= settings.maxRequestBodyBytes) {
+    if (!lease.holdBody(*length)) co_return Kind::kOverBudget;
+  }
   if (boost::algorithm::iequals(parser.get()[http::field::expect], "100-continue")) {
     http::response<http::empty_body> proceed{http::status::continue_, 11};
     auto [error, written] = co_await http::async_write(client, proceed, kAwaitTuple);
     if (error) co_return Kind::kClosed;
   }
   clientTcp(client).expires_after(settings.idleTimeout);
-  auto [bodyError, bodyBytes] = co_await http::async_read(client, buffer, parser, kAwaitTuple);
-  if (bodyError) co_return classify(bodyError);
+  while (!parser.is_done()) {
+    auto [bodyError, bodyBytes] = co_await http::async_read_some(client, buffer, parser, kAwaitTuple);
+    if (bodyError) co_return classify(bodyError);
+    if (!lease.holdBody(parser.get().body().size())) co_return Kind::kOverBudget;
+  }
   co_return Kind::kComplete;
 }
 
@@ -114,7 +128,9 @@ asio::awaitable<void> serveRequests(ClientStream& client, const InterceptHandoff
     http::request_parser<http::string_body> parser;
     parser.header_limit(static_cast<uint32_t>(settings.maxRequestHeaderBytes));
     parser.body_limit(settings.maxRequestBodyBytes);
-    const RequestRead::Kind read = co_await readRequest(client, buffer, parser, settings);
+    std::string framingProblem;
+    BodyBudget::Lease lease = services.bodyBudget ? services.bodyBudget->lease() : BodyBudget::Lease();
+    const RequestRead::Kind read = co_await readRequest(client, buffer, parser, settings, framingProblem, lease);
     if (read == RequestRead::Kind::kClosed) co_return;
 
     const auto& header = parser.get();
@@ -132,12 +148,17 @@ asio::awaitable<void> serveRequests(ClientStream& client, const InterceptHandoff
         status = 413;
         call.reason = "the request body is larger than the limit of " + std::to_string(settings.maxRequestBodyBytes) +
                       " bytes";
+      } else if (read == RequestRead::Kind::kOverBudget) {
+        // 503: the provider's own word for "busy, retry later", which the SDKs retry with backoff.
+        status = 503;
+        call.reason = "shadowai holds as much request data as its memory budget allows (intercept.max_buffered_bytes, " +
+                      std::to_string(services.bodyBudget->limit()) + " bytes); retry later";
       } else if (read == RequestRead::Kind::kHeaderTooLarge) {
         status = 431;
         call.reason = "the request header is larger than the limit of " +
                       std::to_string(settings.maxRequestHeaderBytes) + " bytes";
       } else {
-        call.reason = "the request is not valid HTTP/1.1";
+        call.reason = framingProblem.empty() ? "the request is not valid HTTP/1.1" : framingProblem;
       }
       call.outcome = CallOutcome::kRefused;
       call.status = status;
@@ -150,17 +171,26 @@ asio::awaitable<void> serveRequests(ClientStream& client, const InterceptHandoff
     http::request<http::string_body> request = parser.release();
     const bool keepAlive = request.keep_alive();
     call.requestBytes = request.body().size();
+    // 421 Misdirected Request: this connection cannot serve that host. 400 for a body of an API we
+    // read that nests deeper than any reader of it may go (whatever the policy, it is never forwarded).
+    unsigned refusedStatus = 0;
     if (std::string misdirected = misdirectionOf(request.base(), request.target(), target.host); !misdirected.empty()) {
-      // 421 Misdirected Request: this connection cannot serve that host. Nothing goes upstream.
-      call.outcome = CallOutcome::kRefused;
-      call.status = 421;
+      refusedStatus = 421;
       call.reason = std::move(misdirected);
-      const bool written = co_await writeRefusal(client, *adapter, 421, call.reason, keepAlive);
+    } else if (adapter->api() != ApiKind::kUnknown && jsonNestsDeeperThan(request.body())) {
+      refusedStatus = 400;
+      call.reason = jsonTooDeepMessage(kRequestBody);
+    }
+    if (refusedStatus != 0) {
+      // Nothing goes upstream.
+      call.outcome = CallOutcome::kRefused;
+      call.status = refusedStatus;
+      const bool written = co_await writeRefusal(client, *adapter, refusedStatus, call.reason, keepAlive);
       record(services, call);
       if (!written || !keepAlive) co_return;
       continue;
     }
-    const Result<ParsedRequest> parsed = adapter->parseRequest(request.target(), request.body());
+    Result<ParsedRequest> parsed = adapter->parseRequest(request.target(), request.body());
     if (parsed) {
       call.model = parsed->model;
       call.streaming = parsed->streaming;
@@ -173,6 +203,8 @@ asio::awaitable<void> serveRequests(ClientStream& client, const InterceptHandoff
       if (!written || !keepAlive) co_return;
       continue;
     }
+    // The prompt's texts are not needed while the provider answers.
+    if (parsed) std::vector<TextSegment>().swap(parsed->prompt);
     CallScope scope{target, handoff.facts, services, pool, counters, &earlyUpstream};
     if (governance.masksResponse) scope.responseMasker = governance.session.get();
     const bool again = co_await forwardCall(client, std::move(request), keepAlive, *adapter, scope, call);

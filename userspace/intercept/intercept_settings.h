@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 
 #include "intercept/upstream_pool.h"
 
@@ -11,6 +12,8 @@ namespace shadowai {
 struct InterceptSettings {
   size_t maxRequestBodyBytes = 32 << 20;  // larger: 413 before the body is read
   size_t maxRequestHeaderBytes = 64 << 10;  // larger: 431
+  // Memory all calls together may hold for bodies (BodyBudget); 0: no bound.
+  uint64_t maxBufferedBytes = 0;
   // The client's TLS handshake and each request read; a keep-alive connection with no request for
   // idleTimeout is closed.
   std::chrono::milliseconds clientHandshakeTimeout{10'000};

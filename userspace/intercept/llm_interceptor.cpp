@@ -35,6 +35,8 @@ Result<std::shared_ptr<LlmInterceptor>> LlmInterceptor::create(LocalCa ca,
   services.clientTls = interceptor->clientTls_.get();
   services.credentials = credentials ? std::move(credentials) : std::make_shared<const CredentialStore>();
   services.settings = std::move(options.settings);
+  interceptor->bodyBudget_ = std::make_unique<BodyBudget>(services.settings.maxBufferedBytes);
+  services.bodyBudget = interceptor->bodyBudget_.get();
   services.onCall = std::move(options.onCall);
   services.policy = std::move(options.policy);
   return interceptor;

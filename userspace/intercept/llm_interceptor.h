@@ -33,12 +33,15 @@ class LlmInterceptor final : public ConnectionInterceptor {
 
   // Leaf certificates minted so far and still cached.
   size_t cachedCertificates() const { return leaves_->size(); }
+  // Memory held for bodies now, its bound, and calls refused for want of it.
+  const BodyBudget& bodyBudget() const { return *bodyBudget_; }
 
  private:
   LlmInterceptor() = default;
 
   std::unique_ptr<LocalCa> ca_;  // the leaf cache refers to it
   std::unique_ptr<LeafCertCache> leaves_;
+  std::unique_ptr<BodyBudget> bodyBudget_;
   std::shared_ptr<boost::asio::ssl::context> clientTls_;
   std::shared_ptr<boost::asio::ssl::context> upstreamTls_;
   InterceptServices services_;

@@ -9,16 +9,19 @@ namespace shadowai {
 
 namespace {
 
-Result<std::optional<std::string>> maskSegments(std::string_view body, const std::vector<TextSegment>& segments,
+// Consumes SEGMENTS: each text moves into its replacement rather than being copied.
+Result<std::optional<std::string>> maskSegments(std::string_view body, std::vector<TextSegment> segments,
                                                 TextMasker& masker, MaskSite site, std::string_view what) {
   std::vector<JsonStringReplacement> replacements;
   replacements.reserve(segments.size());
-  for (const auto& segment : segments) {
+  for (auto& segment : segments) {
     auto masked = masker.mask(segment.text, site);
     if (!masked) return masked.error();
-    replacements.push_back(JsonStringReplacement{segment.location, segment.text, std::move(*masked)});
+    replacements.push_back(
+        JsonStringReplacement{std::move(segment.location), std::move(segment.text), std::move(*masked)});
   }
-  return rewriteJsonStrings(body, replacements, what);
+  std::vector<TextSegment>().swap(segments);
+  return rewriteJsonStrings(body, std::move(replacements), what);
 }
 
 }  // namespace
@@ -28,7 +31,12 @@ Result<std::optional<std::string>> maskRequestBody(const ProviderAdapter& adapte
   if (adapter.api() == ApiKind::kUnknown) return std::optional<std::string>();
   auto request = adapter.parseRequest(target, body);
   if (!request) return request.error();
-  return maskSegments(body, request->prompt, masker, MaskSite::kRequest, kRequestBody);
+  return maskRequestBody(std::move(*request), body, masker);
+}
+
+Result<std::optional<std::string>> maskRequestBody(ParsedRequest request, std::string_view body, TextMasker& masker) {
+  if (request.api == ApiKind::kUnknown) return std::optional<std::string>();
+  return maskSegments(body, std::move(request.prompt), masker, MaskSite::kRequest, kRequestBody);
 }
 
 Result<std::optional<std::string>> maskResponseBody(const ProviderAdapter& adapter, std::string_view body,
@@ -36,7 +44,7 @@ Result<std::optional<std::string>> maskResponseBody(const ProviderAdapter& adapt
   if (adapter.api() == ApiKind::kUnknown) return std::optional<std::string>();
   auto response = adapter.parseResponse(body);
   if (!response) return response.error();
-  return maskSegments(body, response->generated, masker, MaskSite::kResponse, kResponseBody);
+  return maskSegments(body, std::move(response->generated), masker, MaskSite::kResponse, kResponseBody);
 }
 
 }  // namespace shadowai

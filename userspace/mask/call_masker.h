@@ -24,6 +24,10 @@ namespace shadowai {
 Result<std::optional<std::string>> maskRequestBody(const ProviderAdapter& adapter, std::string_view target,
                                                    std::string_view body, TextMasker& masker);
 
+// The same for a request the adapter has parsed already (REQUEST is BODY as the adapter read it;
+// its prompt texts are consumed).
+Result<std::optional<std::string>> maskRequestBody(ParsedRequest request, std::string_view body, TextMasker& masker);
+
 // The same for a whole response body.
 Result<std::optional<std::string>> maskResponseBody(const ProviderAdapter& adapter, std::string_view body,
                                                     TextMasker& masker);

@@ -25,8 +25,9 @@ Error spliceError(std::string_view what, const Json::json_pointer& at, std::stri
 
 // The byte span of the string token at `at`, found by simdjson (which, unlike nlohmann, tells where a
 // value sits). raw_json_token() may run on over whitespace up to the next structural character.
+// INSPECTED is the text the caller checked there in its own reading of the body.
 Result<Span> locate(simdjson::ondemand::document& document, const char* base, size_t size,
-                    const JsonStringReplacement& replacement, std::string_view what) {
+                    const JsonStringReplacement& replacement, const std::string& inspected, std::string_view what) {
   std::string pointer = replacement.location.to_string();
   if (pointer.empty()) return spliceError(what, replacement.location, "is not a string inside the body");
   simdjson::ondemand::value value;
@@ -44,7 +45,7 @@ Result<Span> locate(simdjson::ondemand::document& document, const char* base, si
   // Decoded independently of the adapter: the bytes we overwrite must be the text that was masked.
   try {
     Json decoded = Json::parse(token);
-    if (!decoded.is_string() || decoded.get_ref<const std::string&>() != replacement.original) {
+    if (!decoded.is_string() || decoded.get_ref<const std::string&>() != inspected) {
       return spliceError(what, replacement.location, "does not hold the text that was inspected");
     }
   } catch (const Json::exception&) {
@@ -63,34 +64,11 @@ Result<std::string> encodeString(const std::string& text, std::string_view what,
   }
 }
 
-Status checkResult(const std::string& spliced, const Json& parsed, const std::vector<JsonStringReplacement>& replacements,
-                   std::string_view what) {
-  Json expected = parsed;
-  for (const auto& replacement : replacements) expected[replacement.location] = replacement.replacement;
-  try {
-    if (Json::parse(spliced) == expected) return {};
-  } catch (const Json::exception&) {
-  }
-  return makeError(std::string(what) + " did not read back as masked after rewriting");
-}
-
-}  // namespace
-
-Result<std::string> spliceJsonStrings(std::string_view body, const Json& parsed,
-                                      const std::vector<JsonStringReplacement>& replacements, std::string_view what) {
-  if (replacements.empty()) return std::string(body);
-  for (const auto& replacement : replacements) {
-    const Json* value = nullptr;
-    try {
-      value = &parsed.at(replacement.location);
-    } catch (const Json::exception&) {
-    }
-    if (value == nullptr || !value->is_string() || value->get_ref<const std::string&>() != replacement.original) {
-      return spliceError(what, replacement.location, "does not hold the text that was inspected");
-    }
-  }
-
-  // simdjson reads up to SIMDJSON_PADDING bytes past the end.
+// The spans of the replacements' string tokens in BODY, in body order. PARSED is where each
+// replacement's location was checked to hold its original.
+Result<std::vector<Span>> locateAll(std::string_view body, const Json& parsed,
+                                    const std::vector<JsonStringReplacement>& replacements, std::string_view what) {
+  // simdjson reads up to SIMDJSON_PADDING bytes past the end: a padded copy, gone when this returns.
   std::string padded;
   padded.reserve(body.size() + simdjson::SIMDJSON_PADDING);
   padded.assign(body);
@@ -102,20 +80,55 @@ Result<std::string> spliceJsonStrings(std::string_view body, const Json& parsed,
   std::vector<Span> spans;
   spans.reserve(replacements.size());
   for (const auto& replacement : replacements) {
-    auto span = locate(document, padded.data(), padded.size(), replacement, what);
+    const std::string& inspected = parsed.at(replacement.location).get_ref<const std::string&>();
+    auto span = locate(document, padded.data(), padded.size(), replacement, inspected, what);
     if (!span) return span.error();
     spans.push_back(*span);
   }
   std::sort(spans.begin(), spans.end(), [](const Span& a, const Span& b) { return a.begin < b.begin; });
+  return spans;
+}
+
+// What goes out must read back as EXPECTED (the body as first parsed) with the replacements applied.
+// Consumes both: the replacement texts move into EXPECTED rather than being copied.
+Status checkResult(const std::string& spliced, Json expected, std::vector<JsonStringReplacement>& replacements,
+                   std::string_view what) {
+  for (auto& replacement : replacements) expected[replacement.location] = std::move(replacement.replacement);
+  try {
+    if (Json::parse(spliced) == expected) return {};
+  } catch (const Json::exception&) {
+  }
+  return makeError(std::string(what) + " did not read back as masked after rewriting");
+}
+
+}  // namespace
+
+Result<std::string> spliceJsonStrings(std::string_view body, Json parsed, std::vector<JsonStringReplacement> replacements,
+                                      std::string_view what) {
+  if (replacements.empty()) return std::string(body);
+  for (auto& replacement : replacements) {
+    const Json* value = nullptr;
+    try {
+      value = &parsed.at(replacement.location);
+    } catch (const Json::exception&) {
+    }
+    if (value == nullptr || !value->is_string() || value->get_ref<const std::string&>() != replacement.original) {
+      return spliceError(what, replacement.location, "does not hold the text that was inspected");
+    }
+    // PARSED holds the same text from here on.
+    std::string().swap(replacement.original);
+  }
+  auto spans = locateAll(body, parsed, replacements, what);
+  if (!spans) return spans.error();
 
   std::string out;
   out.reserve(body.size() + body.size() / 8);
   size_t copied = 0;
-  for (size_t i = 0; i < spans.size(); ++i) {
-    const Span& span = spans[i];
-    if (i > 0 && span.begin == spans[i - 1].begin) {
+  for (size_t i = 0; i < spans->size(); ++i) {
+    const Span& span = (*spans)[i];
+    if (i > 0 && span.begin == (*spans)[i - 1].begin) {
       // The same place named twice is fine only when both ask for the same text.
-      if (span.end != spans[i - 1].end || span.replacement->replacement != spans[i - 1].replacement->replacement) {
+      if (span.end != (*spans)[i - 1].end || span.replacement->replacement != (*spans)[i - 1].replacement->replacement) {
         return spliceError(what, span.replacement->location, "is rewritten twice in different ways");
       }
       continue;
@@ -128,21 +141,19 @@ Result<std::string> spliceJsonStrings(std::string_view body, const Json& parsed,
     copied = span.end;
   }
   out.append(body.substr(copied));
-  if (auto status = checkResult(out, parsed, replacements, what); !status) return status.error();
+  if (auto status = checkResult(out, std::move(parsed), replacements, what); !status) return status.error();
   return out;
 }
 
 Result<std::optional<std::string>> rewriteJsonStrings(std::string_view body,
-                                                      const std::vector<JsonStringReplacement>& replacements,
+                                                      std::vector<JsonStringReplacement> replacements,
                                                       std::string_view what) {
   auto parsed = parseJsonRefusingDuplicateKeys(body, what);
   if (!parsed) return parsed.error();
-  std::vector<JsonStringReplacement> changes;
-  for (const auto& replacement : replacements) {
-    if (replacement.replacement != replacement.original) changes.push_back(replacement);
-  }
-  if (changes.empty()) return std::optional<std::string>();
-  auto spliced = spliceJsonStrings(body, *parsed, changes, what);
+  std::erase_if(replacements,
+                [](const JsonStringReplacement& replacement) { return replacement.replacement == replacement.original; });
+  if (replacements.empty()) return std::optional<std::string>();
+  auto spliced = spliceJsonStrings(body, std::move(*parsed), std::move(replacements), what);
   if (!spliced) return spliced.error();
   return std::optional<std::string>(std::move(*spliced));
 }

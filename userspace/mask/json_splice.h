@@ -26,14 +26,16 @@ struct JsonStringReplacement {
 // call) when a location does not hold a string equal to `original` in both readings of the body, when
 // two replacements disagree about one place, or when the result, parsed again, is not exactly
 // `parsed` with the replacements applied: whatever trick a body plays, what goes out is what we masked.
-Result<std::string> spliceJsonStrings(std::string_view body, const nlohmann::json& parsed,
-                                      const std::vector<JsonStringReplacement>& replacements, std::string_view what);
+// Both are taken by value and consumed as the work goes on (a prompt of 30 MiB is held a few times
+// over, never a dozen): move them in when the caller is done with them.
+Result<std::string> spliceJsonStrings(std::string_view body, nlohmann::json parsed,
+                                      std::vector<JsonStringReplacement> replacements, std::string_view what);
 
 // The whole step for a body: parses it refusing duplicate keys (even when nothing changes, since a
 // duplicate could hide text from us), drops replacements that change nothing, and splices the rest.
 // nullopt: nothing changed, the original bytes may go out as they are.
 Result<std::optional<std::string>> rewriteJsonStrings(std::string_view body,
-                                                      const std::vector<JsonStringReplacement>& replacements,
+                                                      std::vector<JsonStringReplacement> replacements,
                                                       std::string_view what);
 
 }  // namespace shadowai
