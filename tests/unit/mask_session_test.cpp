@@ -147,3 +147,47 @@ TEST(MaskPseudonymKey, RefusesOpenModesAndWrongSizes) {
 
 }  // namespace
 }  // namespace shadowai
+
+namespace shadowai {
+namespace {
+
+// Text dense with near-matches of the detectors our own automaton confirms (PEM and JWT fragments,
+// repeated key prefixes): the shapes issue 12 timed at 0.2-1 MB/s, 1 MiB of them here.
+std::string slowToMask() {
+  std::string text;
+  while (text.size() < (1u << 20)) {
+    text += "-----BEGIN PRIVATE KEY----- eyJhbGciOiJIUzI1NiJ9.eyJ sk-proj- password=x fe80::1:2 ";
+  }
+  return text;
+}
+
+// A call whose text is shaped to be slow to mask runs out of its CPU budget and fails (the proxy
+// refuses it or cuts its stream), whole or streamed; a budget far above the work changes nothing.
+TEST(MaskSession, ACallPastItsCpuBudgetFailsInsteadOfHoldingTheThread) {
+  const std::string slow = slowToMask();
+  MaskSession whole(rulesWith(), keyOf(1));
+  whole.setCpuLimit(std::chrono::milliseconds(1));
+  auto masked = whole.mask(slow, MaskSite::kRequest);
+  ASSERT_FALSE(masked.ok());
+  EXPECT_EQ(masked.error().message,
+            "masking this call took more than its CPU budget of 1 ms (intercept.max_mask_cpu_ms)");
+  // Spent once, the budget stays spent: every later text of the call fails at once.
+  EXPECT_FALSE(whole.mask("hello", MaskSite::kResponse).ok());
+
+  MaskSession streamed(rulesWith(), keyOf(1));
+  streamed.setCpuLimit(std::chrono::milliseconds(1));
+  auto stream = streamed.openStream(MaskSite::kResponse);
+  bool failed = false;
+  for (size_t at = 0; at < slow.size() && !failed; at += 512) failed = !stream->feed(slow.substr(at, 512)).ok();
+  EXPECT_TRUE(failed) << "a stream of " << slow.size() << " bytes never ran out of a 1 ms budget";
+
+  MaskSession generous(rulesWith(), keyOf(1));
+  generous.setCpuLimit(std::chrono::seconds(600));
+  auto fine = generous.mask("mail john.doe@example.com", MaskSite::kRequest);
+  ASSERT_TRUE(fine.ok()) << fine.error().describe();
+  EXPECT_EQ(fine->find("john.doe@example.com"), std::string::npos);
+  EXPECT_GT(generous.cpuSpent().count(), 0);
+}
+
+}  // namespace
+}  // namespace shadowai

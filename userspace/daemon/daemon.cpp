@@ -242,6 +242,7 @@ Status Daemon::startInterceptor() {
   options.upstreamCaBundle = intercept.upstreamCaBundle;
   options.settings.maxRequestBodyBytes = intercept.maxRequestBodyBytes;
   options.settings.maxRequestHeaderBytes = intercept.maxRequestHeaderBytes;
+  options.settings.maxMaskCpu = intercept.maxMaskCpu;
   options.settings.maxBufferedBytes =
       intercept.maxBufferedBytes != 0
           ? intercept.maxBufferedBytes

@@ -273,7 +273,8 @@ class ConfigReader : public JsonSchemaReader {
     if (!object.is_object()) return fail(pointer, "expected an object");
     if (auto known = checkKnownFields(object, pointer,
                                       {"comment", "enabled", "upstream_ca_bundle", "max_request_body_bytes",
-                                       "max_request_header_bytes", "max_buffered_bytes", "response_timeout_ms",
+                                       "max_request_header_bytes", "max_buffered_bytes", "max_mask_cpu_ms",
+                                       "response_timeout_ms",
                                        "client_idle_timeout_s",
                                        "upstream_idle_timeout_s"});
         !known) {
@@ -296,6 +297,7 @@ class ConfigReader : public JsonSchemaReader {
     check(integer(object, pointer, "max_request_body_bytes", 1024, 1ull << 32, intercept.maxRequestBodyBytes));
     check(integer(object, pointer, "max_request_header_bytes", 1024, 1u << 20, intercept.maxRequestHeaderBytes));
     check(integer(object, pointer, "max_buffered_bytes", 0, 1ull << 40, intercept.maxBufferedBytes));
+    check(integer(object, pointer, "max_mask_cpu_ms", 10, 600000, intercept.maxMaskCpu));
     check(integer(object, pointer, "response_timeout_ms", 100, 3600000, intercept.responseTimeout));
     check(integer(object, pointer, "client_idle_timeout_s", 1, 86400, intercept.clientIdleTimeout));
     check(integer(object, pointer, "upstream_idle_timeout_s", 1, 3600, intercept.upstreamIdleTimeout));
@@ -392,6 +394,7 @@ nlohmann::json DaemonConfig::toJson() const {
       {"max_request_body_bytes", intercept.maxRequestBodyBytes},
       {"max_request_header_bytes", intercept.maxRequestHeaderBytes},
       {"max_buffered_bytes", intercept.maxBufferedBytes},
+      {"max_mask_cpu_ms", intercept.maxMaskCpu.count()},
       {"response_timeout_ms", intercept.responseTimeout.count()},
       {"client_idle_timeout_s", intercept.clientIdleTimeout.count()},
       {"upstream_idle_timeout_s", intercept.upstreamIdleTimeout.count()},

@@ -52,6 +52,8 @@ struct InterceptConfig {
   // Memory all intercepted calls together may hold for bodies; 0: an eighth of the host's memory,
   // at least 256 MiB (BodyBudget::defaultLimit).
   uint64_t maxBufferedBytes = 0;
+  // CPU time masking one call may take in all (prompt, answer, every streamed delta).
+  std::chrono::milliseconds maxMaskCpu{5000};
   std::chrono::milliseconds responseTimeout{300000};
   std::chrono::seconds clientIdleTimeout{120};
   std::chrono::seconds upstreamIdleTimeout{60};

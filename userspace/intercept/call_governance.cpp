@@ -78,6 +78,7 @@ RequestGovernance governRequest(const InterceptServices& services, const Interce
   RequestGovernance result;
   if (!governance.mask) return result;
   result.session = std::make_shared<MaskSession>(governance.mask, runtime->pseudonymKey());
+  result.session->setCpuLimit(services.settings.maxMaskCpu);
   result.masksResponse = governance.masksResponse();
   call.rule = joined(governance.policy.matchedRules);
   if (governance.masksRequest() && hasBody) {

@@ -14,6 +14,8 @@ struct InterceptSettings {
   size_t maxRequestHeaderBytes = 64 << 10;  // larger: 431
   // Memory all calls together may hold for bodies (BodyBudget); 0: no bound.
   uint64_t maxBufferedBytes = 0;
+  // CPU time masking one call may take in all; past it the call is refused or its stream cut.
+  std::chrono::milliseconds maxMaskCpu{5000};
   // The client's TLS handshake and each request read; a keep-alive connection with no request for
   // idleTimeout is closed.
   std::chrono::milliseconds clientHandshakeTimeout{10'000};

@@ -8,6 +8,7 @@
 #include <map>
 #include <string>
 
+#include "common/thread_cpu_time.h"
 #include "mask/detector_expression.h"
 #include "mask/match_start_finder.h"
 #include "mask/match_tail.h"
@@ -207,7 +208,7 @@ Status DetectorSet::scan(std::string_view text, const DetectorSelection& selecte
 }
 
 Status DetectorSet::scanFrom(std::string_view text, size_t minBegin, const DetectorSelection& selected,
-                             std::vector<DetectorMatch>& out) const {
+                             std::vector<DetectorMatch>& out, uint64_t cpuDeadlineNs) const {
   out.clear();
   if (impl_->fast.empty() || text.empty()) return {};
   if (text.size() >= UINT_MAX) return makeError("text too large to mask");
@@ -232,6 +233,7 @@ Status DetectorSet::scanFrom(std::string_view text, size_t minBegin, const Detec
   // Pass 2, per detector: each end's leftmost start, on windows of maxLength + 1 bytes before the
   // ends (merged when they overlap) and 2 after (so \b and $ at the end see the real next byte).
   thread_local std::vector<std::pair<size_t, size_t>> spans;
+  size_t windows = 0;
   size_t groupBegin = 0;
   while (groupBegin < candidates.size()) {
     uint32_t detector = candidates[groupBegin].detector;
@@ -242,6 +244,10 @@ Status DetectorSet::scanFrom(std::string_view text, size_t minBegin, const Detec
     spans.clear();
     size_t i = groupBegin;
     while (i < groupEnd) {
+      // A window costs at most a few microseconds; reading the clock every 64 is noise.
+      if (cpuDeadlineNs != 0 && (++windows & 63) == 0 && threadCpuNanos() > cpuDeadlineNs) {
+        return makeError("the scan ran past its CPU budget");
+      }
       size_t end = candidates[i].end;
       size_t windowStart = end > reach ? end - reach : 0;
       size_t windowEnd = std::min(text.size(), end + 2);

@@ -56,8 +56,10 @@ class DetectorSet {
   // scan() without the matches whose replaced span begins before MIN_BEGIN, dropped before overlaps
   // are resolved: a stream scans the text it already released as left context (so \b and the
   // leftmost start of each match come out as they would on the whole text) without re-deciding it.
+  // CPU_DEADLINE_NS (threadCpuNanos(); 0: none): past it the scan stops with an error, checked while
+  // it confirms candidates, where a text dense with near-matches spends its time.
   Status scanFrom(std::string_view text, size_t minBegin, const DetectorSelection& selected,
-                  std::vector<DetectorMatch>& out) const;
+                  std::vector<DetectorMatch>& out, uint64_t cpuDeadlineNs = 0) const;
 
   // How many bytes at the end of TEXT could still become part of a match of a selected detector once
   // more text follows (0 when the text ends where no match can be in progress). At most maxWindow().

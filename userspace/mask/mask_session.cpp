@@ -5,6 +5,7 @@
 
 #include <cstdio>
 
+#include "common/thread_cpu_time.h"
 #include "mask/mask_stream.h"
 
 namespace shadowai {
@@ -50,9 +51,33 @@ const DetectorSelection& MaskSession::selection(MaskSite site) const {
   return site == MaskSite::kRequest ? rules_->requestDetectors : rules_->responseDetectors;
 }
 
+MaskSession::CpuCharge::CpuCharge(MaskSession& session)
+    : session_(session), started_(session.cpuLimitNs_ != 0 ? threadCpuNanos() : 0) {}
+
+MaskSession::CpuCharge::~CpuCharge() {
+  if (session_.cpuLimitNs_ != 0) session_.cpuSpentNs_ += threadCpuNanos() - started_;
+}
+
+uint64_t MaskSession::CpuCharge::deadline() const {
+  if (session_.cpuLimitNs_ == 0) return 0;
+  const uint64_t left = session_.cpuLimitNs_ > session_.cpuSpentNs_ ? session_.cpuLimitNs_ - session_.cpuSpentNs_ : 0;
+  return started_ + left;
+}
+
+Status MaskSession::CpuCharge::check() const {
+  if (session_.cpuLimitNs_ == 0) return {};
+  if (session_.cpuSpentNs_ + (threadCpuNanos() - started_) <= session_.cpuLimitNs_) return {};
+  return makeError("masking this call took more than its CPU budget of " +
+                   std::to_string(session_.cpuLimitNs_ / 1'000'000) + " ms (intercept.max_mask_cpu_ms)");
+}
+
 Result<std::string> MaskSession::mask(std::string_view text, MaskSite site) {
   if (!rules_ || !rules_->detectors) return std::string(text);
-  if (Status scanned = rules_->detectors->scan(text, selection(site), scratchMatches_); !scanned) {
+  CpuCharge charge(*this);
+  if (Status budget = charge.check(); !budget) return budget.error();
+  if (Status scanned = rules_->detectors->scanFrom(text, 0, selection(site), scratchMatches_, charge.deadline());
+      !scanned) {
+    if (Status budget = charge.check(); !budget) return budget.error();
     return scanned.error();
   }
   if (scratchMatches_.empty()) return std::string(text);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -68,8 +69,32 @@ class MaskSession : public TextMasker {
   std::vector<DetectorHits> hits() const;
   uint64_t totalHits() const;
 
+  // Bounds the CPU time masking this call may take in all (its prompt, its answer, every streamed
+  // delta); zero: no bound. Past it mask() and every stream's feed() and finish() fail, a scan
+  // included, so a text shaped to be slow to mask costs its own call (refused, or its stream cut)
+  // and not the proxy thread every other call shares.
+  void setCpuLimit(std::chrono::nanoseconds limit) { cpuLimitNs_ = static_cast<uint64_t>(limit.count()); }
+  std::chrono::nanoseconds cpuSpent() const { return std::chrono::nanoseconds(cpuSpentNs_); }
+
  private:
   friend class MaskStream;
+
+  // One masking step's CPU time, charged to the call when the step ends.
+  class CpuCharge {
+   public:
+    explicit CpuCharge(MaskSession& session);
+    ~CpuCharge();
+    CpuCharge(const CpuCharge&) = delete;
+    CpuCharge& operator=(const CpuCharge&) = delete;
+    // The thread CPU time at which the step must stop (0: no bound), for DetectorSet::scanFrom.
+    uint64_t deadline() const;
+    // An error when the call has used up its budget; else OK.
+    Status check() const;
+
+   private:
+    MaskSession& session_;
+    uint64_t started_ = 0;
+  };
 
   const DetectorSelection& selection(MaskSite site) const;
   // Appends TEXT[from, to) to OUT with MATCHES (sorted, inside the range) replaced, numbering
@@ -86,6 +111,8 @@ class MaskSession : public TextMasker {
   std::map<std::pair<uint32_t, MaskSite>, uint64_t> counts_;
   std::set<std::tuple<uint32_t, MaskSite, std::string>> countedValues_;
   std::vector<DetectorMatch> scratchMatches_;
+  uint64_t cpuLimitNs_ = 0;
+  uint64_t cpuSpentNs_ = 0;
 };
 
 }  // namespace shadowai

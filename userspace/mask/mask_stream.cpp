@@ -20,7 +20,12 @@ Result<std::string> MaskStream::finish() {
 Result<std::string> MaskStream::release(bool everything) {
   const DetectorSet& set = *session_.rules_->detectors;
   const DetectorSelection& selected = session_.selection(site_);
-  if (Status scanned = set.scanFrom(buffer_, contextLength_, selected, matches_); !scanned) return scanned.error();
+  MaskSession::CpuCharge charge(session_);
+  if (Status budget = charge.check(); !budget) return budget.error();
+  if (Status scanned = set.scanFrom(buffer_, contextLength_, selected, matches_, charge.deadline()); !scanned) {
+    if (Status budget = charge.check(); !budget) return budget.error();
+    return scanned.error();
+  }
 
   size_t releaseEnd = buffer_.size();
   if (!everything) {
