@@ -251,10 +251,7 @@ TEST_F(AlertTest, APausedJournaldNeverBlocksTheSenderAndLossesAreCountedExactly)
   options.queueCapacity = 8;
   Alerter alerter(options);
   ASSERT_OK(journald_.pauseForTest());
-  struct Resume {
-    TestJournald& journald;
-    ~Resume() { (void)journald.resumeForTest(); }
-  } resumeEvenOnFailure{journald_};
+  TestJournald::ResumeAtExit resumeEvenOnFailure{journald_};
   constexpr uint64_t kSent = 200;
   for (uint64_t i = 0; i < kSent; ++i) {
     ASSERT_OK(alerter.send(AlertKind::kLlmCallIntercepted, "call " + std::to_string(i),

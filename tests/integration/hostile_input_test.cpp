@@ -162,10 +162,7 @@ TEST_F(HostileInputTest, AFrozenJournaldStallsNoCallAndLosesNoRecord) {
   const std::string request = R"({"model":"gpt-4o","messages":[{"role":"user","content":"Hi"}]})";
 
   ASSERT_OK(journald_.pauseForTest());
-  struct Resume {
-    TestJournald& journald;
-    ~Resume() { (void)journald.resumeForTest(); }
-  } resumeEvenOnFailure{journald_};
+  TestJournald::ResumeAtExit resumeEvenOnFailure{journald_};
   constexpr int kCalls = 24;
   for (int i = 0; i < kCalls; ++i) {
     SCOPED_TRACE("call " + std::to_string(i));

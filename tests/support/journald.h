@@ -45,6 +45,12 @@ class TestJournald {
   // clients block once the socket's queue is full.
   Status pauseForTest();
   Status resumeForTest();
+  // Resumes a paused journald when it goes out of scope, so a failed assertion never leaves it
+  // stopped (the test's teardown would wait on it).
+  struct ResumeAtExit {
+    TestJournald& journald;
+    ~ResumeAtExit() { (void)journald.resumeForTest(); }
+  };
 
   // `journalctl --sync`: every entry sent before the call is in the journal file when it returns.
   Status sync();

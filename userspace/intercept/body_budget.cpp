@@ -29,6 +29,12 @@ bool BodyBudget::Lease::holdBody(uint64_t bodyBytes) {
   return true;
 }
 
+void BodyBudget::Lease::keepOnly(uint64_t bytes) {
+  if (budget_ == nullptr || bytes >= bytes_) return;
+  budget_->give(bytes_ - bytes);
+  bytes_ = bytes;
+}
+
 void BodyBudget::Lease::release() {
   if (budget_ != nullptr && bytes_ > 0) budget_->give(bytes_);
   bytes_ = 0;

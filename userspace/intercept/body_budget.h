@@ -35,6 +35,9 @@ class BodyBudget {
     // Grows the share to hold BODY_BYTES of body (kHeldBytesPerBodyByte each); false, and the share
     // unchanged, when the budget has no room. Never shrinks. Without a budget always true.
     bool holdBody(uint64_t bodyBytes);
+    // Gives back all but BYTES (the body itself, once it is parsed and masked and only waits to go
+    // out): a call that streams for minutes holds its share of the budget only for what it holds.
+    void keepOnly(uint64_t bytes);
     uint64_t bytes() const { return bytes_; }
     void release();
 

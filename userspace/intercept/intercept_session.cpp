@@ -203,8 +203,10 @@ asio::awaitable<void> serveRequests(ClientStream& client, const InterceptHandoff
       if (!written || !keepAlive) co_return;
       continue;
     }
-    // The prompt's texts are not needed while the provider answers.
+    // The prompt's texts are not needed while the provider answers, and of the body's share of the
+    // budget only the body itself is still held.
     if (parsed) std::vector<TextSegment>().swap(parsed->prompt);
+    lease.keepOnly(request.body().size());
     CallScope scope{target, handoff.facts, services, pool, counters, &earlyUpstream};
     if (governance.masksResponse) scope.responseMasker = governance.session.get();
     const bool again = co_await forwardCall(client, std::move(request), keepAlive, *adapter, scope, call);
