@@ -3,7 +3,9 @@
 // pending. Event payloads follow the providers' documented stream shapes.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <map>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -12,6 +14,34 @@
 #include "fake_text_masker.h"
 #include "mask/sse_stream_masker.h"
 #include "providers/sse_parser.h"
+
+// Bytes this thread asks operator new for while a test counts them: a measure of the work one event
+// costs that, unlike a timing, is the same on every run and every machine. (Replacing the global
+// operators is the only portable hook; every form is replaced so new and delete always pair.)
+namespace {
+thread_local bool tCountingAllocations = false;
+thread_local size_t tAllocatedBytes = 0;
+
+void* countedAllocation(std::size_t size) noexcept {
+  if (tCountingAllocations) tAllocatedBytes += size;
+  return std::malloc(size == 0 ? 1 : size);
+}
+}  // namespace
+
+void* operator new(std::size_t size) {
+  if (void* memory = countedAllocation(size)) return memory;
+  throw std::bad_alloc();
+}
+void* operator new[](std::size_t size) { return ::operator new(size); }
+void* operator new(std::size_t size, const std::nothrow_t&) noexcept { return countedAllocation(size); }
+void* operator new[](std::size_t size, const std::nothrow_t&) noexcept { return countedAllocation(size); }
+// Not inlined: GCC would then see free() called on what operator new returned, and warn.
+[[gnu::noinline]] void operator delete(void* memory) noexcept { std::free(memory); }
+[[gnu::noinline]] void operator delete[](void* memory) noexcept { std::free(memory); }
+[[gnu::noinline]] void operator delete(void* memory, std::size_t) noexcept { std::free(memory); }
+[[gnu::noinline]] void operator delete[](void* memory, std::size_t) noexcept { std::free(memory); }
+[[gnu::noinline]] void operator delete(void* memory, const std::nothrow_t&) noexcept { std::free(memory); }
+[[gnu::noinline]] void operator delete[](void* memory, const std::nothrow_t&) noexcept { std::free(memory); }
 
 namespace shadowai {
 namespace {
@@ -208,6 +238,44 @@ TEST(SseStreamMaskerOpenAiChat, FailsClosedAndStaysFailed) {
   masker.failOn = "boom";
   SseStreamMasker failing(*adapter, masker);
   EXPECT_FALSE(failing.onEvent(dataEvent(chatDelta("boom "))).ok());
+}
+
+std::string chatChoices(size_t count, std::string_view content) {
+  Json choices = Json::array();
+  for (size_t i = 0; i < count; ++i) {
+    choices.push_back({{"index", i}, {"delta", {{"content", content}}}, {"finish_reason", nullptr}});
+  }
+  return Json{{"id", "chatcmpl-123"}, {"object", "chat.completion.chunk"}, {"choices", choices}}.dump();
+}
+
+// One event feeding N channels must cost about N, not N squared: each channel used to keep its own
+// copy of the whole event and its list of texts. Doubling N must about double the bytes allocated.
+TEST(SseStreamMaskerOpenAiChat, OneEventWithManyChoicesCostsLinearMemory) {
+  auto adapter = adapterFor("openai-chat", "api.openai.com", "POST", kChatTarget);
+  FakeTextMasker masker;
+  auto allocatedFor = [&](size_t choices) {
+    std::vector<SseEvent> events = {dataEvent(chatChoices(choices, "ok ")), dataEvent("[DONE]")};
+    tAllocatedBytes = 0;
+    tCountingAllocations = true;
+    auto run = runMasker(*adapter, events, masker);
+    tCountingAllocations = false;
+    auto texts = clientTexts(*adapter, run.out);
+    EXPECT_EQ(texts.size(), choices);
+    EXPECT_EQ(texts["choices/" + std::to_string(choices - 1) + "/content"], "ok ");
+    return tAllocatedBytes;
+  };
+  size_t small = allocatedFor(256);
+  size_t large = allocatedFor(512);
+  EXPECT_LT(static_cast<double>(large) / static_cast<double>(small), 2.5) << small << " then " << large << " bytes";
+}
+
+TEST(SseStreamMaskerOpenAiChat, ChannelsPerAnswerAreBounded) {
+  auto adapter = adapterFor("openai-chat", "api.openai.com", "POST", kChatTarget);
+  FakeTextMasker masker;
+  SseStreamMasker atOnce(*adapter, masker, 4);
+  EXPECT_TRUE(atOnce.onEvent(dataEvent(chatChoices(4, "x"))).ok());
+  EXPECT_FALSE(atOnce.onEvent(dataEvent(chatChoices(5, "x"))).ok());
+  EXPECT_EQ(SseStreamMasker::kMaxChannels, 1024u);
 }
 
 constexpr std::string_view kResponsesStream =

@@ -8,15 +8,6 @@
 
 namespace shadowai {
 
-namespace {
-
-bool endsChannel(const ParsedResponseChunk& chunk, const std::string& channel) {
-  return std::any_of(chunk.endedChannels.begin(), chunk.endedChannels.end(),
-                     [&](const std::string& ended) { return channelEndedBy(channel, ended); });
-}
-
-}  // namespace
-
 Result<std::vector<SseEvent>> SseStreamMasker::onEvent(const SseEvent& event) {
   if (failed_) return makeError("stream event: the stream already failed to mask");
   auto out = process(event);
@@ -25,15 +16,53 @@ Result<std::vector<SseEvent>> SseStreamMasker::onEvent(const SseEvent& event) {
 }
 
 bool SseStreamMasker::holding() const {
-  return std::any_of(channels_.begin(), channels_.end(), [](const Channel& channel) { return channel.stream->holding(); });
+  return std::any_of(open_.begin(), open_.end(), [](const auto& entry) { return entry.second.stream->holding(); });
 }
 
-SseStreamMasker::Channel& SseStreamMasker::channelNamed(const std::string& name) {
-  for (auto& channel : channels_) {
-    if (channel.name == name) return channel;
+// The open channel NAME, or a new one.
+Result<SseStreamMasker::Channel*> SseStreamMasker::deltaChannel(const std::string& name) {
+  if (auto it = open_.find(name); it != open_.end()) return &it->second;
+  if (open_.size() >= maxChannels_) {
+    return makeError("stream event: the answer has more than " + std::to_string(maxChannels_) + " text channels open");
   }
-  channels_.push_back(Channel{name, masker_.openStream(MaskSite::kResponse), {}, {}, 0, 0});
-  return channels_.back();
+  Channel channel{masker_.openStream(MaskSite::kResponse), nullptr, 0, 0, channelsOpened_++};
+  return &open_.emplace(name, std::move(channel)).first->second;
+}
+
+// Moves the open channels ENDED ends (see channelEndedBy) into INTO: the channel of that name and the
+// names below it, "ENDED/...", which sort between "ENDED/" and "ENDED0" ('0' follows '/').
+void SseStreamMasker::takeEnded(const std::string& ended, std::vector<Channels::node_type>& into) {
+  if (ended.empty()) {
+    while (!open_.empty()) into.push_back(open_.extract(open_.begin()));
+    return;
+  }
+  if (auto node = open_.extract(ended)) into.push_back(std::move(node));
+  auto it = open_.lower_bound(ended + '/');
+  auto last = open_.lower_bound(ended + static_cast<char>('/' + 1));
+  while (it != last) into.push_back(open_.extract(it++));
+}
+
+// The ENDING channels give up what they hold: inside this event when it carries their last delta
+// (IN_THIS_EVENT is its replacements, one per segment), else in a flush event appended to OUT.
+Status SseStreamMasker::endChannels(std::vector<Channels::node_type> ending,
+                                    std::vector<JsonStringReplacement>* inThisEvent, std::vector<SseEvent>& out) {
+  std::sort(ending.begin(), ending.end(),
+            [](const auto& a, const auto& b) { return a.mapped().openedAs < b.mapped().openedAs; });
+  for (auto& node : ending) {
+    const Channel& channel = node.mapped();
+    auto held = channel.stream->finish();
+    if (!held) return held.error();
+    if (!held->empty()) {
+      if (inThisEvent && channel.lastEventNumber == eventNumber_) {
+        (*inThisEvent)[channel.lastSegment].replacement += *held;
+      } else {
+        auto flush = streamFlushEvent(channel.last->event, channel.last->segments, channel.lastSegment, *held);
+        if (!flush) return flush.error();
+        out.push_back(std::move(*flush));
+      }
+    }
+  }
+  return {};
 }
 
 Result<std::vector<SseEvent>> SseStreamMasker::process(const SseEvent& event) {
@@ -46,8 +75,15 @@ Result<std::vector<SseEvent>> SseStreamMasker::process(const SseEvent& event) {
     return out;
   }
 
+  // The one copy of this event that channels keep, when some text in it is a delta.
+  std::shared_ptr<const DeltaEvent> record;
+  if (std::any_of(chunk->generated.begin(), chunk->generated.end(),
+                  [](const TextSegment& segment) { return !segment.channel.empty(); })) {
+    record = std::make_shared<const DeltaEvent>(DeltaEvent{event, std::move(chunk->generated)});
+  }
+  const auto& segments = record ? record->segments : chunk->generated;
+
   // This event's texts: whole ones masked at once, deltas through their channel's stream.
-  const auto& segments = chunk->generated;
   std::vector<JsonStringReplacement> replacements;
   replacements.reserve(segments.size());
   for (size_t i = 0; i < segments.size(); ++i) {
@@ -58,36 +94,21 @@ Result<std::vector<SseEvent>> SseStreamMasker::process(const SseEvent& event) {
       replacements.push_back(JsonStringReplacement{segment.location, segment.text, std::move(*masked)});
       continue;
     }
-    Channel& channel = channelNamed(segment.channel);
-    auto released = channel.stream->feed(segment.text);
+    auto channel = deltaChannel(segment.channel);
+    if (!channel) return channel.error();
+    auto released = (*channel)->stream->feed(segment.text);
     if (!released) return released.error();
     replacements.push_back(JsonStringReplacement{segment.location, segment.text, std::move(*released)});
-    channel.lastEvent = event;
-    channel.lastSegments = segments;
-    channel.lastSegment = i;
-    channel.lastEventNumber = eventNumber_;
+    (*channel)->last = record;
+    (*channel)->lastSegment = i;
+    (*channel)->lastEventNumber = eventNumber_;
   }
 
-  // Channels this event ends give up what they hold: inside this event when it carries one of their
-  // deltas, else in a flush event sent before it.
-  for (auto it = channels_.begin(); it != channels_.end();) {
-    if (!endsChannel(*chunk, it->name)) {
-      ++it;
-      continue;
-    }
-    auto held = it->stream->finish();
-    if (!held) return held.error();
-    if (!held->empty()) {
-      if (it->lastEventNumber == eventNumber_) {
-        replacements[it->lastSegment].replacement += *held;
-      } else {
-        auto flush = streamFlushEvent(it->lastEvent, it->lastSegments, it->lastSegment, *held);
-        if (!flush) return flush.error();
-        out.push_back(std::move(*flush));
-      }
-    }
-    it = channels_.erase(it);
-  }
+  // Only the channels this event names as ended are visited: the work follows the event, not the
+  // number of channels open.
+  std::vector<Channels::node_type> ending;
+  for (const auto& ended : chunk->endedChannels) takeEnded(ended, ending);
+  if (auto status = endChannels(std::move(ending), &replacements, out); !status) return status.error();
 
   SseEvent masked = event;
   if (!replacements.empty()) {
@@ -102,21 +123,12 @@ Result<std::vector<SseEvent>> SseStreamMasker::process(const SseEvent& event) {
 Result<std::vector<SseEvent>> SseStreamMasker::finish() {
   if (failed_) return makeError("stream event: the stream already failed to mask");
   std::vector<SseEvent> out;
-  for (auto& channel : channels_) {
-    auto held = channel.stream->finish();
-    if (!held) {
-      failed_ = true;
-      return held.error();
-    }
-    if (held->empty()) continue;
-    auto flush = streamFlushEvent(channel.lastEvent, channel.lastSegments, channel.lastSegment, *held);
-    if (!flush) {
-      failed_ = true;
-      return flush.error();
-    }
-    out.push_back(std::move(*flush));
+  std::vector<Channels::node_type> ending;
+  takeEnded("", ending);
+  if (auto status = endChannels(std::move(ending), nullptr, out); !status) {
+    failed_ = true;
+    return status.error();
   }
-  channels_.clear();
   return out;
 }
 
