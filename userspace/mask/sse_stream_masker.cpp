@@ -19,11 +19,12 @@ bool SseStreamMasker::holding() const {
   return std::any_of(open_.begin(), open_.end(), [](const auto& entry) { return entry.second.stream->holding(); });
 }
 
-// The open channel NAME, or a new one.
+// The open channel NAME, or a new one; nullptr when NAME already ended.
 Result<SseStreamMasker::Channel*> SseStreamMasker::deltaChannel(const std::string& name) {
   if (auto it = open_.find(name); it != open_.end()) return &it->second;
-  if (open_.size() >= maxChannels_) {
-    return makeError("stream event: the answer has more than " + std::to_string(maxChannels_) + " text channels open");
+  if (ended_.contains(name)) return nullptr;
+  if (open_.size() + ended_.size() >= maxChannels_) {
+    return makeError("stream event: the answer names more than " + std::to_string(maxChannels_) + " text channels");
   }
   Channel channel{masker_.openStream(MaskSite::kResponse), nullptr, 0, 0, channelsOpened_++};
   return &open_.emplace(name, std::move(channel)).first->second;
@@ -61,6 +62,7 @@ Status SseStreamMasker::endChannels(std::vector<Channels::node_type> ending,
         out.push_back(std::move(*flush));
       }
     }
+    ended_.insert(std::move(node.key()));
   }
   return {};
 }
@@ -96,6 +98,15 @@ Result<std::vector<SseEvent>> SseStreamMasker::process(const SseEvent& event) {
     }
     auto channel = deltaChannel(segment.channel);
     if (!channel) return channel.error();
+    if (!*channel) {
+      // The channel ended and its held text went out: the client would join this text to it.
+      // An empty delta joins nothing (some servers repeat an empty one after the end).
+      if (!segment.text.empty()) {
+        return makeError("stream event: a delta for the text channel " + segment.channel + " after it ended");
+      }
+      replacements.push_back(JsonStringReplacement{segment.location, segment.text, segment.text});
+      continue;
+    }
     auto released = (*channel)->stream->feed(segment.text);
     if (!released) return released.error();
     replacements.push_back(JsonStringReplacement{segment.location, segment.text, std::move(*released)});

@@ -7,8 +7,10 @@
 //
 // Fail closed: an event that cannot be parsed, masked or rewritten is an error, the masker stays
 // failed, and the caller must end the answer (with the provider's error) rather than forward it.
-// So is an answer that names more channels than the bound below: the provider is untrusted input,
-// and the work per event must stay proportional to the event.
+// So is a delta on a channel that already ended (its stream was flushed, so text after the end could
+// complete a secret the client joins across it), and an answer that names more channels than the
+// bound below: the provider is untrusted input, and the work per event must stay proportional to
+// the event.
 #pragma once
 
 #include <cstdint>
@@ -16,6 +18,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "common/result.h"
@@ -28,8 +31,8 @@ struct JsonStringReplacement;
 
 class SseStreamMasker {
  public:
-  // Channels one answer may have open (each one holds a TextStream). Real answers have a handful:
-  // one per choice or candidate, content block, tool call.
+  // Channels one answer may name, open or ended (each one holds a TextStream, or its name while
+  // ended). Real answers name a handful: one per choice or candidate, content block, tool call.
   static constexpr size_t kMaxChannels = 1024;
 
   // Both must outlive the masker.
@@ -77,6 +80,7 @@ class SseStreamMasker {
   TextMasker& masker_;
   size_t maxChannels_;
   Channels open_;
+  std::unordered_set<std::string> ended_;  // channels that ended: a later delta on one is refused
   uint64_t eventNumber_ = 0;  // events seen, to tell whether a channel's last delta is in this one
   uint64_t channelsOpened_ = 0;
   bool failed_ = false;
