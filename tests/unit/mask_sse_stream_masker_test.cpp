@@ -330,6 +330,23 @@ TEST(SseStreamMaskerOpenAiChat, ChannelsPerAnswerAreBounded) {
   EXPECT_EQ(SseStreamMasker::kMaxChannels, 1024u);
 }
 
+// Held text comes out in copies of earlier events; one event that leaves text held in many channels
+// must not be copied once per channel without bound.
+TEST(SseStreamMaskerOpenAiChat, FlushesCannotOutgrowTheAnswer) {
+  auto adapter = adapterFor("openai-chat", "api.openai.com", "POST", kChatTarget);
+  FakeTextMasker masker;
+  std::string padded = chatChoices(64, "SECRET-");  // every choice holds its text
+  padded.insert(1, "\"pad\":\"" + std::string(64 * 1024, 'p') + "\",");
+  SseStreamMasker streamMasker(*adapter, masker);
+  ASSERT_TRUE(streamMasker.onEvent(dataEvent(padded)).ok());
+  EXPECT_FALSE(streamMasker.onEvent(dataEvent("[DONE]")).ok());
+
+  // A few channels holding text at the end flush as usual.
+  auto run = runMasker(*adapter, {dataEvent(chatChoices(8, "SECRET-1")), dataEvent("[DONE]")}, masker);
+  EXPECT_EQ(run.perInput, (std::vector<size_t>{1, 9}));
+  EXPECT_EQ(clientTexts(*adapter, run.out)["choices/7/content"], "[SECRET]");
+}
+
 constexpr std::string_view kResponsesStream =
     "event: response.created\n"
     "data: {\"type\":\"response.created\",\"sequence_number\":0,\"response\":{\"id\":\"resp_1\",\"object\":\"response\","

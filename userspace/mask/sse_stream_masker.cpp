@@ -57,6 +57,10 @@ Status SseStreamMasker::endChannels(std::vector<Channels::node_type> ending,
       if (inThisEvent && channel.lastEventNumber == eventNumber_) {
         (*inThisEvent)[channel.lastSegment].replacement += *held;
       } else {
+        flushedBytes_ += channel.last->event.data.size();
+        if (flushedBytes_ > receivedBytes_ + kFlushSlackBytes) {
+          return makeError("stream event: the answer's ended channels need more flushed bytes than it carried");
+        }
         auto flush = streamFlushEvent(channel.last->event, channel.last->segments, channel.lastSegment, *held);
         if (!flush) return flush.error();
         out.push_back(std::move(*flush));
@@ -69,6 +73,7 @@ Status SseStreamMasker::endChannels(std::vector<Channels::node_type> ending,
 
 Result<std::vector<SseEvent>> SseStreamMasker::process(const SseEvent& event) {
   ++eventNumber_;
+  receivedBytes_ += event.data.size();
   auto chunk = adapter_.parseStreamEvent(event);
   if (!chunk) return chunk.error();
   std::vector<SseEvent> out;

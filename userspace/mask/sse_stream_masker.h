@@ -8,9 +8,9 @@
 // Fail closed: an event that cannot be parsed, masked or rewritten is an error, the masker stays
 // failed, and the caller must end the answer (with the provider's error) rather than forward it.
 // So is a delta on a channel that already ended (its stream was flushed, so text after the end could
-// complete a secret the client joins across it), and an answer that names more channels than the
-// bound below: the provider is untrusted input, and the work per event must stay proportional to
-// the event.
+// complete a secret the client joins across it), and an answer that names more channels, or asks
+// for more flushed bytes, than the bounds below: the provider is untrusted input, and the work per
+// event must stay proportional to the event.
 #pragma once
 
 #include <cstdint>
@@ -34,6 +34,9 @@ class SseStreamMasker {
   // Channels one answer may name, open or ended (each one holds a TextStream, or its name while
   // ended). Real answers name a handful: one per choice or candidate, content block, tool call.
   static constexpr size_t kMaxChannels = 1024;
+  // Flush events are copies of earlier events: the bytes they copy may exceed the bytes of the answer
+  // so far by this much and no more, or one event feeding many channels could be repeated per channel.
+  static constexpr size_t kFlushSlackBytes = 1 << 20;
 
   // Both must outlive the masker.
   SseStreamMasker(const ProviderAdapter& adapter, TextMasker& masker, size_t maxChannels = kMaxChannels)
@@ -83,6 +86,8 @@ class SseStreamMasker {
   std::unordered_set<std::string> ended_;  // channels that ended: a later delta on one is refused
   uint64_t eventNumber_ = 0;  // events seen, to tell whether a channel's last delta is in this one
   uint64_t channelsOpened_ = 0;
+  uint64_t receivedBytes_ = 0;  // event data of the answer so far
+  uint64_t flushedBytes_ = 0;   // event data copied into flush events so far
   bool failed_ = false;
 };
 
