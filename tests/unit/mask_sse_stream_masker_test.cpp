@@ -3,7 +3,9 @@
 // pending. Event payloads follow the providers' documented stream shapes.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <map>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -12,6 +14,34 @@
 #include "fake_text_masker.h"
 #include "mask/sse_stream_masker.h"
 #include "providers/sse_parser.h"
+
+// Bytes this thread asks operator new for while a test counts them: a measure of the work one event
+// costs that, unlike a timing, is the same on every run and every machine. (Replacing the global
+// operators is the only portable hook; every form is replaced so new and delete always pair.)
+namespace {
+thread_local bool tCountingAllocations = false;
+thread_local size_t tAllocatedBytes = 0;
+
+void* countedAllocation(std::size_t size) noexcept {
+  if (tCountingAllocations) tAllocatedBytes += size;
+  return std::malloc(size == 0 ? 1 : size);
+}
+}  // namespace
+
+void* operator new(std::size_t size) {
+  if (void* memory = countedAllocation(size)) return memory;
+  throw std::bad_alloc();
+}
+void* operator new[](std::size_t size) { return ::operator new(size); }
+void* operator new(std::size_t size, const std::nothrow_t&) noexcept { return countedAllocation(size); }
+void* operator new[](std::size_t size, const std::nothrow_t&) noexcept { return countedAllocation(size); }
+// Not inlined: GCC would then see free() called on what operator new returned, and warn.
+[[gnu::noinline]] void operator delete(void* memory) noexcept { std::free(memory); }
+[[gnu::noinline]] void operator delete[](void* memory) noexcept { std::free(memory); }
+[[gnu::noinline]] void operator delete(void* memory, std::size_t) noexcept { std::free(memory); }
+[[gnu::noinline]] void operator delete[](void* memory, std::size_t) noexcept { std::free(memory); }
+[[gnu::noinline]] void operator delete(void* memory, const std::nothrow_t&) noexcept { std::free(memory); }
+[[gnu::noinline]] void operator delete[](void* memory, const std::nothrow_t&) noexcept { std::free(memory); }
 
 namespace shadowai {
 namespace {
@@ -210,6 +240,113 @@ TEST(SseStreamMaskerOpenAiChat, FailsClosedAndStaysFailed) {
   EXPECT_FALSE(failing.onEvent(dataEvent(chatDelta("boom "))).ok());
 }
 
+// The client joins a channel's deltas; once its end flushed the held text, a later delta would
+// complete the held value on the client's side, past the masker.
+TEST(SseStreamMaskerOpenAiChat, DeltaAfterTheChoiceEndedIsRefused) {
+  auto adapter = adapterFor("openai-chat", "api.openai.com", "POST", kChatTarget);
+  FakeTextMasker masker;
+  SseStreamMasker streamMasker(*adapter, masker);
+  std::string sent;
+  for (const auto& data : {chatDelta("Key SEC"), chatFinish()}) {
+    auto out = streamMasker.onEvent(dataEvent(data));
+    ASSERT_TRUE(out.ok()) << out.error().describe();
+    for (const auto& event : *out) sent += clientTexts(*adapter, {event})["choices/0/content"];
+  }
+  EXPECT_EQ(sent, "Key SEC");  // the end flushed the held "SEC"
+  EXPECT_FALSE(streamMasker.onEvent(dataEvent(chatDelta("RET-42"))).ok());
+  EXPECT_FALSE(streamMasker.finish().ok());
+}
+
+TEST(SseStreamMaskerOpenAiChat, ToolCallDeltaAfterTheChoiceEndedIsRefused) {
+  auto adapter = adapterFor("openai-chat", "api.openai.com", "POST", kChatTarget);
+  FakeTextMasker masker;
+  SseStreamMasker streamMasker(*adapter, masker);
+  std::string call = R"({"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{\"k\":\"SEC"}}]},"finish_reason":null}]})";
+  std::string more = R"({"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"RET-42\"}"}}]},"finish_reason":null}]})";
+  ASSERT_TRUE(streamMasker.onEvent(dataEvent(call)).ok());
+  ASSERT_TRUE(streamMasker.onEvent(dataEvent(chatFinish())).ok());  // "choices/0" ends its tool calls too
+  EXPECT_FALSE(streamMasker.onEvent(dataEvent(more)).ok());
+}
+
+// What OpenAI sends after the last finish_reason (a usage chunk with no choices), what some
+// compatible servers send (an empty delta again), and another choice ending later: all pass.
+TEST(SseStreamMaskerOpenAiChat, EventsAfterTheEndThatCarryNoTextPass) {
+  auto adapter = adapterFor("openai-chat", "api.openai.com", "POST", kChatTarget);
+  FakeTextMasker masker;
+  std::string usage = R"({"id":"chatcmpl-123","object":"chat.completion.chunk","created":1694268190,"model":"gpt-4o-mini","choices":[],"usage":{"prompt_tokens":9,"completion_tokens":4,"total_tokens":13}})";
+  auto run = runMasker(*adapter,
+                       {dataEvent(chatDelta("a SECRET-", 0)), dataEvent(chatDelta("b ", 1)), dataEvent(chatDelta("7", 0)),
+                        dataEvent(chatFinish(0)), dataEvent(chatDelta("", 0)), dataEvent(chatDelta("c", 1)),
+                        dataEvent(chatFinish(1)), dataEvent(usage), dataEvent("[DONE]")},
+                       masker);
+  auto texts = clientTexts(*adapter, run.out);
+  EXPECT_EQ(texts["choices/0/content"], "a [SECRET]");
+  EXPECT_EQ(texts["choices/1/content"], "b c");
+  EXPECT_EQ(run.out.back().data, "[DONE]");
+}
+
+std::string chatChoices(size_t count, std::string_view content) {
+  Json choices = Json::array();
+  for (size_t i = 0; i < count; ++i) {
+    choices.push_back({{"index", i}, {"delta", {{"content", content}}}, {"finish_reason", nullptr}});
+  }
+  return Json{{"id", "chatcmpl-123"}, {"object", "chat.completion.chunk"}, {"choices", choices}}.dump();
+}
+
+// One event feeding N channels must cost about N, not N squared: each channel used to keep its own
+// copy of the whole event and its list of texts. Doubling N must about double the bytes allocated.
+TEST(SseStreamMaskerOpenAiChat, OneEventWithManyChoicesCostsLinearMemory) {
+  auto adapter = adapterFor("openai-chat", "api.openai.com", "POST", kChatTarget);
+  FakeTextMasker masker;
+  auto allocatedFor = [&](size_t choices) {
+    std::vector<SseEvent> events = {dataEvent(chatChoices(choices, "ok ")), dataEvent("[DONE]")};
+    tAllocatedBytes = 0;
+    tCountingAllocations = true;
+    auto run = runMasker(*adapter, events, masker);
+    tCountingAllocations = false;
+    auto texts = clientTexts(*adapter, run.out);
+    EXPECT_EQ(texts.size(), choices);
+    EXPECT_EQ(texts["choices/" + std::to_string(choices - 1) + "/content"], "ok ");
+    return tAllocatedBytes;
+  };
+  size_t small = allocatedFor(256);
+  size_t large = allocatedFor(512);
+  EXPECT_LT(static_cast<double>(large) / static_cast<double>(small), 2.5) << small << " then " << large << " bytes";
+}
+
+TEST(SseStreamMaskerOpenAiChat, ChannelsPerAnswerAreBounded) {
+  auto adapter = adapterFor("openai-chat", "api.openai.com", "POST", kChatTarget);
+  FakeTextMasker masker;
+  SseStreamMasker atOnce(*adapter, masker, 4);
+  EXPECT_TRUE(atOnce.onEvent(dataEvent(chatChoices(4, "x"))).ok());
+  EXPECT_FALSE(atOnce.onEvent(dataEvent(chatChoices(5, "x"))).ok());
+  // Ended channels count too: their names are kept to refuse late deltas.
+  SseStreamMasker oneByOne(*adapter, masker, 4);
+  for (size_t i = 0; i < 4; ++i) {
+    ASSERT_TRUE(oneByOne.onEvent(dataEvent(chatDelta("x", i))).ok());
+    ASSERT_TRUE(oneByOne.onEvent(dataEvent(chatFinish(i))).ok());
+  }
+  EXPECT_FALSE(oneByOne.onEvent(dataEvent(chatDelta("x", 4))).ok());
+  EXPECT_EQ(SseStreamMasker::kMaxChannels, 1024u);
+}
+
+// Held text comes out in copies of earlier events; one event that leaves text held in many channels
+// must not be copied once per channel without bound.
+TEST(SseStreamMaskerOpenAiChat, FlushesCannotOutgrowTheAnswer) {
+  auto adapter = adapterFor("openai-chat", "api.openai.com", "POST", kChatTarget);
+  FakeTextMasker masker;
+  std::string padded = chatChoices(64, "SECRET-");  // every choice holds its text
+  padded.insert(1, "\"pad\":\"" + std::string(64 * 1024, 'p') + "\",");
+  SseStreamMasker streamMasker(*adapter, masker);
+  ASSERT_TRUE(streamMasker.onEvent(dataEvent(padded)).ok());
+  EXPECT_FALSE(streamMasker.onEvent(dataEvent("[DONE]")).ok());
+
+  // A few channels holding text at the end flush as usual.
+  auto run = runMasker(*adapter, {dataEvent(chatChoices(8, "SECRET-1")), dataEvent("[DONE]")}, masker);
+  EXPECT_EQ(run.perInput, (std::vector<size_t>{1, 9}));
+  EXPECT_EQ(clientTexts(*adapter, run.out)["choices/7/content"], "[SECRET]");
+}
+
 constexpr std::string_view kResponsesStream =
     "event: response.created\n"
     "data: {\"type\":\"response.created\",\"sequence_number\":0,\"response\":{\"id\":\"resp_1\",\"object\":\"response\","
@@ -272,6 +409,34 @@ TEST(SseStreamMaskerOpenAiResponses, FunctionCallArguments) {
   EXPECT_EQ(Json::parse(run.out[2].data)["delta"], "[EMAIL]");
   EXPECT_EQ(Json::parse(run.out[3].data)["arguments"], "{\"who\":\"[EMAIL]");
   EXPECT_EQ(clientTexts(*adapter, run.out)["output/1/function_call_arguments"], "{\"who\":\"[EMAIL]");
+}
+
+SseEvent responsesEvent(std::string_view type, const Json& fields) {
+  Json data = fields;
+  data["type"] = type;
+  return dataEvent(data.dump(), std::string(type));
+}
+
+SseEvent responsesText(std::string_view type, std::string_view member, std::string_view text, size_t contentIndex = 0) {
+  return responsesEvent(type, {{"item_id", "msg_1"}, {"output_index", 0}, {"content_index", contentIndex}, {std::string(member), text}});
+}
+
+TEST(SseStreamMaskerOpenAiResponses, DeltaAfterItsDoneEventIsRefused) {
+  auto adapter = adapterFor("openai-chat", "api.openai.com", "POST", "/v1/responses");
+  FakeTextMasker masker;
+  SseStreamMasker streamMasker(*adapter, masker);
+  ASSERT_TRUE(streamMasker.onEvent(responsesText("response.output_text.delta", "delta", "Key SEC")).ok());
+  auto done = streamMasker.onEvent(responsesText("response.output_text.done", "text", "Key SEC"));
+  ASSERT_TRUE(done.ok());
+  ASSERT_EQ(done->size(), 2u);
+  EXPECT_EQ(Json::parse((*done)[0].data)["delta"], "SEC");  // the held text, flushed
+  EXPECT_FALSE(streamMasker.onEvent(responsesText("response.output_text.delta", "delta", "RET-42")).ok());
+
+  // The end of the item ends the texts inside it too.
+  SseStreamMasker itemEnded(*adapter, masker);
+  ASSERT_TRUE(itemEnded.onEvent(responsesText("response.output_text.delta", "delta", "Key SEC")).ok());
+  ASSERT_TRUE(itemEnded.onEvent(responsesEvent("response.output_item.done", {{"output_index", 0}, {"item", {{"id", "msg_1"}, {"type", "message"}, {"content", Json::array()}}}})).ok());
+  EXPECT_FALSE(itemEnded.onEvent(responsesText("response.output_text.delta", "delta", "RET-42")).ok());
 }
 
 std::string anthropicStream(std::initializer_list<std::string_view> textDeltas, std::string_view toolJson) {
