@@ -108,9 +108,13 @@ Error JsonSchemaReader::fail(const std::string& pointer, std::string_view messag
 Status JsonSchemaReader::checkKnownFields(const nlohmann::json& object, const std::string& pointer,
                                           std::initializer_list<std::string_view> known) const {
   for (const auto& [key, value] : object.items()) {
-    if (std::find(known.begin(), known.end(), key) == known.end()) {
-      return fail(childPointer(pointer, key), "unknown field");
-    }
+    if (std::find(known.begin(), known.end(), key) != known.end()) continue;
+    if (unknownFieldNames_ == UnknownFieldNames::kShown) return fail(childPointer(pointer, key), "unknown field");
+    // Which object, and what it may hold, is enough to find the field without printing its name.
+    std::string allowed;
+    for (std::string_view name : known) allowed += (allowed.empty() ? "" : ", ") + std::string(name);
+    return fail(pointer, std::string(pointer.empty() ? "the top-level object has" : "has") +
+                             " an unknown field (allowed: " + allowed + "; its name is withheld: the file holds keys)");
   }
   return {};
 }

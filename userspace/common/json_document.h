@@ -40,8 +40,13 @@ class JsonSchemaReader {
  public:
   virtual ~JsonSchemaReader() = default;
 
+  // Whether an unknown field's error names it ("/proxy/prot: unknown field"). A file that holds
+  // secrets withholds it: a key pasted where a field name belongs would be printed otherwise.
+  enum class UnknownFieldNames { kShown, kWithheld };
+
  protected:
-  explicit JsonSchemaReader(const std::string& sourceName) : sourceName_(sourceName) {}
+  explicit JsonSchemaReader(const std::string& sourceName, UnknownFieldNames names = UnknownFieldNames::kShown)
+      : sourceName_(sourceName), unknownFieldNames_(names) {}
   // "SOURCE: POINTER: message" ("SOURCE: message" at the top level).
   virtual Error fail(const std::string& pointer, std::string_view message) const;
   Status checkKnownFields(const nlohmann::json& object, const std::string& pointer,
@@ -49,6 +54,9 @@ class JsonSchemaReader {
   Status checkComment(const nlohmann::json& object, const std::string& pointer) const;
 
   const std::string& sourceName_;
+
+ private:
+  UnknownFieldNames unknownFieldNames_;
 };
 
 }  // namespace shadowai
