@@ -56,13 +56,16 @@ TEST(CredentialFile, ModeIsRequiredAndKeysAreOptional) {
 TEST(CredentialFile, SchemaErrorsNameTheFileAndPointer) {
   EXPECT_EQ(parseError("[]"), "creds.json: expected a JSON object");
   EXPECT_EQ(parseError(R"({"mode": "strict"})"), "creds.json: /mode: expected \"require-managed\" or \"pass-through\"");
-  EXPECT_EQ(parseError(R"({"mode": "pass-through", "moda": 1})"), "creds.json: /moda: unknown field");
+  EXPECT_EQ(parseError(R"({"mode": "pass-through", "moda": 1})"),
+            "creds.json: the top-level object has an unknown field (allowed: comment, schema, mode, providers, keys"
+            "; its name is withheld: the file holds keys)");
   EXPECT_EQ(parseError(R"({"mode": "pass-through", "schema": 2})"), "creds.json: /schema: expected 1");
   EXPECT_EQ(parseError(R"({"mode": "pass-through", "providers": {"OpenAI": {"mode": "pass-through"}}})"),
-            "creds.json: /providers/OpenAI: expected a provider id like \"openai\" (lower-case letters, digits, "
-            "'-', '_', '.')");
+            "creds.json: /providers: a name is not a provider id like \"openai\" (lower-case letters, digits, "
+            "'-', '_', '.'; the name is withheld: the file holds keys)");
   EXPECT_EQ(parseError(R"({"mode": "pass-through", "providers": {"openai": {"mod": "pass-through"}}})"),
-            "creds.json: /providers/openai/mod: unknown field");
+            "creds.json: /providers/openai: has an unknown field (allowed: comment, mode; its name is withheld: "
+            "the file holds keys)");
   EXPECT_EQ(parseError(R"({"mode": "pass-through", "providers": {"openai": {}}})"),
             "creds.json: /providers/openai/mode: missing");
   EXPECT_EQ(parseError(withKeys("{}")), "creds.json: /keys: expected an array of keys");
@@ -72,7 +75,8 @@ TEST(CredentialFile, SchemaErrorsNameTheFileAndPointer) {
   EXPECT_EQ(parseError(withKeys(R"([{"provider": "openai", "key": ""}])")), "creds.json: /keys/0/key: is empty");
   EXPECT_EQ(parseError(withKeys(R"([{"provider": "openai", "key": 5}])")), "creds.json: /keys/0/key: expected a string");
   EXPECT_EQ(parseError(withKeys(R"([{"provider": "openai", "key": "sk-a", "selecter": {}}])")),
-            "creds.json: /keys/0/selecter: unknown field");
+            "creds.json: /keys/0: has an unknown field (allowed: comment, provider, key, label, selector; its name "
+            "is withheld: the file holds keys)");
   EXPECT_EQ(parseError(withKeys(R"([{"provider": "openai", "key": "sk-a", "label": 3}])")),
             "creds.json: /keys/0/label: expected printable ASCII text of at most 64 bytes");
 }
@@ -85,7 +89,9 @@ TEST(CredentialFile, SelectorsAreCheckedOneAtATime) {
   EXPECT_EQ(parseError(entry("{}")), "creds.json: /keys/0/selector: " + expected);
   EXPECT_EQ(parseError(entry(R"("x.service")")), "creds.json: /keys/0/selector: " + expected);
   EXPECT_EQ(parseError(entry(R"({"unit": "a.service", "cgroup": "/a"})")), "creds.json: /keys/0/selector: " + expected);
-  EXPECT_EQ(parseError(entry(R"({"pid": 1})")), "creds.json: /keys/0/selector/pid: unknown field");
+  EXPECT_EQ(parseError(entry(R"({"pid": 1})")),
+            "creds.json: /keys/0/selector: has an unknown field (allowed: cgroup, unit; its name is withheld: the "
+            "file holds keys)");
   EXPECT_THAT(parseError(entry(R"({"cgroup": "/a/"})")), HasSubstr("/keys/0/selector/cgroup: expected a cgroup path"));
   EXPECT_THAT(parseError(entry(R"({"cgroup": "a"})")), HasSubstr("/keys/0/selector/cgroup: expected a cgroup path"));
   EXPECT_THAT(parseError(entry(R"({"unit": "billing"})")), HasSubstr("/keys/0/selector/unit: expected a systemd unit"));
@@ -109,6 +115,23 @@ TEST(CredentialFile, KeyWithControlBytesOrSpacesIsRefusedWithoutQuotingIt) {
     EXPECT_THAT(error, HasSubstr("creds.json: /keys/0/key: holds a space, a control byte or a non-ASCII byte"));
     EXPECT_THAT(error, Not(HasSubstr("SECRETVALUE")));
   }
+}
+
+TEST(CredentialFile, NamesThatAreNotFieldsOrProvidersAreNeverEchoed) {
+  // A key typed (or pasted) where a name belongs, in every object of the file.
+  for (const std::string& json :
+       {std::string(R"({"mode": "pass-through", "keys": [{"bSECRETVALUE": "b"}]})"),
+        R"({"mode": "pass-through", ")" + std::string(kSecret) + R"(": 1})",
+        R"({"mode": "pass-through", "providers": {")" + std::string(kSecret) + R"(": {"mode": "pass-through"}}})",
+        R"({"mode": "pass-through", "providers": {"openai": {")" + std::string(kSecret) + R"(": 1}}})",
+        withKeys(R"([{"provider": "openai", "key": "sk-a", "selector": {")" + std::string(kSecret) + R"(": 1}}])")}) {
+    std::string error = parseError(json);
+    EXPECT_THAT(error, HasSubstr("withheld")) << json;
+    EXPECT_THAT(error, Not(HasSubstr("SECRETVALUE"))) << json;
+  }
+  EXPECT_EQ(parseError(R"({"mode":"pass-through","keys":[{"bSECRETVALUE":"b"}]})"),
+            "creds.json: /keys/0: has an unknown field (allowed: comment, provider, key, label, selector; its name "
+            "is withheld: the file holds keys)");
 }
 
 TEST(CredentialFile, SyntaxErrorsGiveThePositionButNeverTheText) {

@@ -114,7 +114,8 @@ TEST(CredentialStore, FormatErrorsNameTheFileAndNeverTheKey) {
                                std::string(R"({"mode": "pass-through", "keys": [{"provider": "openai", "key": ")") +
                                    kSecret + R"(", "labl": "x"}]})",
                                0600);
-  EXPECT_EQ(loadError(path), path + ": /keys/0/labl: unknown field");
+  EXPECT_EQ(loadError(path), path + ": /keys/0: has an unknown field (allowed: comment, provider, key, label, "
+                                    "selector; its name is withheld: the file holds keys)");
   path = writeFile(dir, "broken.json", std::string(R"({"mode": "pass-through", "keys": [{"key": ")") + kSecret, 0600);
   EXPECT_THAT(loadError(path), HasSubstr(path + ":1:"));
   EXPECT_THAT(loadError(path), Not(HasSubstr("SECRETVALUE")));

@@ -233,6 +233,25 @@ TEST(DaemonConfig, SyntaxErrorsGiveFileLineAndColumn) {
   EXPECT_EQ(parseError("{\"a\x1b[31m\": }").find('\x1b'), std::string::npos);
 }
 
+TEST(DaemonConfig, AHugeBadFileGivesAShortErrorThatStillSaysWhere) {
+  // The parser quotes the token it stopped at, and a schema error the key it did not know: a 10 MB
+  // token or key must not make a 10 MB line in a terminal or the journal.
+  const std::string huge(10 << 20, 'x');
+  struct Case {
+    std::string json;
+    std::string where;
+  };
+  for (const Case& bad : {Case{"{\"state_dir\": \"/x\",\n \"catalog_file\": \"" + huge, "test.json:2:"},
+                          Case{"{\"state_dir\": \"/x\",\n \"catalog_file\": \"" + huge + "\n\"}", "test.json:2:"},
+                          Case{"{\"proxy\": {\"port\": 1" + std::string(10 << 20, '0') + "}}", "test.json:1:20: "},
+                          Case{"{\"proxy\": {\"" + huge + "\": 1}}", "test.json: /proxy/xxx"}}) {
+    const std::string error = parseError(bad.json);
+    EXPECT_LT(error.size(), 300u) << error.substr(0, 300);
+    EXPECT_THAT(error, StartsWith(bad.where));
+    EXPECT_EQ(error.find('\n'), std::string::npos);
+  }
+}
+
 class DaemonConfigFileTest : public ::testing::Test {
  protected:
   void SetUp() override {

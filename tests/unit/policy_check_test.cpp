@@ -77,6 +77,19 @@ TEST(PolicyCheck, JsonSyntaxErrorGivesLineColumnAndByte) {
   EXPECT_THAT(problem.message, StartsWith("invalid JSON: syntax error while parsing value"));
 }
 
+TEST(PolicyCheck, AHugeBadFileGivesShortProblems) {
+  // What the file holds is quoted cut: a 10 MB token, key or name still makes a short line.
+  const std::string huge(10 << 20, 'x');
+  for (const std::string& json : {"{\"version\": 1, \"rules\": [\"" + huge,
+                                  "{\"version\": 1, \"" + huge + "\": 1}",
+                                  "{\"version\": \"" + huge + "\"}",
+                                  withRules(R"({"id": "a", "mask": {"detectors": [")" + huge + "\"]}}")}) {
+    std::vector<PolicyProblem> problems = problemsOfJson(json);
+    ASSERT_FALSE(problems.empty());
+    for (const PolicyProblem& problem : problems) EXPECT_LT(problem.describe().size(), 300u) << problem.describe().substr(0, 300);
+  }
+}
+
 TEST(PolicyCheck, TopLevelMustBeAnObject) {
   expectOnlyProblem("[1]", "", "expected a JSON object with \"version\" and \"rules\"");
 }

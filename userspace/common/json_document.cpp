@@ -18,23 +18,49 @@ std::string lineAndColumn(std::string_view json, size_t offset) {
   return std::to_string(line) + ":" + std::to_string(column);
 }
 
-// nlohmann's what() after SEPARATOR (dropping its "[json.exception.x.n] ..." prefix), escaped.
+// nlohmann's what() after SEPARATOR (dropping its "[json.exception.x.n] ..." prefix). It quotes the
+// token it stopped at, which may be the rest of the file.
 std::string libraryMessage(const Json::exception& error, std::string_view separator) {
   std::string_view what = error.what();
   if (size_t cut = what.find(separator); cut != std::string_view::npos) what.remove_prefix(cut + separator.size());
-  std::string message;
-  for (unsigned char c : what) {
-    if (c >= 0x20 && c < 0x7f) {
-      message += static_cast<char>(c);
+  return printableExcerpt(what);
+}
+
+size_t printableSize(unsigned char c) { return c >= 0x20 && c < 0x7f ? 1 : 4; }
+
+std::string printable(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (unsigned char c : text) {
+    if (printableSize(c) == 1) {
+      out += static_cast<char>(c);
     } else {
       static constexpr char kHex[] = "0123456789abcdef";
-      message += {'\\', 'x', kHex[c >> 4], kHex[c & 0xf]};
+      out += {'\\', 'x', kHex[c >> 4], kHex[c & 0xf]};
     }
   }
-  return message;
+  return out;
 }
 
 }  // namespace
+
+std::string printableExcerpt(std::string_view text, size_t maxBytes) {
+  size_t whole = 0;
+  for (size_t i = 0; i < text.size() && whole <= maxBytes; ++i) whole += printableSize(text[i]);
+  if (whole <= maxBytes) return printable(text);
+  constexpr std::string_view kCut = " ... ";
+  const size_t budget = maxBytes > kCut.size() ? maxBytes - kCut.size() : 0;
+  const size_t tailBudget = budget / 3;
+  size_t headEnd = 0;
+  for (size_t used = 0; headEnd < text.size() && used + printableSize(text[headEnd]) <= budget - tailBudget;) {
+    used += printableSize(text[headEnd++]);
+  }
+  size_t tailStart = text.size();
+  for (size_t used = 0; tailStart > headEnd && used + printableSize(text[tailStart - 1]) <= tailBudget;) {
+    used += printableSize(text[--tailStart]);
+  }
+  return printable(text.substr(0, headEnd)) + std::string(kCut) + printable(text.substr(tailStart));
+}
 
 Result<nlohmann::json> parseJsonDocument(std::string_view json, const std::string& sourceName) {
   if (jsonNestsDeeperThan(json)) return makeError(jsonTooDeepMessage(sourceName));
@@ -61,8 +87,9 @@ Result<nlohmann::json> parseJsonDocument(std::string_view json, const std::strin
 }
 
 std::string childPointer(const std::string& pointer, std::string_view key) {
+  constexpr size_t kMaxKeyBytes = 64;
   std::string result = pointer + "/";
-  for (char c : key) {
+  for (char c : printableExcerpt(key, kMaxKeyBytes)) {
     if (c == '~') {
       result += "~0";
     } else if (c == '/') {
@@ -84,9 +111,13 @@ Error JsonSchemaReader::fail(const std::string& pointer, std::string_view messag
 Status JsonSchemaReader::checkKnownFields(const nlohmann::json& object, const std::string& pointer,
                                           std::initializer_list<std::string_view> known) const {
   for (const auto& [key, value] : object.items()) {
-    if (std::find(known.begin(), known.end(), key) == known.end()) {
-      return fail(childPointer(pointer, key), "unknown field");
-    }
+    if (std::find(known.begin(), known.end(), key) != known.end()) continue;
+    if (unknownFieldNames_ == UnknownFieldNames::kShown) return fail(childPointer(pointer, key), "unknown field");
+    // Which object, and what it may hold, is enough to find the field without printing its name.
+    std::string allowed;
+    for (std::string_view name : known) allowed += (allowed.empty() ? "" : ", ") + std::string(name);
+    return fail(pointer, std::string(pointer.empty() ? "the top-level object has" : "has") +
+                             " an unknown field (allowed: " + allowed + "; its name is withheld: the file holds keys)");
   }
   return {};
 }

@@ -48,7 +48,9 @@ class KeyWiper {
 
 class CredentialFileReader : public JsonSchemaReader {
  public:
-  explicit CredentialFileReader(const std::string& sourceName) : JsonSchemaReader(sourceName) {}
+  // Unknown field names are withheld: a key pasted where a field name belongs would be printed.
+  explicit CredentialFileReader(const std::string& sourceName)
+      : JsonSchemaReader(sourceName, UnknownFieldNames::kWithheld) {}
 
   Result<CredentialFile> read(const Json& document) {
     CredentialFile file;
@@ -94,10 +96,13 @@ class CredentialFileReader : public JsonSchemaReader {
   Status readProviders(const Json& providers, CredentialFile& file) const {
     if (!providers.is_object()) return fail("/providers", "expected an object of provider id -> settings");
     for (const auto& [providerId, settings] : providers.items()) {
-      const std::string pointer = childPointer("/providers", providerId);
+      // A name that is not a provider id may be a key pasted in the wrong place: not shown. A provider
+      // id is a name shadowai shows anyway (status, alerts), so errors below point at it.
       if (!isProviderId(providerId)) {
-        return fail(pointer, "expected a provider id like \"openai\" (lower-case letters, digits, '-', '_', '.')");
+        return fail("/providers", "a name is not a provider id like \"openai\" (lower-case letters, digits, '-', "
+                                  "'_', '.'; the name is withheld: the file holds keys)");
       }
+      const std::string pointer = childPointer("/providers", providerId);
       if (!settings.is_object()) return fail(pointer, "expected an object");
       if (auto known = checkKnownFields(settings, pointer, {"comment", "mode"}); !known) return known.error();
       if (auto comment = checkComment(settings, pointer); !comment) return comment.error();

@@ -68,7 +68,7 @@ Result<ModeStore> ModeStore::load(const std::string& stateDir) {
   };
   if (!document->is_object()) return makeError(store.filePath_ + ": expected a JSON object");
   for (const auto& [key, value] : document->items()) {
-    if (key != "schema" && key != "modes") return fail("/" + key, "unknown field");
+    if (key != "schema" && key != "modes") return fail(childPointer("", key), "unknown field");
   }
   const Json& schema = (*document)["schema"];
   if (!schema.is_number_integer() || schema.get<int64_t>() != kModesSchemaVersion) {

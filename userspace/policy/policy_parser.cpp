@@ -9,7 +9,6 @@
 #include "common/closest_word.h"
 #include "common/json_document.h"
 #include "common/json_nesting.h"
-#include "control/printable_text.h"
 
 namespace shadowai {
 namespace {
@@ -34,7 +33,8 @@ const Keys kStyles = {"placeholder", "pseudonym", "redact"};
 // uid_t's (uid_t)-1 means "no uid" to the kernel, so the largest real uid is one below.
 constexpr uint64_t kMaxUid = std::numeric_limits<uint32_t>::max() - 1;
 
-std::string inQuotes(std::string_view text) { return "\"" + printableText(text) + "\""; }
+// Names and values quoted from the file are cut (printableExcerpt): a 10 MB key is still one short line.
+std::string inQuotes(std::string_view text) { return "\"" + printableExcerpt(text) + "\""; }
 
 // "LINE:COLUMN" of the byte at OFFSET, both from 1.
 std::string textPosition(std::string_view text, size_t offset) {
@@ -46,7 +46,8 @@ std::string textPosition(std::string_view text, size_t offset) {
          std::to_string(offset + 1) + ")";
 }
 
-// nlohmann's message without its "[json.exception...] parse error at ...: " prefix.
+// nlohmann's message without its "[json.exception...] parse error at ...: " prefix. It quotes the
+// token it stopped at, which may be the rest of the file: cut.
 std::string libraryMessage(const Json::exception& error) {
   std::string_view what = error.what();
   if (size_t cut = what.find(": "); cut != std::string_view::npos) {
@@ -54,7 +55,7 @@ std::string libraryMessage(const Json::exception& error) {
   } else if (size_t bracket = what.find("] "); bracket != std::string_view::npos) {
     what.remove_prefix(bracket + 2);
   }
-  return printableText(what);
+  return printableExcerpt(what);
 }
 
 class DocumentReader {
@@ -186,7 +187,7 @@ class DocumentReader {
       return;
     }
     if (!it->is_number_integer() || it->get<int64_t>() != kPolicyFormatVersion) {
-      problem("/version", "unsupported version " + printableText(it->dump()) + ": this build reads version " +
+      problem("/version", "unsupported version " + printableExcerpt(it->dump()) + ": this build reads version " +
                               std::to_string(kPolicyFormatVersion));
     }
   }

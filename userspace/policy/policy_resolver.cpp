@@ -7,14 +7,14 @@
 
 #include "common/closest_word.h"
 #include "common/json_document.h"
-#include "control/printable_text.h"
 
 namespace shadowai {
 namespace {
 
 constexpr std::string_view kCategoryPrefix = "category:";
 
-std::string inQuotes(std::string_view text) { return "\"" + printableText(text) + "\""; }
+// Names quoted from the policy files are cut (printableExcerpt): a 10 MB name is still one short line.
+std::string inQuotes(std::string_view text) { return "\"" + printableExcerpt(text) + "\""; }
 
 struct RuleLocation {
   size_t index = 0;
@@ -168,14 +168,14 @@ class Resolver {
     for (size_t i = 0; i < block.patterns.size(); ++i) {
       if (auto error = PromptMatcher::patternError(block.patterns[i])) {
         problem(rule.file, childPointer(childPointer(blockPointer, "patterns"), i),
-                "pattern does not compile: " + printableText(*error));
+                "pattern does not compile: " + printableExcerpt(*error));
         patternsCompile = false;
       }
     }
     if (!patternsCompile || (block.patterns.empty() && block.words.empty())) return;
     auto matcher = PromptMatcher::compile(block.patterns, block.words, block.caseSensitive);
     if (!matcher) {
-      problem(rule.file, blockPointer, printableText(matcher.error().message));
+      problem(rule.file, blockPointer, printableExcerpt(matcher.error().message));
       return;
     }
     compiled.prompt = std::move(*matcher);
