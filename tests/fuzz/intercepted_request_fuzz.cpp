@@ -1,8 +1,9 @@
 // Fuzzes what the interception does with a workload's raw HTTP/1.1 request before it goes upstream:
 // Beast parses it (with the proxy's limits), then the proxy's own code runs on the untrusted header
 // and target: the adapter choice, the credential removal and replacement, the hop-by-hop removal, the
-// path for alerts. Besides crashes it checks the promise of the credential code: after the managed
-// key is put in, no other credential of the client is left in the header or the target.
+// path for alerts, and the masking of the body (body_masking.h). Besides crashes it checks the promise
+// of the credential code: after the managed key is put in, no other credential of the client is left
+// in the header or the target.
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -11,6 +12,7 @@
 #include <string>
 #include <string_view>
 
+#include "body_masking.h"
 #include "credentials/credential_rewrite.h"
 #include "credentials/secret_string.h"
 #include "intercept/http_headers.h"
@@ -20,9 +22,7 @@ namespace {
 
 namespace http = boost::beast::http;
 
-void check(bool condition) {
-  if (!condition) std::abort();
-}
+using mask_fuzz::check;
 
 constexpr std::string_view kFamilies[] = {"openai-chat", "azure-openai", "anthropic-messages", "gemini"};
 constexpr std::string_view kManagedKey = "managed-key-for-the-fuzzer";
@@ -45,6 +45,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto adapter = shadowai::adapterFor(family, "host.example", request.method_string(), request.target());
   check(adapter != nullptr);
   (void)adapter->parseRequest(request.target(), request.body());
+  mask_fuzz::maskRequestLikeTheProxy(*adapter, request.target(), request.body());
 
   const shadowai::SecretString key(kManagedKey);
   auto replaced = shadowai::replaceClientCredentials(request.base(), family, key);

@@ -1,4 +1,5 @@
-// Fuzzes every adapter's request, response and stream-event parsing on arbitrary bytes. The first byte
+// Fuzzes every adapter's request, response and stream-event parsing on arbitrary bytes, and the
+// masking of request and response bodies the proxy does with them (body_masking.h). The first byte
 // picks the adapter; the rest is the body. Besides crashes, it checks the contract the masker relies
 // on: each segment's JSON pointer resolves, in the parsed body, to a string equal to its text.
 #include <array>
@@ -9,13 +10,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "body_masking.h"
 #include "providers/provider_adapter.h"
 
 namespace {
 
-void check(bool condition) {
-  if (!condition) std::abort();
-}
+using mask_fuzz::check;
 
 struct Route {
   std::string_view family, target;
@@ -58,11 +58,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   } else {
     check(!request.error().message.empty());
   }
+  mask_fuzz::maskRequestLikeTheProxy(*adapter, route.target, body);
   if (auto response = adapter->parseResponse(body)) {
     checkSegments(body, response->generated);
   } else {
     check(!response.error().message.empty());
   }
+  mask_fuzz::maskResponseLikeTheProxy(*adapter, body);
   shadowai::SseEvent event;
   event.hasData = true;
   event.data = std::string(body);
