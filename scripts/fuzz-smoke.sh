@@ -7,8 +7,8 @@
 # New inputs go to a temporary directory, never into the source tree.
 #
 # Idempotent: installs what is missing (scripts/install-deps.sh), and a second run only rebuilds
-# what changed. Not yet run by scripts/test.sh (it builds shadowai_core once more, with clang and the
-# sanitizers); --build-only builds without running.
+# what changed. scripts/test.sh runs it with --build-only (build without running), then ctest runs it
+# as the test fuzz.smoke (label fuzz).
 # Usage: scripts/fuzz-smoke.sh [--build-only] [TARGET...]   (FUZZ_SECONDS=N, FUZZ_BUILD_DIR=DIR)
 set -euo pipefail
 cd "$(dirname "$0")/.."
