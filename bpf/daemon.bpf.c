@@ -9,11 +9,17 @@
  *  getpeername4 / getpeername6  show a redirected socket its original destination
  *  sock_ops                   once the source port is chosen, file the original destination under
  *                             the tuple the proxy will see on accept
- *  egress_tls_hello / ingress_dns_answer  report ClientHellos and DNS answers
+ *  egress_tls_hello / ingress_dns_answer  report ClientHellos and DNS answers; hold the SYN of a
+ *                             redirected connection until the proxy listens in its namespace
+ *  cgroup_mkdir (tracepoint)  give a cgroup created at a path with a mode of its own (a restarted
+ *                             unit, a re-created container) that mode before any process can enter
  *
  * The mode of a cgroup comes from cgroup_modes, nearest ancestor wins. The proxy's own upstream
  * sockets carry upstream_mark and are never touched. */
 #include "observe_common.bpf.h"
+
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
 
 #include "shadowai/enforce_types.h"
 
@@ -68,6 +74,44 @@ struct {
 	__type(value, __u8);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } llm_addresses SEC(".maps");
+
+/* The operator's modes by cgroup path (the daemon's modes.json), for cgroup_mkdir. Entries are few:
+ * one per `shadowai enforce/detect/off`. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 16384);
+	__type(key, struct shadowai_cgroup_path);
+	__type(value, __u32); /* enum shadowai_mode */
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} cgroup_path_modes SEC(".maps");
+
+/* cgroup_mkdir's copy of the new cgroup's path (too large for the BPF stack). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct shadowai_cgroup_path);
+} path_scratch SEC(".maps");
+
+/* Network namespaces (by cookie) where the proxy listens: its own and each enforced container's.
+ * Not pinned: a new daemon starts empty and adds the listeners it has really opened. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, __u8);
+} served_netns SEC(".maps");
+
+/* A redirected socket whose namespace had no proxy listener at connect(): the namespace's cookie.
+ * egress_tls_hello drops its SYN while that is so (TCP sends it again after a second) instead of
+ * letting it meet a closed port. Not pinned, as served_netns. */
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, __u64);
+} awaiting_listener SEC(".maps");
 
 /* CLOCK_MONOTONIC ns of the daemon's last heartbeat, for the open failure mode. */
 struct {
@@ -217,6 +261,28 @@ static __always_inline int redirect_to_proxy(struct bpf_sock_addr *ctx, bool v6)
 		ctx->user_ip6[3] = ip6[3];
 	}
 	ctx->user_port = bpf_htons(proxy_port);
+
+	/* A container the proxy does not listen in yet (it just started): tell the daemon at once, and
+	 * hold the SYN until the listener is there, so the connect is served late rather than refused. */
+	__u64 netns = bpf_get_netns_cookie(ctx);
+	if (!bpf_map_lookup_elem(&served_netns, &netns)) {
+		__u64 *awaiting = bpf_sk_storage_get(&awaiting_listener, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+		if (awaiting)
+			*awaiting = netns;
+		struct shadowai_flow_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+		if (e) {
+			__builtin_memset(e, 0, sizeof(*e));
+			e->header.kind = SHADOWAI_EV_NETNS_UNSERVED;
+			e->header.proto = SHADOWAI_PROTO_TCP;
+			e->header.timestamp_ns = bpf_ktime_get_ns();
+			e->header.socket_cookie = netns;
+			fill_task(&e->header);
+			/* Rare, and the connection waits for it: wake the reader now. */
+			bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
+		} else {
+			count_lost(SHADOWAI_LOST_CONNECT);
+		}
+	}
 	return 1;
 }
 
@@ -333,12 +399,34 @@ int sock_ops(struct bpf_sock_ops *skops)
 	return 1;
 }
 
+/* True (drop it) for a packet of a redirected socket whose namespace still has no proxy listener:
+ * its SYN, which TCP sends again (after 1 s, then 3 s...) until the daemon has opened one. */
+static __always_inline int held_for_listener(struct __sk_buff *skb)
+{
+	struct bpf_sock *sk = skb->sk;
+	if (!sk)
+		return 0;
+	sk = bpf_sk_fullsock(sk);
+	if (!sk)
+		return 0;
+	__u64 *netns = bpf_sk_storage_get(&awaiting_listener, sk, 0, 0);
+	if (!netns)
+		return 0;
+	if (bpf_map_lookup_elem(&served_netns, netns)) {
+		bpf_sk_storage_delete(&awaiting_listener, sk);
+		return 0;
+	}
+	return 1;
+}
+
 SEC("cgroup_skb/egress")
 int egress_tls_hello(struct __sk_buff *skb)
 {
 	/* The proxy's own upstream handshakes are not workloads' calls. */
 	if (upstream_mark && skb->mark == upstream_mark)
 		return 1;
+	if (held_for_listener(skb))
+		return 0;
 	if (mode_of_skb(skb) != SHADOWAI_MODE_OFF)
 		observe_tls_hello(skb);
 	return 1;
@@ -350,4 +438,31 @@ int ingress_dns_answer(struct __sk_buff *skb)
 	if (mode_of_skb(skb) != SHADOWAI_MODE_OFF)
 		observe_dns_answer(skb);
 	return 1;
+}
+
+/* Runs inside mkdir(2) on any cgroup hierarchy, before the new directory is activated: no process
+ * can be in the cgroup yet. A cgroup v2 path with a mode of its own gets it here, so a restarted
+ * unit is never unenforced, not even for the moment until the daemon would notice. */
+SEC("tp_btf/cgroup_mkdir")
+int BPF_PROG(cgroup_mkdir, struct cgroup *cgrp, const char *path)
+{
+	/* cgroup v2 is hierarchy 0 (the "0::" line of /proc/PID/cgroup); v1 hierarchies are not ours. */
+	if (BPF_CORE_READ(cgrp, root, hierarchy_id) != 0)
+		return 0;
+	__u32 zero = 0;
+	struct shadowai_cgroup_path *key = bpf_map_lookup_elem(&path_scratch, &zero);
+	if (!key)
+		return 0;
+	__builtin_memset(key, 0, sizeof(*key));
+	long length = bpf_probe_read_kernel_str(key->path, sizeof(key->path), path);
+	/* Cut to size (or unreadable): not a path the daemon could have stored. */
+	if (length <= 0 || length >= (long)sizeof(key->path))
+		return 0;
+	__u32 *mode = bpf_map_lookup_elem(&cgroup_path_modes, key);
+	if (!mode)
+		return 0;
+	__u64 id = BPF_CORE_READ(cgrp, kn, id);
+	__u32 value = *mode;
+	bpf_map_update_elem(&cgroup_modes, &id, &value, BPF_ANY);
+	return 0;
 }

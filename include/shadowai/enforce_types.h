@@ -18,6 +18,15 @@ enum shadowai_mode {
 	SHADOWAI_MODE_ENFORCE = 2,
 };
 
+/* Key of cgroup_path_modes: a cgroup's path from the cgroup v2 root ("/system.slice/x.service"),
+ * NUL-padded to the full size. The cgroup_mkdir tracepoint looks a new cgroup's path up there and
+ * gives it its mode before any process can enter it. Paths of SHADOWAI_CGROUP_PATH_MAX - 1 bytes or
+ * more do not fit; the daemon applies those once a second instead. */
+#define SHADOWAI_CGROUP_PATH_MAX 256
+struct shadowai_cgroup_path {
+	char path[SHADOWAI_CGROUP_PATH_MAX];
+};
+
 /* Where an enforced connect() was going before it was rewritten to the proxy. Kept in socket
  * local storage (lives and dies with the socket; getpeername() reads it) and copied into
  * redirected_flows once the kernel has picked the client's source port. */

@@ -26,6 +26,10 @@ enum shadowai_event_kind {
 	SHADOWAI_EV_TLS_HELLO = 3,   /* first bytes of an outgoing TLS ClientHello */
 	SHADOWAI_EV_DNS_ANSWER = 4,  /* an incoming UDP datagram from port 53 */
 	SHADOWAI_EV_QUIC_REFUSED = 5, /* enforce mode refused UDP/443 to an LLM address (daemon only) */
+	/* Enforce mode redirected a connect in a network namespace where the proxy does not listen yet
+	 * (daemon only): its SYN is held until the daemon opens a listener there. In this event
+	 * socket_cookie carries the namespace's cookie (bpf_get_netns_cookie), not a socket's. */
+	SHADOWAI_EV_NETNS_UNSERVED = 6,
 };
 
 enum shadowai_l4_proto {

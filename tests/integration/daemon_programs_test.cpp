@@ -260,6 +260,37 @@ TEST_F(DaemonProgramsTest, PinsKeepEnforcementWhenTheOwnerDiesAndARestartTakesOv
   EXPECT_NE(detached.output.find("reply=real-server"), std::string::npos) << "removing the pins must detach";
 }
 
+// As `systemctl restart` does: the unit's cgroup is removed and made again, with a new id. The
+// kernel gives the new cgroup its path's mode inside mkdir(2), before anything can enter it.
+TEST_F(DaemonProgramsTest, ACgroupMadeAgainAtAPathWithAModeHasItBeforeAnyProcessCanEnter) {
+  startPrograms(options());
+  startProxy();
+  const std::string path = workload_->relativePath();
+  ASSERT_TRUE(programs_->setPathMode(path, SHADOWAI_MODE_ENFORCE));
+  EXPECT_EQ(programs_->pathModes(), (std::map<std::string, shadowai_mode>{{path, SHADOWAI_MODE_ENFORCE}}));
+  for (int round = 0; round < 20; ++round) {
+    workload_.reset();
+    auto again = attach_->createChild("workload");
+    ASSERT_TRUE(again);
+    workload_ = std::make_unique<TestCgroup>(std::move(*again));
+    const auto modes = programs_->modes();
+    ASSERT_TRUE(modes.count(workload_->id())) << "round " << round << ": the new cgroup has no mode";
+    EXPECT_EQ(modes.at(workload_->id()), SHADOWAI_MODE_ENFORCE);
+  }
+  EXPECT_NE(probe(*workload_, "127.0.0.2", "443").output.find("reply=proxy"), std::string::npos);
+  EXPECT_EQ(realV4_->accepted(), 0);
+  EXPECT_FALSE(programs_->modes().count(bystander_->id())) << "a cgroup at another path got a mode";
+
+  // Without the path's entry a new cgroup there inherits again.
+  ASSERT_TRUE(programs_->setPathMode(path, std::nullopt));
+  workload_.reset();
+  auto plain = attach_->createChild("workload");
+  ASSERT_TRUE(plain);
+  workload_ = std::make_unique<TestCgroup>(std::move(*plain));
+  EXPECT_FALSE(programs_->modes().count(workload_->id()));
+  EXPECT_NE(probe(*workload_, "127.0.0.2", "443").output.find("reply=real-server"), std::string::npos);
+}
+
 TEST_F(DaemonProgramsTest, QuicToLlmAddressesIsRefusedAndReported) {
   startPrograms(options());
   setMode(*workload_, SHADOWAI_MODE_ENFORCE);

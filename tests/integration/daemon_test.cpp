@@ -756,6 +756,49 @@ TEST_F(DaemonTest, ModeFollowsTheCgroupPathWhenItIsRecreated) {
   EXPECT_GE(accepted, 1) << "the recreated cgroup lost its enforce mode";
 }
 
+// The restart in a loop, connecting the moment the cgroup is back: the kernel applies the mode
+// inside mkdir(2), so not one connection goes around the proxy.
+TEST_F(DaemonTest, ARestartedCgroupIsEnforcedFromItsFirstConnect) {
+  writeConfig("closed", {{"no_sni_catalog_address", "refuse"}});
+  startDaemon();
+  ASSERT_FALSE(HasFatalFailure());
+  enforce(*workload_);
+  constexpr int kRestarts = 200;
+  for (int round = 0; round < kRestarts; ++round) {
+    workload_.reset();
+    auto again = attach_->createChild("workload");
+    ASSERT_TRUE(again);
+    workload_ = std::make_unique<TestCgroup>(std::move(*again));
+    RunResult probe = run({SHADOWAI_CONNECT_PROBE_BINARY, kOpenAi, "443", "ping"}, workload_.get());
+    ASSERT_EQ(probe.exitCode, 0) << "round " << round << ": " << probe.out;
+    ASSERT_EQ(openAi_->connectionCount(), 0u) << "round " << round << ": a connection reached the provider directly";
+  }
+  EXPECT_EQ(status()["proxy"]["accepted"], kRestarts) << daemon_->describeOutput();
+}
+
+// A container that calls out the moment it starts: the kernel holds its first SYN until the proxy
+// listens in the new namespace, so the call is served (a second late), never refused.
+TEST_F(DaemonTest, AContainerThatConnectsTheMomentItStartsIsServed) {
+  writeConfig("closed", {{"no_sni_catalog_address", "refuse"}});
+  startDaemon();
+  ASSERT_FALSE(HasFatalFailure());
+  enforce(*workload_);
+  constexpr int kContainers = 50;
+  const std::string command =
+      std::string("ip link set lo up && exec ") + SHADOWAI_CONNECT_PROBE_BINARY + " 127.0.0.2 443 ping";
+  for (int round = 0; round < kContainers; ++round) {
+    RunResult probe = run({"unshare", "--net", "sh", "-c", command}, workload_.get());
+    ASSERT_EQ(probe.exitCode, 0) << "round " << round << ": " << probe.out << probe.err << daemon_->describeOutput();
+    ASSERT_NE(probe.out.find("peer=127.0.0.2:443"), std::string::npos) << probe.out;
+  }
+  json after = status();
+  EXPECT_EQ(after["proxy"]["accepted"], kContainers) << after.dump(2);
+  EXPECT_EQ(openAi_->connectionCount(), 0u);
+  // Each container is gone, and with it the listener that held its namespace.
+  for (int i = 0; i < 100 && !status()["proxy"]["network_namespaces"].empty(); ++i) std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(status()["proxy"]["network_namespaces"], json::array()) << daemon_->describeOutput();
+}
+
 TEST_F(DaemonTest, ExhaustingTheProxysDescriptorsNeverLetsTrafficBypassIt) {
   // 600 descriptors, less than twice the reserve (256, plus 256 per proxy thread for the
   // interception's pooled upstream connections): the proxy admits its floor of 64 connections and

@@ -18,10 +18,7 @@
 #include "cgroup/cgroup_fs.h"
 #include "common/fd.h"
 #include "daemon.skel.h"
-
-#ifndef SO_NETNS_COOKIE
-#define SO_NETNS_COOKIE 71
-#endif
+#include "net/network_namespace.h"
 
 namespace shadowai {
 
@@ -103,6 +100,9 @@ Result<std::unique_ptr<DaemonPrograms>> DaemonPrograms::start(const DaemonProgra
 
   uint32_t zero = 0;
   bpf_map_lookup_elem(bpf_map__fd(skeleton->maps.heartbeat), &zero, &programs->heartbeatAtStart_);
+  auto ownNetns = NetworkNamespace::ownCookie();
+  if (!ownNetns) return ownNetns.error();
+  if (auto served = programs->setNetnsState(*ownNetns, NetnsState::kServed); !served) return served.error();
 
   struct Program {
     const char* name;
@@ -119,6 +119,9 @@ Result<std::unique_ptr<DaemonPrograms>> DaemonPrograms::start(const DaemonProgra
     if (auto attached = programs->attachOrUpdate(item.name, item.program, cgroup.get(), *cgroupId); !attached) {
       return attached.error();
     }
+  }
+  if (auto attached = programs->attachAndRepin("cgroup_mkdir", skeleton->progs.cgroup_mkdir); !attached) {
+    return attached.error();
   }
 
   auto events = EventReader::create(bpf_map__fd(skeleton->maps.events), bpf_map__fd(skeleton->maps.lost_events),
@@ -163,6 +166,23 @@ Status DaemonPrograms::attachOrUpdate(const char* name, ::bpf_program* program, 
   return {};
 }
 
+Status DaemonPrograms::attachAndRepin(const char* name, ::bpf_program* program) {
+  const std::string pinPath = pinDir_ + "/" + kLinkPrefix + name;
+  ::bpf_link* link = bpf_program__attach(program);
+  if (!link) {
+    const int err = errno;
+    return makeError(std::string("cannot attach the ") + name +
+                         " tracepoint program (the kernel needs BTF-enabled tracepoints, Linux 5.5)",
+                     err);
+  }
+  std::unique_ptr<::bpf_link, LinkDeleter> owned(link);
+  // The previous daemon's program runs until its pin goes, this one from now on: no moment without.
+  if (::unlink(pinPath.c_str()) != 0 && errno != ENOENT) return errnoError("cannot replace pin " + pinPath);
+  if (int err = bpf_link__pin(link, pinPath.c_str()); err != 0) return makeError("cannot pin " + pinPath, -err);
+  links_.push_back(std::move(owned));
+  return {};
+}
+
 DaemonPrograms::~DaemonPrograms() {
   events_.reset();
   links_.clear();  // closes our fds; the pins keep the programs attached
@@ -194,6 +214,57 @@ std::map<uint64_t, shadowai_mode> DaemonPrograms::modes() const {
   return result;
 }
 
+bool DaemonPrograms::fitsPathModes(const std::string& cgroupPath) {
+  // The kernel side reads the path with its terminating NUL and needs it to fit with room to spare.
+  return cgroupPath.size() + 1 < SHADOWAI_CGROUP_PATH_MAX;
+}
+
+Status DaemonPrograms::setPathMode(const std::string& cgroupPath, std::optional<shadowai_mode> mode) {
+  if (!fitsPathModes(cgroupPath)) return {};
+  shadowai_cgroup_path key{};
+  std::memcpy(key.path, cgroupPath.data(), cgroupPath.size());
+  int fd = bpf_map__fd(skeleton_->maps.cgroup_path_modes);
+  if (!mode) {
+    if (bpf_map_delete_elem(fd, &key) != 0 && errno != ENOENT) return errnoError("cannot clear a cgroup path's mode");
+    return {};
+  }
+  uint32_t value = *mode;
+  if (bpf_map_update_elem(fd, &key, &value, BPF_ANY) != 0) return errnoError("cannot set a cgroup path's mode");
+  return {};
+}
+
+std::map<std::string, shadowai_mode> DaemonPrograms::pathModes() const {
+  std::map<std::string, shadowai_mode> result;
+  int fd = bpf_map__fd(skeleton_->maps.cgroup_path_modes);
+  shadowai_cgroup_path key{};
+  shadowai_cgroup_path next{};
+  const void* previous = nullptr;
+  while (bpf_map_get_next_key(fd, previous, &next) == 0) {
+    uint32_t value = 0;
+    if (bpf_map_lookup_elem(fd, &next, &value) == 0) {
+      result[std::string(next.path, strnlen(next.path, sizeof(next.path)))] = static_cast<shadowai_mode>(value);
+    }
+    key = next;
+    previous = &key;
+  }
+  return result;
+}
+
+Status DaemonPrograms::setNetnsState(uint64_t netnsCookie, std::optional<NetnsState> state) {
+  int fd = bpf_map__fd(skeleton_->maps.served_netns);
+  if (!state) {
+    if (bpf_map_delete_elem(fd, &netnsCookie) != 0 && errno != ENOENT) {
+      return errnoError("cannot forget a network namespace");
+    }
+    return {};
+  }
+  const uint8_t value = static_cast<uint8_t>(*state);
+  if (bpf_map_update_elem(fd, &netnsCookie, &value, BPF_ANY) != 0) {
+    return errnoError("cannot mark a network namespace served");
+  }
+  return {};
+}
+
 Status DaemonPrograms::beat() {
   uint32_t zero = 0;
   uint64_t now = monotonicNowNs();
@@ -207,10 +278,9 @@ std::optional<RecordedDestination> DaemonPrograms::takeOriginalDestination(int a
   shadowai_flow_key key{};
   if (!socketEnd(acceptedFd, true, key.client_addr, key.client_port)) return std::nullopt;
   if (!socketEnd(acceptedFd, false, key.proxy_addr, key.proxy_port)) return std::nullopt;
-  uint64_t cookie = 0;
-  socklen_t length = sizeof(cookie);
-  if (::getsockopt(acceptedFd, SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &length) != 0) return std::nullopt;
-  key.netns_cookie = cookie;
+  auto cookie = NetworkNamespace::cookieOfSocket(acceptedFd);
+  if (!cookie) return std::nullopt;
+  key.netns_cookie = *cookie;
   shadowai_original_dst value{};
   if (bpf_map_lookup_and_delete_elem(bpf_map__fd(skeleton_->maps.redirected_flows), &key, &value) != 0) {
     return std::nullopt;
@@ -243,8 +313,8 @@ Status DaemonPrograms::removePins(const std::string& pinDir) {
   std::error_code error;
   if (!fs::exists(pinDir, error)) return {};
   // Only our own pins: a freshly mounted bpffs also holds the kernel's maps.debug/progs.debug.
-  static const std::set<std::string> kPinnedMaps = {"cgroup_modes", "original_dst", "redirected_flows",
-                                                    "llm_addresses", "heartbeat"};
+  static const std::set<std::string> kPinnedMaps = {"cgroup_modes", "cgroup_path_modes", "original_dst",
+                                                    "redirected_flows", "llm_addresses", "heartbeat"};
   for (const auto& entry : fs::directory_iterator(pinDir, error)) {
     const std::string name = entry.path().filename().string();
     if (name.rfind(kLinkPrefix, 0) != 0 && !kPinnedMaps.count(name)) continue;

@@ -58,6 +58,21 @@ class DaemonPrograms {
   Status setMode(uint64_t cgroupId, std::optional<shadowai_mode> mode);
   std::map<uint64_t, shadowai_mode> modes() const;
 
+  // Mode of a cgroup path (relative to the cgroup v2 root), which the kernel gives a cgroup the
+  // moment it is created there (a restarted unit); nullopt removes it. A path too long for the
+  // kernel's key (fitsPathModes() false) is not stored: the daemon's once-a-second pass covers it.
+  Status setPathMode(const std::string& cgroupPath, std::optional<shadowai_mode> mode);
+  std::map<std::string, shadowai_mode> pathModes() const;
+  static bool fitsPathModes(const std::string& cgroupPath);
+
+  // start() marks the caller's own network namespace served (the proxy listens there from the
+  // start) before the programs attach, so no connection there is ever held for a listener.
+  // Marks a network namespace (by cookie) as one where the proxy listens (SERVED), or where it cannot
+  // (connections there are refused at once rather than held), or forgets it (nullopt): enforced
+  // connections in a namespace not marked wait for it, their SYN held.
+  enum class NetnsState : uint8_t { kServed = 1, kCannotServe = 2 };
+  Status setNetnsState(uint64_t netnsCookie, std::optional<NetnsState> state);
+
   // Writes CLOCK_MONOTONIC now into the heartbeat map (open failure mode).
   Status beat();
   // The heartbeat found in the pinned map when this instance started (0: none).
@@ -79,6 +94,8 @@ class DaemonPrograms {
  private:
   DaemonPrograms() = default;
   Status attachOrUpdate(const char* name, ::bpf_program* program, int cgroupFd, uint64_t cgroupId);
+  // The same for a program not on a cgroup (a tracepoint): attach anew, then take over the pin.
+  Status attachAndRepin(const char* name, ::bpf_program* program);
 
   struct SkeletonDeleter {
     void operator()(daemon_bpf* skeleton) const;

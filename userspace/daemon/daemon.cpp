@@ -12,6 +12,7 @@
 #include "bpf/kernel_support.h"
 #include "cgroup/cgroup_fs.h"
 #include "cgroup/workload.h"
+#include "net/network_namespace.h"
 #include "daemon/call_alerts.h"
 #include "observe/env_keys.h"
 #include "observe/process_info.h"
@@ -160,6 +161,7 @@ Status Daemon::startParts() {
   if (!programs) return programs.error();
   programs_ = std::move(*programs);
   if (auto applied = applyStoredModes(); !applied) return applied;
+  syncPathModes();
 
   if (config_.failureMode == FailureMode::kOpen) {
     const uint64_t previous = programs_->heartbeatAtStartNs();
@@ -209,7 +211,17 @@ Status Daemon::startParts() {
   ownNetns_ = *ownNetns;
   netnsListeners_ = std::make_unique<NetnsListeners>(
       *proxy_, [this](const EnforcedNamespace& where, const std::string& reason) { onNamespaceFailed(where, reason); },
-      [](const std::string& line) { std::fprintf(stderr, "shadowaid: %s\n", line.c_str()); });
+      [](const std::string& line) { std::fprintf(stderr, "shadowaid: %s\n", line.c_str()); },
+      [this](uint64_t cookie, std::optional<NetnsListeners::State> state) {
+        std::optional<DaemonPrograms::NetnsState> kernelState;
+        if (state) {
+          kernelState = *state == NetnsListeners::State::kServed ? DaemonPrograms::NetnsState::kServed
+                                                                   : DaemonPrograms::NetnsState::kCannotServe;
+        }
+        if (auto set = programs_->setNetnsState(cookie, kernelState); !set) {
+          std::fprintf(stderr, "shadowaid: %s\n", set.error().describe().c_str());
+        }
+      });
   syncNamespaceListeners();
 
   ControlServerOptions controlOptions;
@@ -347,6 +359,28 @@ Status Daemon::applyStoredModes() {
   return {};
 }
 
+void Daemon::syncPathModes() {
+  // The store is the truth here too: the pinned map may hold paths of a previous configuration.
+  std::map<std::string, shadowai_mode> wanted;
+  for (const auto& [path, mode] : modes_->all()) {
+    if (!DaemonPrograms::fitsPathModes(path)) {
+      std::fprintf(stderr,
+                   "shadowaid: cgroup path %s is too long for the kernel-side mode table (%d bytes at most): "
+                   "once it is re-created it gets its mode within a second, not at once\n",
+                   path.c_str(), SHADOWAI_CGROUP_PATH_MAX - 2);
+      continue;
+    }
+    wanted[path] = toBpfMode(mode);
+  }
+  auto report = [](const Status& status) {
+    if (!status) std::fprintf(stderr, "shadowaid: %s\n", status.error().describe().c_str());
+  };
+  for (const auto& [path, mode] : programs_->pathModes()) {
+    if (!wanted.count(path)) report(programs_->setPathMode(path, std::nullopt));
+  }
+  for (const auto& [path, mode] : wanted) report(programs_->setPathMode(path, mode));
+}
+
 Daemon::~Daemon() {
   const bool open = config_.failureMode == FailureMode::kOpen;
   (void)alerter_.send(AlertKind::kDaemonStopping,
@@ -431,6 +465,28 @@ void Daemon::syncNamespaceListeners() {
   netnsListeners_->sync(findEnforcedNamespaces(cgroup2Root_, modes_->all(), ownNetns_));
 }
 
+void Daemon::onNetnsUnserved(const shadowai_event_header& header) {
+  if (!netnsListeners_) return;
+  const pid_t pid = static_cast<pid_t>(header.pid);
+  auto cgroupPath = cgroupPathOfProcess(pid);
+  if (!cgroupPath) return;  // gone already: its connect went with it
+  auto where = enforcedNamespaceOf(pid, *cgroupPath, ownNetns_);
+  if (!where) return;
+  netnsListeners_->serve(where->first, where->second, header.socket_cookie);
+}
+
+bool Daemon::stillEnforcedThere(const EnforcedNamespace& where) const {
+  auto cgroupPath = cgroupPathOfProcess(where.pid);
+  if (!cgroupPath) return false;
+  {
+    std::lock_guard lock(mutex_);
+    if (modes_->modeOf(*cgroupPath) != Mode::kEnforce) return false;
+  }
+  if (where.inode == 0) return true;  // unreadable: the walk tells
+  auto inode = NetworkNamespace::inodeOfProcess(where.pid);
+  return inode && *inode == where.inode;
+}
+
 void Daemon::onNamespaceFailed(const EnforcedNamespace& where, const std::string& reason) {
   ProcessIdentity process = identityOf(0, static_cast<uint32_t>(where.pid));
   AlertFields fields;
@@ -454,7 +510,12 @@ void Daemon::periodicWork() {
       std::fprintf(stderr, "shadowaid: %s\n", applied.error().describe().c_str());
     }
   }
-  syncNamespaceListeners();
+  // Listeners open on events (a mode change, the kernel holding a connect); the cgroup tree is
+  // walked again only when a namespace's representative process has gone.
+  if (netnsListeners_->representativeGone([this](const EnforcedNamespace& where) { return stillEnforcedThere(where); })) {
+    syncNamespaceListeners();
+  }
+  netnsListeners_->retryFailed();
   if (std::chrono::steady_clock::now() >= nextEnvScan_) {
     scanEnvironments();
     nextEnvScan_ = std::chrono::steady_clock::now() + kEnvScanInterval;
@@ -508,6 +569,10 @@ std::vector<IpAddress> Daemon::llmAddresses() const {
 void Daemon::onEvent(const RawEvent& event) {
   if (event.header->kind == SHADOWAI_EV_QUIC_REFUSED) {
     onQuicRefused(*event.header);
+    return;
+  }
+  if (event.header->kind == SHADOWAI_EV_NETNS_UNSERVED) {
+    onNetnsUnserved(*event.header);
     return;
   }
   tracker_->onEvent(event);
@@ -669,9 +734,10 @@ Result<nlohmann::json> Daemon::setMode(const std::string& cgroupPath, std::optio
   const Mode previous = modes_->modeOf(cgroupPath);
   Status stored = mode ? modes_->set(cgroupPath, *mode) : modes_->remove(cgroupPath);
   if (!stored) return stored.error();
-  if (auto applied = programs_->setMode(*id, mode ? std::optional(toBpfMode(*mode)) : std::nullopt); !applied) {
-    return applied.error();
-  }
+  const std::optional<shadowai_mode> bpfMode = mode ? std::optional(toBpfMode(*mode)) : std::nullopt;
+  // The path first: a restart of the unit from here on is covered in the kernel.
+  if (auto applied = programs_->setPathMode(cgroupPath, bpfMode); !applied) return applied.error();
+  if (auto applied = programs_->setMode(*id, bpfMode); !applied) return applied.error();
   const Mode effective = modes_->modeOf(cgroupPath);
   // Before the reply: once `shadowai enforce` returns, a container's workloads are served.
   syncNamespaceListeners();

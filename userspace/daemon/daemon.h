@@ -84,6 +84,12 @@ class Daemon final : public ControlHandler {
   // and only there.
   void syncNamespaceListeners();
   void onNamespaceFailed(const EnforcedNamespace& where, const std::string& reason);
+  // The kernel held an enforced connect in a namespace the proxy does not listen in (a container
+  // that just started): listen there now.
+  void onNetnsUnserved(const shadowai_event_header& header);
+  // Is WHERE's process still an enforced process in WHERE's namespace?
+  bool stillEnforcedThere(const EnforcedNamespace& where) const;
+  void syncPathModes();
   std::vector<IpAddress> llmAddresses() const;
   ProcessIdentity identityOf(uint64_t cgroupId, uint32_t pid);
 

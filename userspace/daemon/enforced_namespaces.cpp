@@ -25,20 +25,26 @@ void addProcessesOf(const fs::path& cgroupDir, const std::string& relativePath, 
   std::ifstream procs(cgroupDir / "cgroup.procs");
   pid_t pid = 0;
   while (procs >> pid) {
-    auto inode = NetworkNamespace::inodeOfProcess(pid);
-    if (inode) {
-      if (*inode != own.inode && !found.count(*inode)) found.emplace(*inode, EnforcedNamespace{*inode, pid, relativePath, ""});
-      continue;
-    }
-    if (inode.error().errnum != EACCES && inode.error().errnum != EPERM) continue;  // gone meanwhile
-    auto other = procNetInode(std::to_string(pid));
-    if (!other || *other == own.procNetInode || found.count(*other)) continue;
-    found.emplace(*other, EnforcedNamespace{0, pid, relativePath,
-                                            inode.error().describe() + " (needs CAP_SYS_ADMIN or CAP_SYS_PTRACE)"});
+    auto where = enforcedNamespaceOf(pid, relativePath, own);
+    if (where && !found.count(where->first)) found.emplace(std::move(*where));
   }
 }
 
 }  // namespace
+
+std::optional<std::pair<uint64_t, EnforcedNamespace>> enforcedNamespaceOf(pid_t pid, const std::string& cgroupPath,
+                                                                           const OwnNamespace& own) {
+  auto inode = NetworkNamespace::inodeOfProcess(pid);
+  if (inode) {
+    if (*inode == own.inode) return std::nullopt;
+    return std::pair(*inode, EnforcedNamespace{*inode, pid, cgroupPath, ""});
+  }
+  if (inode.error().errnum != EACCES && inode.error().errnum != EPERM) return std::nullopt;  // gone meanwhile
+  auto other = procNetInode(std::to_string(pid));
+  if (!other || *other == own.procNetInode) return std::nullopt;
+  return std::pair(*other, EnforcedNamespace{0, pid, cgroupPath,
+                                             inode.error().describe() + " (needs CAP_SYS_ADMIN or CAP_SYS_PTRACE)"});
+}
 
 Result<OwnNamespace> ownNamespace() {
   auto inode = NetworkNamespace::ownInode();

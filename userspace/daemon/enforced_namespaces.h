@@ -7,7 +7,9 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
+#include <utility>
 
 #include "common/result.h"
 #include "daemon/mode.h"
@@ -27,6 +29,11 @@ struct OwnNamespace {
   uint64_t procNetInode = 0;  // /proc/self/net/dev: see findEnforcedNamespaces()
 };
 Result<OwnNamespace> ownNamespace();
+
+// The namespace of one enforced process PID of cgroup CGROUP_PATH, keyed as findEnforcedNamespaces()
+// keys it; nothing when it lives in OWN or has exited.
+std::optional<std::pair<uint64_t, EnforcedNamespace>> enforcedNamespaceOf(pid_t pid, const std::string& cgroupPath,
+                                                                           const OwnNamespace& own);
 
 // Walks the cgroups whose effective mode in MODES (own entries, as ModeStore::all() gives them) is
 // enforce, below the cgroup v2 mount CGROUP2_ROOT, and returns the network namespaces of their

@@ -10,6 +10,10 @@
 #include <cstdlib>
 #include <cstring>
 
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71
+#endif
+
 namespace shadowai {
 namespace {
 
@@ -42,6 +46,27 @@ Result<std::shared_ptr<const NetworkNamespace>> NetworkNamespace::ofProcess(pid_
 Result<uint64_t> NetworkNamespace::inodeOfProcess(pid_t pid) { return inodeOfPath(namespacePath(pid)); }
 
 Result<uint64_t> NetworkNamespace::ownInode() { return inodeOfPath("/proc/thread-self/ns/net"); }
+
+Result<uint64_t> NetworkNamespace::cookieOfSocket(int socketFd) {
+  uint64_t cookie = 0;
+  socklen_t length = sizeof(cookie);
+  if (::getsockopt(socketFd, SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &length) != 0) {
+    return errnoError("cannot read a network namespace's cookie (SO_NETNS_COOKIE needs Linux 5.14)");
+  }
+  return cookie;
+}
+
+Result<uint64_t> NetworkNamespace::ownCookie() {
+  Fd socket(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (!socket) return errnoError("cannot open a socket");
+  return cookieOfSocket(socket.get());
+}
+
+Result<uint64_t> NetworkNamespace::cookie() const {
+  auto socket = openSocket(AF_INET, SOCK_DGRAM);
+  if (!socket) return socket.error();
+  return cookieOfSocket(socket->get());
+}
 
 std::string NetworkNamespace::describe() const { return "net:[" + std::to_string(inode_) + "]"; }
 

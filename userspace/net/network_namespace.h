@@ -30,11 +30,18 @@ class NetworkNamespace {
   static Result<uint64_t> inodeOfProcess(pid_t pid);
   // The calling process's own.
   static Result<uint64_t> ownInode();
+  // The kernel's cookie of the namespace SOCKET_FD was opened in (SO_NETNS_COOKIE, Linux 5.14): how
+  // BPF programs name a namespace (bpf_get_netns_cookie()).
+  static Result<uint64_t> cookieOfSocket(int socketFd);
+  // The calling thread's own namespace's cookie.
+  static Result<uint64_t> ownCookie();
 
   NetworkNamespace(const NetworkNamespace&) = delete;
   NetworkNamespace& operator=(const NetworkNamespace&) = delete;
 
   uint64_t inode() const { return inode_; }
+  // This namespace's cookie (see cookieOfSocket()); opens a socket inside to read it.
+  Result<uint64_t> cookie() const;
   // "net:[4026532291]", as the kernel names it in /proc/PID/ns/net.
   std::string describe() const;
 
