@@ -69,6 +69,34 @@ TEST(MaskDetectorSet, LongestValidSpanWinsWhenLongerOnesFailTheValidator) {
   EXPECT_EQ(text.substr(matches[0].begin, matches[0].end - matches[0].begin), "Xk9#mP2vL7q!exampl");
 }
 
+// Near misses of the assignment detector: punctuation that closes a sentence or a bracket after the
+// value is not part of it (the value's own '!' and inner punctuation are).
+TEST(MaskDetectorSet, AnAssignedValueEndsWhereItsOwnCharactersEnd) {
+  auto set = builtins();
+  ASSERT_NE(set, nullptr);
+  const std::string value = "Xk9#mP2vL7q";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"password=" + value + ") does", value},
+      {"(password=" + value + ")", value},
+      {"the password=" + value + ". Next", value},
+      {"set password=" + value + "... then", value},
+      {"is it password=" + value + "?", value},
+      {"[token: " + value + "]", value},
+      {"{api_key=" + value + "}", value},
+      {"secret=" + value + ": rotate it", value},
+      {"password=" + value + "!", value + "!"},
+      {"password=" + value + ".v2 here", value + ".v2"},
+      {"password=" + value + "(1) x", value + "(1"},
+  };
+  for (const auto& [text, expected] : cases) {
+    std::vector<DetectorMatch> matches;
+    ASSERT_TRUE(set->scan(text, set->all(), matches).ok());
+    ASSERT_EQ(matches.size(), 1u) << text;
+    EXPECT_EQ(set->detectors()[matches[0].detector].name, "secret-assignment") << text;
+    EXPECT_EQ(text.substr(matches[0].begin, matches[0].end - matches[0].begin), expected) << text;
+  }
+}
+
 TEST(MaskDetectorSet, SelectionSwitchesDetectorsOff) {
   auto set = builtins();
   ASSERT_NE(set, nullptr);

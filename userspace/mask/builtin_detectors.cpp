@@ -126,9 +126,11 @@ const std::vector<Detector>& builtinDetectors() {
     {
       // The generic "name = value" credential: only the value is replaced, and only when it looks
       // generated (letters mixed with digits or symbols, not a placeholder like "<your-key>").
+      // The value never ends on what closes a sentence or a bracket around it ("(password=X)." is
+      // X): those characters stay where they were.
       Detector& d = secret("secret-assignment", "SECRET",
                            "value assigned to password, passwd, pwd, secret, api_key, token, ... settings",
-                           R"(\b[A-Za-z0-9_\-]{0,32}(?:password|passwd|pwd|secret|api_?key|apikey|access_?token|auth_?token|token|client_?secret)["']?\s{0,3}[:=]\s{0,3}["']?[^\s"'<>,;]{6,200})");
+                           R"(\b[A-Za-z0-9_\-]{0,32}(?:password|passwd|pwd|secret|api_?key|apikey|access_?token|auth_?token|token|client_?secret)["']?\s{0,3}[:=]\s{0,3}["']?[^\s"'<>,;]{5,199}[^\s"'<>,;.:?)\]}])");
       d.caseless = true;
       d.replaceValueOnly = true;
       d.validator = MatchValidator::kHighEntropy;
