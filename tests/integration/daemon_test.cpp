@@ -338,6 +338,11 @@ TEST_F(DaemonTest, EnforcedLlmCallIsInterceptedAndOthersAreUntouched) {
   EXPECT_EQ(afterEnforced["proxy"]["intercepted_connections"], 1);
   EXPECT_EQ(afterEnforced["proxy"]["passed_through_llm_calls"], 0);
   EXPECT_EQ(afterEnforced["intercept"]["enabled"], true);
+  // Per call, beside the per-connection counters; the cgroup as the modes and alerts give it.
+  EXPECT_EQ(afterEnforced["intercept"]["calls"]["total"], 1) << afterEnforced.dump(2);
+  EXPECT_EQ(afterEnforced["intercept"]["calls"]["forwarded"], 1);
+  EXPECT_EQ(afterEnforced["intercept"]["calls"]["blocked"], 0);
+  EXPECT_EQ(afterEnforced["cgroup"], attach_->relativePath());
 
   // What an operator reviews: journalctl -t shadowaid SHADOWAI_CGROUP=... with structured fields.
   auto modeChanged = alerts("mode-changed", {"SHADOWAI_CGROUP=" + workload_->relativePath(), "SHADOWAI_MODE=enforce"});
@@ -516,6 +521,16 @@ TEST_F(DaemonTest, QuicToAnLlmEndpointIsRefusedInEnforceModeOnly) {
   auto refused = alerts("quic-refused", {"SHADOWAI_ADDRESS=127.0.0.2", "SHADOWAI_CGROUP=" + workload_->relativePath()});
   ASSERT_GE(refused.size(), 1u);
   EXPECT_EQ(refused[0]["SHADOWAI_HOST"], "api.openai.com");
+  // The status counter agrees with the alerts in the journal (it counts before alerting).
+  uint64_t counted = 0;
+  size_t alerted = 0;
+  for (int i = 0; i < 50; ++i) {
+    alerted = alerts("quic-refused", {}).size();
+    counted = status()["detection"]["quic_refused"].get<uint64_t>();
+    if (counted == alerted) break;
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_EQ(counted, alerted);
 }
 
 TEST_F(DaemonTest, ClosedModeFailsFastAfterKillAndRestartRestoresEnforcement) {

@@ -266,7 +266,10 @@ Status Daemon::startInterceptor() {
   options.settings.upstream.connect.connectTimeout = config_.proxy.connectTimeout;
   options.settings.upstream.connect.handshakeTimeout = config_.proxy.connectTimeout;
   options.settings.upstream.connect.mark = config_.proxy.upstreamMark;
-  options.onCall = [this](const InterceptedCall& call) { (void)alertInterceptedCall(alerter_, call); };
+  options.onCall = [this](const InterceptedCall& call) {
+    calls_.record(call);  // first: whoever reads the alert finds it counted
+    (void)alertInterceptedCall(alerter_, call);
+  };
   auto key = PseudonymKey::loadOrCreate(std::filesystem::path(config_.stateDir) / "pseudonym.key");
   if (!key) return makeError("cannot set up the pseudonym key: " + key.error().describe());
   pseudonymKey_ = std::make_shared<const PseudonymKey>(std::move(*key));
@@ -584,6 +587,11 @@ void Daemon::onDetection(const Detection& detection) {
                           detection.classification.match.entry->providerId + "|" + detection.classification.host +
                           "|" + toString(detection.classification.method) + "|" + toString(detection.transport);
   if (!alertedCalls_.insert(key).second) return;
+  {
+    // The counters status shows include this detection before its alert is out.
+    std::lock_guard lock(mutex_);
+    snapshot_.detection = tracker_->counters();
+  }
   const std::string workload = workloadFromCgroupPath(process.cgroupPath.empty() ? "/" : process.cgroupPath).displayName();
   (void)alerter_.send(AlertKind::kLlmCallDetected,
                       workload + " (" + (process.exe.empty() ? process.comm : process.exe) + ") calls " +
@@ -592,7 +600,10 @@ void Daemon::onDetection(const Detection& detection) {
 }
 
 void Daemon::onQuicRefused(const shadowai_event_header& header) {
-  ++quicRefused_;
+  {
+    std::lock_guard lock(mutex_);
+    snapshot_.quicRefused = ++quicRefused_;  // counted before the alert goes out
+  }
   ProcessIdentity process = attributor_->identify(header);
   std::array<uint8_t, 16> bytes{};
   std::memcpy(bytes.data(), header.remote.addr, 16);
@@ -779,7 +790,7 @@ nlohmann::json Daemon::status() {
       {"pid", static_cast<int>(::getpid())},
       {"uptime_seconds",
        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - startedAt_).count()},
-      {"cgroup", attachPath_},
+      {"cgroup", governedCgroup_},
       {"failure_mode", std::string(toString(config_.failureMode))},
       {"modes", modes_->toStatusJson()},
       {"intercept",
@@ -790,6 +801,7 @@ nlohmann::json Daemon::status() {
         {"buffered_bytes", interceptor_ ? interceptor_->bodyBudget().inUse() : 0},
         {"max_buffered_bytes", interceptor_ ? interceptor_->bodyBudget().limit() : 0},
         {"refused_over_budget", interceptor_ ? interceptor_->bodyBudget().refusals() : 0},
+        {"calls", calls_.toJson()},
         {"policy", policy_ ? policyStatus(*policy_->current()) : nlohmann::json(nullptr)}}},
       {"proxy",
        {{"running", true},

@@ -23,6 +23,7 @@
 #include "catalog/catalog.h"
 #include "control/control_handler.h"
 #include "control/control_server.h"
+#include "daemon/call_counters.h"
 #include "daemon/daemon_config.h"
 #include "daemon/mode_store.h"
 #include "daemon/netns_listeners.h"
@@ -134,7 +135,8 @@ class Daemon final : public ControlHandler {
     uint64_t quicRefused = 0;
   } snapshot_;
   uint64_t lostReported_ = 0;
-  uint64_t quicRefused_ = 0;
+  uint64_t quicRefused_ = 0;  // event loop only; status reads snapshot_
+  CallCounters calls_;
   std::chrono::steady_clock::time_point startedAt_;
 };
 
