@@ -844,6 +844,29 @@ TEST_F(DaemonTest, ExhaustingTheProxysDescriptorsNeverLetsTrafficBypassIt) {
   EXPECT_EQ(openAi_->connectionCount(), 0u) << "a new connection bypassed the proxy: " << later.out;
 }
 
+// Scripts read `shadowai status --json`: every field it has is in docs/daemon.md's table.
+TEST_F(DaemonTest, EveryStatusFieldIsDocumented) {
+  startDaemon();
+  ASSERT_FALSE(HasFatalFailure());
+  auto docs = readFile(SHADOWAI_SOURCE_RULES_DIR "/../docs/daemon.md");
+  ASSERT_TRUE(docs);
+  std::vector<std::string> undocumented;
+  std::function<void(const json&, const std::string&)> walk = [&](const json& object, const std::string& prefix) {
+    for (const auto& [key, value] : object.items()) {
+      const std::string path = prefix.empty() ? key : prefix + "." + key;
+      if (value.is_object()) {
+        walk(value, path);
+      } else if (docs->find("| `" + path + "`") == std::string::npos && docs->find(", `" + path + "` |") == std::string::npos) {
+        undocumented.push_back(path);
+      }
+    }
+  };
+  json current = status();
+  ASSERT_TRUE(current.is_object());
+  walk(current, "");
+  EXPECT_EQ(undocumented, std::vector<std::string>{}) << "add them to the status table in docs/daemon.md";
+}
+
 TEST_F(DaemonTest, CliErrorsAreOneLine) {
   RunResult notRunning = cli({"status"});
   EXPECT_EQ(notRunning.exitCode, 2);
