@@ -518,6 +518,9 @@ TEST_F(DaemonTest, QuicToAnLlmEndpointIsRefusedInEnforceModeOnly) {
   EXPECT_EQ(exitCode, 1) << "UDP/443 to an LLM address left an enforced cgroup";
   EXPECT_EQ(run({SHADOWAI_UDP_SEND_BINARY, kOpenAi, "443"}, other_.get()).exitCode, 0);
   EXPECT_EQ(run({SHADOWAI_UDP_SEND_BINARY, kPlainSite, "443"}, workload_.get()).exitCode, 0);
+  // api.anthropic.com is pinned in /etc/hosts only (DNS does not know it): refused all the same.
+  EXPECT_EQ(run({SHADOWAI_UDP_SEND_BINARY, anthropicV6_, "443"}, workload_.get()).exitCode, 1)
+      << "UDP/443 to a provider address from /etc/hosts left an enforced cgroup";
   auto refused = alerts("quic-refused", {"SHADOWAI_ADDRESS=127.0.0.2", "SHADOWAI_CGROUP=" + workload_->relativePath()});
   ASSERT_GE(refused.size(), 1u);
   EXPECT_EQ(refused[0]["SHADOWAI_HOST"], "api.openai.com");

@@ -15,6 +15,7 @@
 #include "net/network_namespace.h"
 #include "daemon/call_alerts.h"
 #include "observe/env_keys.h"
+#include "observe/hosts_file.h"
 #include "observe/process_info.h"
 #include "scan/scan_session.h"
 
@@ -27,6 +28,10 @@ constexpr auto kPeriodicInterval = std::chrono::seconds(1);
 constexpr auto kMemoryTrimInterval = std::chrono::seconds(5);
 // Reading every process environment is the costliest periodic job; keys rarely appear mid-life.
 constexpr auto kEnvScanInterval = std::chrono::seconds(30);
+// /etc/hosts is read again this often; its entries live a little longer (plus AddressNames' grace),
+// so one that is removed from the file is forgotten within minutes.
+constexpr auto kHostsFileInterval = std::chrono::seconds(30);
+constexpr uint32_t kHostsFileTtlSeconds = 120;
 
 shadowai_mode toBpfMode(Mode mode) {
   switch (mode) {
@@ -177,6 +182,8 @@ Status Daemon::startParts() {
     if (auto beat = programs_->beat(); !beat) return beat;
   }
   resolver_->start();
+  learnCatalogHosts(catalog_, kSystemHostsFile, resolvedNames_, kHostsFileTtlSeconds);
+  nextHostsFileRead_ = std::chrono::steady_clock::now() + kHostsFileInterval;
 
   if (auto started = startInterceptor(); !started) return started;
   ProxyOptions proxyOptions;
@@ -522,6 +529,10 @@ void Daemon::periodicWork() {
   if (std::chrono::steady_clock::now() >= nextEnvScan_) {
     scanEnvironments();
     nextEnvScan_ = std::chrono::steady_clock::now() + kEnvScanInterval;
+  }
+  if (std::chrono::steady_clock::now() >= nextHostsFileRead_) {
+    learnCatalogHosts(catalog_, kSystemHostsFile, resolvedNames_, kHostsFileTtlSeconds);
+    nextHostsFileRead_ = std::chrono::steady_clock::now() + kHostsFileInterval;
   }
   if (config_.failureMode == FailureMode::kOpen) {
     if (auto beat = programs_->beat(); !beat) std::fprintf(stderr, "shadowaid: %s\n", beat.error().describe().c_str());

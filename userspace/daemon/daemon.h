@@ -115,6 +115,7 @@ class Daemon final : public ControlHandler {
   std::set<std::string> alertedEnvKeys_;            // event loop only: (pid, variable, fingerprint)
   std::chrono::steady_clock::time_point nextEnvScan_{};
   std::chrono::steady_clock::time_point nextMemoryTrim_{};
+  std::chrono::steady_clock::time_point nextHostsFileRead_{};
 
   mutable std::mutex mutex_;  // guards modes_, programs_ map updates, snapshot_
   std::optional<ModeStore> modes_;

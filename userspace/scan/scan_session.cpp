@@ -12,6 +12,7 @@
 #include "catalog/catalog.h"
 #include "cgroup/cgroup_fs.h"
 #include "observe/catalog_resolver.h"
+#include "observe/hosts_file.h"
 #include "observe/env_keys.h"
 #include "observe/flow_tracker.h"
 #include "observe/process_attributor.h"
@@ -120,6 +121,9 @@ Result<ScanOutcome> ScanSession::run(const std::atomic<bool>& stop, const Progre
   AddressNames resolvedNames;
   CatalogResolver resolver(catalog->exactHosts(), resolvedNames);
   resolver.start();
+  // Kept for the whole scan, however long it runs.
+  const auto scanSeconds = std::chrono::duration_cast<std::chrono::seconds>(options_.duration).count();
+  learnCatalogHosts(*catalog, kSystemHostsFile, resolvedNames, static_cast<uint32_t>(scanSeconds + 60));
 
   ProcessAttributor attributor(*cgroup2Root);
   FlowTracker::Options trackerOptions;
