@@ -11,6 +11,7 @@
  *                             the tuple the proxy will see on accept
  *  egress_tls_hello / ingress_dns_answer  report ClientHellos and DNS answers; hold the SYN of a
  *                             redirected connection until the proxy listens in its namespace
+ *  process_exec (tracepoint)  report execve() in the governed cgroup (to read new environments)
  *  cgroup_mkdir (tracepoint)  give a cgroup created at a path with a mode of its own (a restarted
  *                             unit, a re-created container) that mode before any process can enter
  *
@@ -438,6 +439,14 @@ int ingress_dns_answer(struct __sk_buff *skb)
 	if (mode_of_skb(skb) != SHADOWAI_MODE_OFF)
 		observe_dns_answer(skb);
 	return 1;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(process_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
+{
+	if (task_in_scope() && mode_of_task() != SHADOWAI_MODE_OFF)
+		emit_exec();
+	return 0;
 }
 
 /* Runs inside mkdir(2) on any cgroup hierarchy, before the new directory is activated: no process

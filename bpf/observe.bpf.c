@@ -6,9 +6,12 @@
  *  sendmsg4 / sendmsg6   cgroup/sendmsg*   unconnected UDP (DNS queries, QUIC on 443)
  *  egress_tls_hello      cgroup_skb/egress the first bytes of an outgoing TLS ClientHello (SNI)
  *  ingress_dns_answer    cgroup_skb/ingress UDP datagrams from port 53 (DNS answers)
+ *  process_exec          tp_btf/sched_process_exec  execve() in the scope (to read new environments)
  *
  * Parsing of ClientHellos and DNS answers happens in user space on the copied bytes. */
 #include "observe_common.bpf.h"
+
+#include <bpf/bpf_tracing.h>
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -52,4 +55,12 @@ int ingress_dns_answer(struct __sk_buff *skb)
 {
 	observe_dns_answer(skb);
 	return 1;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(process_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
+{
+	if (task_in_scope())
+		emit_exec();
+	return 0;
 }

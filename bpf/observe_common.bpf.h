@@ -256,4 +256,30 @@ static __always_inline void observe_dns_answer(struct __sk_buff *skb)
 		     v.l4_offset + sizeof(udp), false);
 }
 
+/* The cgroup observed (the scan's scope, the daemon's governed cgroup) and its depth below the
+ * cgroup v2 root, set before load: programs that are not attached to a cgroup (the exec tracepoint)
+ * report only tasks inside it. */
+const volatile __u64 scope_cgroup_id = 0;
+const volatile __u32 scope_cgroup_level = 0;
+
+static __always_inline bool task_in_scope(void)
+{
+	return bpf_get_current_ancestor_cgroup_id(scope_cgroup_level) == scope_cgroup_id;
+}
+
+static __always_inline void emit_exec(void)
+{
+	struct shadowai_flow_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count_lost(SHADOWAI_LOST_EXEC);
+		return;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	e->header.kind = SHADOWAI_EV_EXEC;
+	e->header.timestamp_ns = bpf_ktime_get_ns();
+	e->header.cgroup_id = bpf_get_current_cgroup_id();
+	fill_task(&e->header);
+	submit_event(e);
+}
+
 #endif /* SHADOWAI_OBSERVE_COMMON_BPF_H */

@@ -30,6 +30,9 @@ enum shadowai_event_kind {
 	 * (daemon only): its SYN is held until the daemon opens a listener there. In this event
 	 * socket_cookie carries the namespace's cookie (bpf_get_netns_cookie), not a socket's. */
 	SHADOWAI_EV_NETNS_UNSERVED = 6,
+	/* A process of the observed cgroup called execve(): its environment is new, read it while it
+	 * lives (a key holder that runs for a few seconds mid-scan). Task fields only. */
+	SHADOWAI_EV_EXEC = 7,
 };
 
 enum shadowai_l4_proto {
@@ -43,7 +46,8 @@ enum shadowai_lost_slot {
 	SHADOWAI_LOST_SENDMSG = 1,
 	SHADOWAI_LOST_TLS_HELLO = 2,
 	SHADOWAI_LOST_DNS_ANSWER = 3,
-	SHADOWAI_LOST_SLOTS = 4,
+	SHADOWAI_LOST_EXEC = 4,
+	SHADOWAI_LOST_SLOTS = 5,
 };
 
 /* An address as the kernel saw it. IPv4 is stored as an IPv4-mapped IPv6 address

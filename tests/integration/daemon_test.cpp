@@ -654,6 +654,17 @@ TEST_F(DaemonTest, KeysInEnvironmentsAreAlertedWithFingerprintOnly) {
   EXPECT_EQ(found[0]["SHADOWAI_PROVIDER"], "anthropic");
   EXPECT_EQ(found[0]["SHADOWAI_FINGERPRINT"].get<std::string>().rfind("sha256:", 0), 0u);
   EXPECT_EQ(found[0].dump().find("sk-ant-test"), std::string::npos) << "the key leaked into the journal";
+
+  // A short job started later, gone long before the next 30-second pass: read when it execs.
+  SpawnOptions job;
+  job.environment = {{"OPENAI_API_KEY", "sk-proj-shortlived-0123456789"}};
+  job.cgroupDirectory = workload_->path();
+  auto shortJob = ChildProcess::spawn({"sleep", "2"}, job);
+  ASSERT_TRUE(shortJob);
+  ASSERT_TRUE(shortJob->wait(10s));
+  auto jobFound = alerts("env-key-detected", {"SHADOWAI_VARIABLE=OPENAI_API_KEY"});
+  ASSERT_EQ(jobFound.size(), 1u) << daemon_->describeOutput();
+  EXPECT_EQ(jobFound[0]["SHADOWAI_PID"], std::to_string(shortJob->pid()));
 }
 
 // The capabilities the shipped unit leaves the daemon (its CapabilityBoundingSet= lines), as setpriv

@@ -244,6 +244,32 @@ TEST_F(ScanTest, ReportsEachCatalogCallWithProviderWorkloadAndMatchMethod) {
   EXPECT_EQ(*remaining, 0u);
 }
 
+// A batch job that holds a key only in the middle of the scan (started after it, gone before its
+// end) is read when it execs; a key holder outside the scanned cgroup is not the scan's business.
+TEST_F(ScanTest, AKeyHolderThatLivesOnlyMidScanIsReported) {
+  startScan();
+  ASSERT_FALSE(HasFatalFailure());
+  SpawnOptions job;
+  job.environment = {{"OPENAI_API_KEY", kFakeKey}};
+  job.cgroupDirectory = cgroup_->path();
+  auto batch = ChildProcess::spawn({"sleep", "2"}, job);
+  ASSERT_TRUE(batch) << batch.error().describe();
+  SpawnOptions outside;
+  outside.environment = {{"ANTHROPIC_API_KEY", kFakeKey}};
+  auto elsewhere = ChildProcess::spawn({"sleep", "2"}, outside);
+  ASSERT_TRUE(elsewhere) << elsewhere.error().describe();
+  ASSERT_TRUE(batch->wait(10s));
+  ASSERT_TRUE(elsewhere->wait(10s));
+
+  json report = stopScan(1);
+  ASSERT_FALSE(report.is_null());
+  ASSERT_EQ(report.at("env_keys").size(), 1u) << report.dump(2);
+  EXPECT_EQ(report.at("env_keys")[0].at("variable"), "OPENAI_API_KEY");
+  EXPECT_EQ(report.at("env_keys")[0].at("pid"), batch->pid());
+  EXPECT_EQ(report.at("env_keys")[0].at("fingerprint"), sha256Prefix(kFakeKey));
+  EXPECT_EQ(reportText_.find(kFakeKey), std::string::npos) << "the key value leaked into the report";
+}
+
 TEST_F(ScanTest, QuietCgroupHasNoFindingAndExitsZero) {
   startScan();
   ASSERT_FALSE(HasFatalFailure());

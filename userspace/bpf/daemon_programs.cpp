@@ -91,6 +91,8 @@ Result<std::unique_ptr<DaemonPrograms>> DaemonPrograms::start(const DaemonProgra
   rodata->failure_open = options.failureOpen;
   rodata->heartbeat_timeout_ns = static_cast<uint64_t>(options.heartbeatTimeout.count()) * 1'000'000'000ull;
   rodata->default_mode = SHADOWAI_MODE_DETECT;
+  rodata->scope_cgroup_id = *cgroupId;
+  rodata->scope_cgroup_level = options.cgroupLevel;
 
   if (int err = daemon_bpf__load(skeleton); err != 0) {
     return makeError("cannot load the daemon's BPF programs (a pinned map from an incompatible version in " +
@@ -123,6 +125,10 @@ Result<std::unique_ptr<DaemonPrograms>> DaemonPrograms::start(const DaemonProgra
   if (auto attached = programs->attachAndRepin("cgroup_mkdir", skeleton->progs.cgroup_mkdir); !attached) {
     return attached.error();
   }
+  // Not pinned: its events are for this daemon's ring buffer only.
+  ::bpf_link* exec = bpf_program__attach(skeleton->progs.process_exec);
+  if (!exec) return makeError("cannot attach the exec tracepoint program", errno);
+  programs->links_.emplace_back(exec);
 
   auto events = EventReader::create(bpf_map__fd(skeleton->maps.events), bpf_map__fd(skeleton->maps.lost_events),
                                     std::move(handler));

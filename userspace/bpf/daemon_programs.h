@@ -27,6 +27,7 @@ namespace shadowai {
 
 struct DaemonProgramsOptions {
   std::string cgroupPath;  // absolute cgroup v2 directory to attach to
+  unsigned cgroupLevel = 0;  // its depth below the cgroup v2 root (cgroupLevelOf())
   std::string pinDir;      // bpffs directory for pinned maps and links
   std::vector<uint16_t> watchedPorts;
   std::vector<uint16_t> redirectPorts;

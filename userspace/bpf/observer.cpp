@@ -4,6 +4,7 @@
 #include <bpf/libbpf.h>
 #include <fcntl.h>
 
+#include "cgroup/cgroup_fs.h"
 #include "common/fd.h"
 #include "observe.skel.h"
 
@@ -33,6 +34,10 @@ Result<std::unique_ptr<Observer>> Observer::start(const ObserverOptions& options
   for (uint16_t port : options.watchedPorts) {
     skeleton->rodata->watched_ports[port >> 3] |= static_cast<uint8_t>(1u << (port & 7));
   }
+  auto scopeId = cgroupIdOfPath(options.cgroupPath);
+  if (!scopeId) return scopeId.error();
+  skeleton->rodata->scope_cgroup_id = *scopeId;
+  skeleton->rodata->scope_cgroup_level = options.cgroupLevel;
   if (int err = observe_bpf__load(skeleton); err != 0) {
     return makeError("cannot load the observation BPF programs (run with --verbose for the verifier log)", -err);
   }
@@ -57,6 +62,12 @@ Result<std::unique_ptr<Observer>> Observer::start(const ObserverOptions& options
       }
       return makeError(std::string("cannot attach ") + attachment.name + " to " + options.cgroupPath, err);
     }
+  }
+
+  // Not on the cgroup: execve() anywhere, reported for tasks inside it.
+  skeleton->links.process_exec = bpf_program__attach(skeleton->progs.process_exec);
+  if (!skeleton->links.process_exec) {
+    return makeError("cannot attach the exec tracepoint program (needs BTF-enabled tracepoints, Linux 5.5)", errno);
   }
 
   auto events = EventReader::create(bpf_map__fd(skeleton->maps.events), bpf_map__fd(skeleton->maps.lost_events),

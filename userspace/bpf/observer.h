@@ -20,6 +20,7 @@ namespace shadowai {
 
 struct ObserverOptions {
   std::string cgroupPath;             // absolute path of the cgroup v2 directory to attach to
+  unsigned cgroupLevel = 0;           // its depth below the cgroup v2 root (cgroupLevelOf())
   std::vector<uint16_t> watchedPorts;  // destination ports reported by connect/sendmsg/TLS hooks
 };
 

@@ -189,3 +189,21 @@ void CgroupPathCache::walkLocked() {
 }
 
 }  // namespace shadowai
+
+namespace shadowai {
+
+unsigned cgroupLevelOf(std::string_view relativePath) {
+  unsigned level = 0;
+  bool inComponent = false;
+  for (char c : relativePath) {
+    if (c == '/') {
+      inComponent = false;
+    } else if (!inComponent) {
+      inComponent = true;
+      ++level;
+    }
+  }
+  return level;
+}
+
+}  // namespace shadowai

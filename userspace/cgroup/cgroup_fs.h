@@ -26,6 +26,10 @@ Result<std::string> findCgroup2Mount(const std::string& mountinfoPath = "/proc/s
 // the inode number (checked on 6.x), which is the fallback where file handles are not available.
 Result<uint64_t> cgroupIdOfPath(const std::string& absolutePath);
 
+// How deep RELATIVE_PATH ("/a/b", from the cgroup v2 root) lies: "/" is 0, "/a/b" is 2. The level
+// bpf_get_current_ancestor_cgroup_id() takes to name that cgroup from below.
+unsigned cgroupLevelOf(std::string_view relativePath);
+
 // True when cgroup path `path` is `ancestor` or lies below it: "/a" covers "/a" and "/a/b", not "/ab".
 bool isCgroupPathWithin(std::string_view path, std::string_view ancestor);
 

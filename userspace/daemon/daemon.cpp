@@ -138,6 +138,7 @@ Status Daemon::startParts() {
   modes_.emplace(std::move(*store));
 
   // Detection: the scan's pipeline, fed by the daemon's programs.
+  for (const auto& [name, providers] : catalog_.envKeys()) envKeyNames_.insert(name);
   resolver_ = std::make_unique<CatalogResolver>(catalog_.exactHosts(), resolvedNames_);
   attributor_ = std::make_unique<ProcessAttributor>(cgroup2Root_);
   FlowTracker::Options trackerOptions;
@@ -149,6 +150,7 @@ Status Daemon::startParts() {
 
   DaemonProgramsOptions programOptions;
   programOptions.cgroupPath = attachPath_;
+  programOptions.cgroupLevel = cgroupLevelOf(governedCgroup_);
   programOptions.pinDir = config_.bpfPinDir;
   programOptions.watchedPorts = catalog_.ports();
   programOptions.watchedPorts.push_back(kDnsPort);
@@ -441,33 +443,40 @@ Status Daemon::run(const std::atomic<bool>& stop, std::atomic<bool>* reload) {
 }
 
 void Daemon::scanEnvironments() {
-  std::set<std::string> names;
-  for (const auto& [name, providers] : catalog_.envKeys()) names.insert(name);
   std::optional<std::string> filter;
   const std::string governed = attachPath_.substr(cgroup2Root_.size());
   if (!governed.empty()) filter = governed;
-  EnvScanResult result = scanEnvKeys(names, filter);
+  EnvScanResult result = scanEnvKeys(envKeyNames_, filter);
   std::set<std::string> present;
   for (const auto& finding : result.findings) {
-    const std::string key = std::to_string(finding.pid) + "|" + finding.variable + "|" + finding.fingerprint;
-    present.insert(key);
-    if (alertedEnvKeys_.count(key)) continue;
-    ProcessIdentity process = identityOf(0, static_cast<uint32_t>(finding.pid));
-    AlertFields fields;
-    fields.addEnvKey(finding).addProcess(process);
-    if (!process.cgroupPath.empty()) fields.addWorkload(workloadFromCgroupPath(process.cgroupPath));
-    auto providers = catalog_.envKeys().find(finding.variable);
-    if (providers != catalog_.envKeys().end() && !providers->second.empty()) {
-      fields.add(AlertField::kProvider, providers->second.front());
-    }
-    (void)alerter_.send(AlertKind::kEnvKeyDetected,
-                        "process " + std::to_string(finding.pid) + " (" +
-                            (process.exe.empty() ? process.comm : process.exe) + ") holds " + finding.variable +
-                            " in its environment",
-                        fields);
+    present.insert(alertEnvKey(finding));
   }
   // Forget processes that are gone, so a reused pid with a key is reported again.
   alertedEnvKeys_ = std::move(present);
+}
+
+void Daemon::checkProcessEnvironment(uint32_t pid) {
+  auto findings = findEnvKeys(static_cast<int>(pid), envKeyNames_);
+  if (!findings) return;  // gone already
+  for (const auto& finding : *findings) alertEnvKey(finding);
+}
+
+std::string Daemon::alertEnvKey(const EnvKeyFinding& finding) {
+  const std::string key = std::to_string(finding.pid) + "|" + finding.variable + "|" + finding.fingerprint;
+  if (!alertedEnvKeys_.insert(key).second) return key;
+  ProcessIdentity process = identityOf(0, static_cast<uint32_t>(finding.pid));
+  AlertFields fields;
+  fields.addEnvKey(finding).addProcess(process);
+  if (!process.cgroupPath.empty()) fields.addWorkload(workloadFromCgroupPath(process.cgroupPath));
+  auto providers = catalog_.envKeys().find(finding.variable);
+  if (providers != catalog_.envKeys().end() && !providers->second.empty()) {
+    fields.add(AlertField::kProvider, providers->second.front());
+  }
+  (void)alerter_.send(AlertKind::kEnvKeyDetected,
+                      "process " + std::to_string(finding.pid) + " (" + (process.exe.empty() ? process.comm : process.exe) +
+                          ") holds " + finding.variable + " in its environment",
+                      fields);
+  return key;
 }
 
 void Daemon::syncNamespaceListeners() {
@@ -589,6 +598,11 @@ void Daemon::onEvent(const RawEvent& event) {
     onNetnsUnserved(*event.header);
     return;
   }
+  if (event.header->kind == SHADOWAI_EV_EXEC) {
+    // A new program, a new environment: read it now, not at the next 30-second pass.
+    checkProcessEnvironment(event.header->pid);
+    return;
+  }
   tracker_->onEvent(event);
 }
 
@@ -608,6 +622,8 @@ void Daemon::onDetection(const Detection& detection) {
                       workload + " (" + (process.exe.empty() ? process.comm : process.exe) + ") calls " +
                           detection.classification.match.entry->providerName + " at " + detection.classification.host,
                       AlertFields().addDetection(detection));
+  // A process calling a provider may hold the key it calls with.
+  if (process.pid > 0) checkProcessEnvironment(static_cast<uint32_t>(process.pid));
 }
 
 void Daemon::onQuicRefused(const shadowai_event_header& header) {

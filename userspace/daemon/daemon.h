@@ -29,6 +29,7 @@
 #include "daemon/netns_listeners.h"
 #include "observe/address_names.h"
 #include "observe/catalog_resolver.h"
+#include "observe/env_keys.h"
 #include "observe/flow_tracker.h"
 #include "observe/process_attributor.h"
 #include "intercept/llm_interceptor.h"
@@ -81,6 +82,10 @@ class Daemon final : public ControlHandler {
   void onProxyEvent(const ProxyEvent& event);
   void periodicWork();
   void scanEnvironments();
+  // Reads one process's environment (it just exec'd, or called a provider) for keys.
+  void checkProcessEnvironment(uint32_t pid);
+  // Alerts FINDING unless it was alerted already; returns its key in alertedEnvKeys_.
+  std::string alertEnvKey(const EnvKeyFinding& finding);
   // Has the proxy listen in every network namespace an enforced process lives in (containers'),
   // and only there.
   void syncNamespaceListeners();
@@ -113,6 +118,7 @@ class Daemon final : public ControlHandler {
   std::unique_ptr<FlowTracker> tracker_;            // event loop only
   std::set<std::string> alertedCalls_;              // event loop only: one alert per new finding
   std::set<std::string> alertedEnvKeys_;            // event loop only: (pid, variable, fingerprint)
+  std::set<std::string> envKeyNames_;               // the catalog's key variables
   std::chrono::steady_clock::time_point nextEnvScan_{};
   std::chrono::steady_clock::time_point nextMemoryTrim_{};
   std::chrono::steady_clock::time_point nextHostsFileRead_{};

@@ -58,7 +58,7 @@ std::string clockTime(std::chrono::system_clock::time_point when) {
 }
 
 const char* lostSlotName(size_t slot) {
-  static const char* const names[SHADOWAI_LOST_SLOTS] = {"connect", "sendmsg", "tls_hello", "dns_answer"};
+  static const char* const names[SHADOWAI_LOST_SLOTS] = {"connect", "sendmsg", "tls_hello", "dns_answer", "exec"};
   return slot < SHADOWAI_LOST_SLOTS ? names[slot] : "other";
 }
 
@@ -244,7 +244,7 @@ std::string ScanReport::toTable(const ScanContext& context) const {
                 "\nTotals: %llu LLM connection(s) from %zu workload(s) to %zu provider(s); %zu key(s) in "
                 "environments of %zu processes scanned\n"
                 "Events: %llu TCP connects, %llu UDP flows, %llu TLS hellos, %llu DNS answers; lost %llu "
-                "(connect %llu, sendmsg %llu, tls %llu, dns %llu)\n",
+                "(connect %llu, sendmsg %llu, tls %llu, dns %llu, exec %llu)\n",
                 static_cast<unsigned long long>(connections), workloads_.size(), providers.size(), envKeys_.size(),
                 context.processesScanned, static_cast<unsigned long long>(context.counters.connects),
                 static_cast<unsigned long long>(context.counters.datagramFlows),
@@ -252,7 +252,7 @@ std::string ScanReport::toTable(const ScanContext& context) const {
                 static_cast<unsigned long long>(context.counters.dnsAnswers),
                 static_cast<unsigned long long>(totalLost(context)), static_cast<unsigned long long>(lost[0]),
                 static_cast<unsigned long long>(lost[1]), static_cast<unsigned long long>(lost[2]),
-                static_cast<unsigned long long>(lost[3]));
+                static_cast<unsigned long long>(lost[3]), static_cast<unsigned long long>(lost[4]));
   out += totals;
   if (totalLost(context) > 0) {
     out += "WARNING: events were lost; the report may miss connections (see docs/scan-report.md)\n";

@@ -42,8 +42,31 @@ size_t providerCount(const Catalog& catalog) {
   return ids.size();
 }
 
+// Adds FINDING to the report unless its (pid, variable) is in SEEN already.
+void addEnvFinding(const Catalog& catalog, EnvKeyFinding finding, ScanReport& report,
+                   std::set<std::pair<int, std::string>>& seen) {
+  if (!seen.emplace(finding.pid, finding.variable).second) return;
+  EnvKeyReportItem item;
+  if (auto info = readProcessInfo(finding.pid)) {
+    item.process.pid = info->pid;
+    item.process.uid = info->uid;
+    item.process.userName = info->userName;
+    item.process.comm = info->comm;
+    item.process.exe = info->exe;
+    item.process.cmdline = info->cmdline;
+    item.process.cgroupPath = info->cgroupPath;
+  } else {
+    item.process.pid = finding.pid;
+  }
+  auto providers = catalog.envKeys().find(finding.variable);
+  if (providers != catalog.envKeys().end()) item.providers = providers->second;
+  item.finding = std::move(finding);
+  report.addEnvKey(std::move(item));
+}
+
 // Looks for keys in the environments of processes under the scanned cgroup, adding what it has not
-// seen yet. Run at the start and at the end, so processes that live through either moment count.
+// seen yet. Run at the start and at the end, so processes that live through either moment count;
+// processes that start in between are read when they exec (checkProcessEnvironment).
 void scanEnvironments(const Catalog& catalog, const std::string& relativeCgroup, ScanReport& report,
                       std::set<std::pair<int, std::string>>& seen, ScanContext& context) {
   std::optional<std::string> filter;
@@ -51,25 +74,15 @@ void scanEnvironments(const Catalog& catalog, const std::string& relativeCgroup,
   EnvScanResult result = scanEnvKeys(envKeyNames(catalog), filter);
   context.processesScanned = std::max(context.processesScanned, result.processesScanned);
   context.processesSkipped = std::max(context.processesSkipped, result.processesSkipped);
-  for (auto& finding : result.findings) {
-    if (!seen.emplace(finding.pid, finding.variable).second) continue;
-    EnvKeyReportItem item;
-    if (auto info = readProcessInfo(finding.pid)) {
-      item.process.pid = info->pid;
-      item.process.uid = info->uid;
-      item.process.userName = info->userName;
-      item.process.comm = info->comm;
-      item.process.exe = info->exe;
-      item.process.cmdline = info->cmdline;
-      item.process.cgroupPath = info->cgroupPath;
-    } else {
-      item.process.pid = finding.pid;
-    }
-    auto providers = catalog.envKeys().find(finding.variable);
-    if (providers != catalog.envKeys().end()) item.providers = providers->second;
-    item.finding = std::move(finding);
-    report.addEnvKey(std::move(item));
-  }
+  for (auto& finding : result.findings) addEnvFinding(catalog, std::move(finding), report, seen);
+}
+
+// One process's environment, when it execs or connects to an LLM provider mid-scan.
+void checkProcessEnvironment(const Catalog& catalog, const std::set<std::string>& names, int pid, ScanReport& report,
+                             std::set<std::pair<int, std::string>>& seen) {
+  auto findings = findEnvKeys(pid, names);
+  if (!findings) return;  // gone already, or not ours to read
+  for (auto& finding : *findings) addEnvFinding(catalog, std::move(finding), report, seen);
 }
 
 }  // namespace
@@ -115,6 +128,7 @@ Result<ScanOutcome> ScanSession::run(const std::atomic<bool>& stop, const Progre
   context.startedAt = std::chrono::system_clock::now();
 
   std::set<std::pair<int, std::string>> envSeen;
+  const std::set<std::string> keyNames = envKeyNames(*catalog);
   scanEnvironments(*catalog, scope->relative, report, envSeen, context);
 
   AddressNames dnsNames;
@@ -131,13 +145,27 @@ Result<ScanOutcome> ScanSession::run(const std::atomic<bool>& stop, const Progre
   FlowTracker tracker(
       *catalog, dnsNames, resolvedNames,
       [&attributor](const shadowai_event_header& header) { return attributor.identify(header); },
-      [&report](const Detection& detection) { report.addDetection(detection); }, trackerOptions);
+      [&](const Detection& detection) {
+        report.addDetection(detection);
+        // A process calling a provider may hold the key it calls with.
+        if (detection.process.pid > 0) {
+          checkProcessEnvironment(*catalog, keyNames, detection.process.pid, report, envSeen);
+        }
+      },
+      trackerOptions);
 
   ObserverOptions observerOptions;
   observerOptions.cgroupPath = scope->absolute;
+  observerOptions.cgroupLevel = cgroupLevelOf(scope->relative);
   observerOptions.watchedPorts = catalog->ports();
   observerOptions.watchedPorts.push_back(kDnsPort);
-  auto observer = Observer::start(observerOptions, [&tracker](const RawEvent& event) { tracker.onEvent(event); });
+  auto observer = Observer::start(observerOptions, [&](const RawEvent& event) {
+    if (event.header->kind == SHADOWAI_EV_EXEC) {
+      checkProcessEnvironment(*catalog, keyNames, static_cast<int>(event.header->pid), report, envSeen);
+      return;
+    }
+    tracker.onEvent(event);
+  });
   if (!observer) return observer.error();
 
   const auto started = std::chrono::steady_clock::now();
