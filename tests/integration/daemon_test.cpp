@@ -494,6 +494,25 @@ TEST_F(DaemonTest, ConnectionWithoutSniToACatalogAddressIsRefusedBeforeItReaches
   EXPECT_EQ(seen[0]["SHADOWAI_HOST"], "api.openai.com");
 }
 
+// A provider called without TLS, at an address nothing ties to it: the Host header names it.
+TEST_F(DaemonTest, PlainHttpToAProviderIsAlertedAndRefusedLikeACallWithoutSni) {
+  writeConfig("closed", {{"no_sni_catalog_address", "refuse"}});
+  startDaemon();
+  ASSERT_FALSE(HasFatalFailure());
+  enforce(*workload_);
+  RunResult call = curl(*workload_, {"-H", "Authorization: Bearer sk-plain-http-key", "-H", "Host: api.openai.com",
+                                     std::string("http://") + kPlainSite + ":443/v1/models"});
+  EXPECT_NE(call.exitCode, 0) << call.out;
+  auto refused = alerts("no-sni-catalog-address", {"SHADOWAI_PROTOCOL=http", "SHADOWAI_HOST=api.openai.com"});
+  ASSERT_EQ(refused.size(), 1u) << daemon_->describeOutput();
+  EXPECT_EQ(refused[0]["SHADOWAI_ACTION"], "refused");
+  EXPECT_EQ(refused[0]["SHADOWAI_PROVIDER"], "openai");
+  EXPECT_EQ(refused[0]["SHADOWAI_CGROUP"], workload_->relativePath());
+  EXPECT_EQ(refused[0].dump().find("sk-plain-http-key"), std::string::npos) << "a key reached the journal";
+  EXPECT_EQ(status()["proxy"]["refused_by_decision"], 1);
+  EXPECT_TRUE(plainSite_->requests().empty());
+}
+
 TEST_F(DaemonTest, DirectConnectionToTheProxyPortIsRefused) {
   startDaemon();
   ASSERT_FALSE(HasFatalFailure());

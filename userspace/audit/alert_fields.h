@@ -33,7 +33,7 @@ enum class AlertField {
   kAddress,            // destination IP address
   kPort,
   kProtocol,           // "tcp", "quic", "udp"
-  kMatch,              // how the catalog matched: "sni", "dns", "ip", "port"
+  kMatch,              // how the catalog matched: "sni", "dns", "ip", "port", "http-host"
   // Who called.
   kWorkload,           // the workload as a user knows it: "billing-etl.service", "container docker:0123..."
   kUnit,               // the systemd system unit

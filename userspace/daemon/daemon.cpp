@@ -689,6 +689,14 @@ bool Daemon::mayConnectEarly(const OriginalDestination& destination) {
 
 ConnectionDecision Daemon::decide(const ConnectionFacts& facts) {
   const auto& destination = facts.destination;
+  if (!facts.isTls && facts.httpHost) {
+    // A provider called without TLS: its Host header names it whatever the address. Nothing to
+    // intercept (no TLS to terminate): refused or passed as a connection without SNI would be.
+    auto match = catalog_.matchHost(*facts.httpHost, destination.port);
+    if (match && match->entry->category == EndpointCategory::kHosted) {
+      return decidePlainHttp(facts, *facts.httpHost, match->entry->providerId);
+    }
+  }
   FlowEvidence evidence;
   if (facts.sni) evidence.sni = *facts.sni;
   evidence.dnsNames = dnsNames_.namesOf(destination.address);
@@ -748,6 +756,29 @@ ConnectionDecision Daemon::decide(const ConnectionFacts& facts) {
   (void)alerter_.send(AlertKind::kNoSniCatalogAddress,
                       std::string("enforced connection without SNI to ") + destination.address.toString() + " (" +
                           classification->host + "); " + (refuse ? "refused" : "passed through"),
+                      fields);
+  return refuse ? ConnectionVerdict::kRefuse : ConnectionVerdict::kSplice;
+}
+
+ConnectionDecision Daemon::decidePlainHttp(const ConnectionFacts& facts, const std::string& host,
+                                           const std::string& providerId) {
+  const auto& destination = facts.destination;
+  ProcessIdentity process = identityOf(destination.cgroupId, destination.pid);
+  const bool refuse = config_.noSniCatalogAddress == NoSniCatalogAddressAction::kRefuse;
+  AlertFields fields;
+  fields.add(AlertField::kProvider, providerId)
+      .add(AlertField::kHost, host)
+      .add(AlertField::kMatch, "http-host")
+      .add(AlertField::kAddress, destination.address.toString())
+      .add(AlertField::kPort, destination.port)
+      .add(AlertField::kProtocol, "http")
+      .addProcess(process);
+  if (!process.cgroupPath.empty()) fields.addWorkload(workloadFromCgroupPath(process.cgroupPath));
+  fields.add(AlertField::kAction, refuse ? "refused" : "passed");
+  (void)alerter_.send(AlertKind::kNoSniCatalogAddress,
+                      "enforced plain-HTTP call (no TLS) to " + host + " at " +
+                          formatEndpoint(destination.address, destination.port) + "; " +
+                          (refuse ? "refused" : "passed through unmasked"),
                       fields);
   return refuse ? ConnectionVerdict::kRefuse : ConnectionVerdict::kSplice;
 }

@@ -76,6 +76,9 @@ class Daemon final : public ControlHandler {
   void onQuicRefused(const shadowai_event_header& header);
   bool mayConnectEarly(const OriginalDestination& destination);
   ConnectionDecision decide(const ConnectionFacts& facts);
+  // An enforced plain-HTTP request whose Host is a hosted catalog endpoint.
+  ConnectionDecision decidePlainHttp(const ConnectionFacts& facts, const std::string& host,
+                                     const std::string& providerId);
   Status startInterceptor();
   Result<std::shared_ptr<const PolicyRuntime>> loadPolicy() const;
   nlohmann::json policyStatus(const PolicyRuntime& runtime) const;

@@ -11,7 +11,9 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "net/client_hello.h"
@@ -35,6 +37,10 @@ class ClientHelloPeek {
   // Everything read so far, to be sent to the destination first.
   std::span<const uint8_t> bytes() const { return bytes_; }
   std::vector<uint8_t> takeBytes() { return std::move(bytes_); }
+  // Not TLS but a plain HTTP request (it starts with a method and a space): the peek reads on until
+  // the request's head is complete (or the limit), and this is its Host header, lower-case without
+  // a port or trailing dot; nullopt for anything else or a head without one.
+  std::optional<std::string> httpHost() const;
   // How many times the parser ran (for tests of the re-parse schedule).
   unsigned parseCount() const { return parseCount_; }
 
@@ -46,6 +52,7 @@ class ClientHelloPeek {
   std::vector<uint8_t> bytes_;
   ClientHelloInfo hello_;
   bool done_ = false;
+  bool httpRequest_ = false;  // reading a plain HTTP request's head
   unsigned parseCount_ = 0;
 
   // Record walk: the current record header starts at recordStart_; payloadBefore_ handshake bytes

@@ -29,6 +29,8 @@ struct ConnectionFacts {
   ClientHelloStatus helloStatus = ClientHelloStatus::kNotTls;
   std::optional<std::string> sni;  // lower-case, no trailing dot; nullopt when the hello had none
   std::vector<std::string> alpn;   // in the client's order
+  // Not TLS but a plain HTTP request: its Host header (lower-case, no port); nullopt otherwise.
+  std::optional<std::string> httpHost;
 };
 
 enum class ConnectionVerdict {

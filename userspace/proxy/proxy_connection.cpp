@@ -74,6 +74,7 @@ ConnectionFacts factsOf(const AcceptedConnection& connection, const ClientHelloP
   facts.helloStatus = peek.hello().status;
   if (!peek.hello().serverName.empty()) facts.sni = peek.hello().serverName;
   facts.alpn = peek.hello().alpn;
+  if (!facts.isTls) facts.httpHost = peek.httpHost();
   return facts;
 }
 
