@@ -377,7 +377,10 @@ class ConsumerSession {
     consumer_ = variant.consumer;
     feedTracker_ = consumer_ == Consumer::kFlowTracker || consumer_ == Consumer::kTimedTracker;
     timed_ = consumer_ == Consumer::kTimedTracker || consumer_ == Consumer::kTimedCount;
-    ObserverOptions options{setup_.cgroupPath, setup_.watchedPorts};
+    ObserverOptions options;
+    options.cgroupPath = setup_.cgroupPath;
+    options.cgroupLevel = cgroupLevelOf(setup_.cgroupPath.substr(setup_.cgroup2Root.size()));
+    options.watchedPorts = setup_.watchedPorts;
     auto handler = [this](const RawEvent& event) { onEvent(event); };
     if (variant.attachment == Attachment::kObserver) {
       auto started = Observer::start(options, handler);

@@ -294,7 +294,7 @@ static __always_inline int on_connect(struct bpf_sock_addr *ctx, bool v6)
 	__u32 mode = mode_of_task();
 	if (mode == SHADOWAI_MODE_OFF)
 		return 1;
-	emit_sock_addr(ctx, SHADOWAI_EV_CONNECT, v6);
+	emit_sock_addr(ctx, SHADOWAI_EV_CONNECT, v6, NULL);
 	if (mode != SHADOWAI_MODE_ENFORCE)
 		return 1;
 	__u16 port = bpf_ntohs((__u16)ctx->user_port);
@@ -310,7 +310,7 @@ static __always_inline int on_sendmsg(struct bpf_sock_addr *ctx, bool v6)
 	__u32 mode = mode_of_task();
 	if (mode == SHADOWAI_MODE_OFF)
 		return 1;
-	emit_sock_addr(ctx, SHADOWAI_EV_SENDMSG, v6);
+	emit_sock_addr(ctx, SHADOWAI_EV_SENDMSG, v6, NULL);
 	if (mode == SHADOWAI_MODE_ENFORCE && bpf_ntohs((__u16)ctx->user_port) == QUIC_PORT)
 		return refuse_quic(ctx, v6);
 	return 1;

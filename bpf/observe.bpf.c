@@ -15,31 +15,50 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
+/* Where a running shadowaid's enforce mode redirected a connect (the daemon's own map, shared when
+ * the scan finds it pinned; empty otherwise). The daemon's connect hook runs before this one (it
+ * is attached deeper, or earlier), so without it an enforced workload's calls would all seem to go
+ * to the proxy's loopback address. */
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct shadowai_original_dst);
+} original_dst SEC(".maps");
+
+static __always_inline const struct shadowai_original_dst *redirected_by_shadowaid(struct bpf_sock_addr *ctx)
+{
+	struct bpf_sock *sk = ctx->sk;
+	if (!sk)
+		return NULL;
+	return bpf_sk_storage_get(&original_dst, sk, 0, 0);
+}
+
 SEC("cgroup/connect4")
 int connect4(struct bpf_sock_addr *ctx)
 {
-	emit_sock_addr(ctx, SHADOWAI_EV_CONNECT, false);
+	emit_sock_addr(ctx, SHADOWAI_EV_CONNECT, false, redirected_by_shadowaid(ctx));
 	return 1;
 }
 
 SEC("cgroup/connect6")
 int connect6(struct bpf_sock_addr *ctx)
 {
-	emit_sock_addr(ctx, SHADOWAI_EV_CONNECT, true);
+	emit_sock_addr(ctx, SHADOWAI_EV_CONNECT, true, redirected_by_shadowaid(ctx));
 	return 1;
 }
 
 SEC("cgroup/sendmsg4")
 int sendmsg4(struct bpf_sock_addr *ctx)
 {
-	emit_sock_addr(ctx, SHADOWAI_EV_SENDMSG, false);
+	emit_sock_addr(ctx, SHADOWAI_EV_SENDMSG, false, NULL);
 	return 1;
 }
 
 SEC("cgroup/sendmsg6")
 int sendmsg6(struct bpf_sock_addr *ctx)
 {
-	emit_sock_addr(ctx, SHADOWAI_EV_SENDMSG, true);
+	emit_sock_addr(ctx, SHADOWAI_EV_SENDMSG, true, NULL);
 	return 1;
 }
 

@@ -8,6 +8,7 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
+#include "shadowai/enforce_types.h"
 #include "shadowai/observe_events.h"
 
 #define AF_INET 2
@@ -93,11 +94,15 @@ static __always_inline __u32 l4_proto(struct bpf_sock_addr *ctx)
 	return 0;
 }
 
-static __always_inline void emit_sock_addr(struct bpf_sock_addr *ctx, __u32 kind, bool v6)
+/* A connect or sendmsg to a watched port. REDIRECTED: where a running shadowaid's enforce mode had
+ * sent this connect before it reached us (its proxy), whose original destination is reported
+ * instead; NULL otherwise. */
+static __always_inline void emit_sock_addr(struct bpf_sock_addr *ctx, __u32 kind, bool v6,
+					   const struct shadowai_original_dst *redirected)
 {
 	__u32 proto = l4_proto(ctx);
 	/* user_port is a 32-bit context field holding the port in network order. */
-	__u16 port = bpf_ntohs((__u16)ctx->user_port);
+	__u16 port = redirected ? redirected->port : bpf_ntohs((__u16)ctx->user_port);
 
 	if (!proto || !port_watched(port))
 		return;
@@ -113,7 +118,12 @@ static __always_inline void emit_sock_addr(struct bpf_sock_addr *ctx, __u32 kind
 	e->header.timestamp_ns = bpf_ktime_get_ns();
 	e->header.socket_cookie = bpf_get_socket_cookie(ctx);
 	fill_task(&e->header);
-	if (v6) {
+	if (redirected) {
+		e->header.flags = SHADOWAI_EVF_REDIRECTED;
+		__builtin_memcpy(e->header.remote.addr, redirected->addr, 16);
+		e->header.remote.port = port;
+		e->header.remote.family = redirected->family;
+	} else if (v6) {
 		__u32 ip6[4];
 		ip6[0] = ctx->user_ip6[0];
 		ip6[1] = ctx->user_ip6[1];
@@ -214,6 +224,18 @@ static __always_inline void emit_payload(struct __sk_buff *skb, __u32 kind, __u3
 	submit_event(e);
 }
 
+/* "GET ", "POST ", "PUT ", "PATCH ", "DELETE ", "HEAD ", "OPTIONS ": what API clients send. */
+static __always_inline bool http_request_start(const __u8 b[6])
+{
+	return (b[0] == 'G' && b[1] == 'E' && b[2] == 'T' && b[3] == ' ') ||
+	       (b[0] == 'P' && b[1] == 'O' && b[2] == 'S' && b[3] == 'T' && b[4] == ' ') ||
+	       (b[0] == 'P' && b[1] == 'U' && b[2] == 'T' && b[3] == ' ') ||
+	       (b[0] == 'P' && b[1] == 'A' && b[2] == 'T' && b[3] == 'C' && b[4] == 'H' && b[5] == ' ') ||
+	       (b[0] == 'D' && b[1] == 'E' && b[2] == 'L' && b[3] == 'E' && b[4] == 'T' && b[5] == 'E') ||
+	       (b[0] == 'H' && b[1] == 'E' && b[2] == 'A' && b[3] == 'D' && b[4] == ' ') ||
+	       (b[0] == 'O' && b[1] == 'P' && b[2] == 'T' && b[3] == 'I' && b[4] == 'O' && b[5] == 'N');
+}
+
 static __always_inline void observe_tls_hello(struct __sk_buff *skb)
 {
 	struct l4_view v = {};
@@ -228,15 +250,20 @@ static __always_inline void observe_tls_hello(struct __sk_buff *skb)
 	if (!port_watched(dport))
 		return;
 	__u32 payload_offset = v.l4_offset + tcp.doff * 4;
-	/* A TLS handshake record (0x16, version 3.x) whose first message is a ClientHello (0x01). */
+	/* A TLS handshake record (0x16, version 3.x) whose first message is a ClientHello (0x01), or
+	 * the start of a plain HTTP request (a provider called without TLS: its Host names it). */
 	if (bpf_skb_load_bytes(skb, payload_offset, record, sizeof(record)))
 		return;
-	if (record[0] != 0x16 || record[1] != 0x03 || record[5] != 0x01)
+	__u32 kind;
+	if (record[0] == 0x16 && record[1] == 0x03 && record[5] == 0x01)
+		kind = SHADOWAI_EV_TLS_HELLO;
+	else if (http_request_start(record))
+		kind = SHADOWAI_EV_HTTP_REQUEST;
+	else
 		return;
 	v.src.port = bpf_ntohs(tcp.source);
 	v.dst.port = dport;
-	emit_payload(skb, SHADOWAI_EV_TLS_HELLO, SHADOWAI_LOST_TLS_HELLO, SHADOWAI_PROTO_TCP, &v,
-		     payload_offset, true);
+	emit_payload(skb, kind, SHADOWAI_LOST_TLS_HELLO, SHADOWAI_PROTO_TCP, &v, payload_offset, true);
 }
 
 static __always_inline void observe_dns_answer(struct __sk_buff *skb)

@@ -33,7 +33,15 @@ enum shadowai_event_kind {
 	/* A process of the observed cgroup called execve(): its environment is new, read it while it
 	 * lives (a key holder that runs for a few seconds mid-scan). Task fields only. */
 	SHADOWAI_EV_EXEC = 7,
+	/* The first bytes of a plain HTTP request (no TLS) on a watched port: its Host names the
+	 * provider. A payload event, like a ClientHello; lost ones count in the tls_hello slot. */
+	SHADOWAI_EV_HTTP_REQUEST = 8,
 };
+
+/* shadowai_event_header.flags */
+/* A connect that a running shadowaid's enforce mode had already redirected to its proxy (seen by
+ * shadowai-scan through the daemon's pinned original_dst): `remote` is the original destination. */
+#define SHADOWAI_EVF_REDIRECTED 1u
 
 enum shadowai_l4_proto {
 	SHADOWAI_PROTO_TCP = 6,
@@ -72,6 +80,8 @@ struct shadowai_event_header {
 	__u32 tid;
 	__u32 uid;
 	__u32 gid;
+	__u32 flags;        /* SHADOWAI_EVF_* */
+	__u32 flags_pad;
 	char comm[SHADOWAI_COMM_LEN];
 	struct shadowai_addr local;   /* zero for connect/sendmsg (not bound yet) */
 	struct shadowai_addr remote;  /* destination for connect/sendmsg/TLS; the DNS server for DNS */

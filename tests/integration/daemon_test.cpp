@@ -877,6 +877,47 @@ TEST_F(DaemonTest, ExhaustingTheProxysDescriptorsNeverLetsTrafficBypassIt) {
   EXPECT_EQ(openAi_->connectionCount(), 0u) << "a new connection bypassed the proxy: " << later.out;
 }
 
+// shadowai-scan on a host where shadowaid enforces: the enforced workload's call is in the report
+// with its real destination and provider (not the proxy's loopback address), counted as enforced.
+TEST_F(DaemonTest, AScanWhereShadowaidEnforcesReportsEnforcedCallsWithTheirRealDestination) {
+  startDaemon();
+  ASSERT_FALSE(HasFatalFailure());
+  enforce(*workload_);
+  auto before = attachedProgramCount(attach_->path(), BPF_CGROUP_INET_INGRESS);
+  ASSERT_TRUE(before);
+  const std::string reportPath = dir_->filePath("scan.json");
+  auto scan = ChildProcess::spawn({SHADOWAI_SCAN_BINARY, "--cgroup", attach_->relativePath(), "--duration", "120s",
+                                   "--format", "json", "--output", reportPath, "--shadowaid-pins", pinDir_});
+  ASSERT_TRUE(scan) << scan.error().describe();
+  for (int i = 0; i < 200; ++i) {
+    auto now = attachedProgramCount(attach_->path(), BPF_CGROUP_INET_INGRESS);
+    if (now && *now > *before) break;
+    std::this_thread::sleep_for(50ms);
+  }
+  RunResult call = curl(*workload_, {"https://api.openai.com/v1/models"}, daemonCaPath());
+  ASSERT_EQ(call.exitCode, 0) << call.err;
+  ASSERT_EQ(status()["proxy"]["intercepted_connections"], 1);
+  ASSERT_TRUE(scan->sendSignal(SIGINT));
+  auto exited = scan->wait(30s);
+  ASSERT_TRUE(exited) << scan->describeOutput();
+  auto text = readFile(reportPath);
+  ASSERT_TRUE(text) << scan->describeOutput();
+  json report = json::parse(*text);
+  EXPECT_EQ(report["shadowaid_enforcing"], true) << report.dump(2);
+  const json* found = nullptr;
+  for (const auto& workload : report["workloads"]) {
+    for (const auto& entry : workload["calls"]) {
+      if (entry["provider"] == "openai") found = &entry;
+    }
+  }
+  ASSERT_NE(found, nullptr) << "the enforced call is missing from the scan: " << report.dump(2);
+  EXPECT_EQ((*found)["host"], "api.openai.com");
+  EXPECT_EQ((*found)["port"], 443) << "the proxy's port, not the real destination";
+  EXPECT_EQ((*found)["matched_by"], "sni");
+  EXPECT_EQ((*found)["connections"], 1);
+  EXPECT_EQ((*found)["enforced_connections"], 1);
+}
+
 // Scripts read `shadowai status --json`: every field it has is in docs/daemon.md's table.
 TEST_F(DaemonTest, EveryStatusFieldIsDocumented) {
   startDaemon();

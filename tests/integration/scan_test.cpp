@@ -32,6 +32,7 @@ constexpr const char* kAnthropicV6 = "fd5a::3";   // api.anthropic.com, IPv6 onl
 constexpr const char* kMistralV4 = "127.0.0.5";   // api.mistral.ai, reached only through DNS (CNAME)
 constexpr const char* kGroqV4 = "127.0.0.6";      // api.groq.com, reached only through DNS (QUIC)
 constexpr const char* kDnsServer = "127.0.0.53";
+constexpr const char* kPlainHttpV4 = "127.0.0.9";  // no name at all: reached by plain HTTP with a Host header
 constexpr const char* kFakeKey = "sk-test-9f8e7d6c5b4a39281706f5e4d3c2b1a0";
 
 std::string sha256Prefix(const std::string& value) {
@@ -90,6 +91,7 @@ class ScanTest : public ::testing::Test {
     startServer(kOpenAiV4, {"api.openai.com", "www.not-an-llm.test"});
     startServer(kAnthropicV6, {"api.anthropic.com"});
     startServer(kMistralV4, {"api.mistral.ai"});
+    startServer(kPlainHttpV4, {"www.not-an-llm.test"});
 
     dns_ = std::make_unique<DnsmasqServer>(kDnsServer, dir_->path());
     dns_->addHost("api.openai.com", kOpenAiV4);
@@ -183,6 +185,11 @@ TEST_F(ScanTest, ReportsEachCatalogCallWithProviderWorkloadAndMatchMethod) {
   // An unconnected UDP datagram to 443 (QUIC) to a name resolved through dnsmasq.
   EXPECT_EQ(runClient({SHADOWAI_UDP_SEND_BINARY, "api.groq.com", "443", "3"}), 0) << lastClientOutput_;
 
+  // Plain HTTP (no TLS) to an address nothing ties to a provider: the Host header names it. (The
+  // server there speaks TLS: the call fails, after its request was on the wire.)
+  runClient({"curl", "-sS", "--max-time", "5", "-H", "Host: api.openai.com",
+             std::string("http://") + kPlainHttpV4 + ":443/v1/chat/completions"});
+
   // A process holding a key in its environment, alive when the scan ends.
   SpawnOptions keyHolder;
   keyHolder.environment = {{"OPENAI_API_KEY", kFakeKey}, {"UNRELATED_VARIABLE", "x"}};
@@ -215,6 +222,11 @@ TEST_F(ScanTest, ReportsEachCatalogCallWithProviderWorkloadAndMatchMethod) {
   const json* openAiIp = findCall(calls, "openai", "ip", "tcp");
   ASSERT_NE(openAiIp, nullptr);
   EXPECT_EQ(openAiIp->at("host"), "api.openai.com");
+
+  const json* plainHttp = findCall(calls, "openai", "http-host", "tcp");
+  ASSERT_NE(plainHttp, nullptr) << "plain HTTP to a provider was not detected";
+  EXPECT_EQ(plainHttp->at("host"), "api.openai.com");
+  EXPECT_EQ(report.at("totals").at("events").at("http_requests"), 1);
 
   const json* groq = findCall(calls, "groq", "dns", "quic");
   ASSERT_NE(groq, nullptr);

@@ -121,7 +121,18 @@ TEST_F(FlowClassifierTest, NoEvidenceNoMatch) {
   EXPECT_FALSE(classify(FlowEvidence{.dnsNames = {"www.example.com"}, .port = 443}));
 }
 
+// Without TLS, a request's Host decides as an SNI would: a non-catalog Host on a catalog address is
+// not an LLM call, a catalog Host on any address is.
+TEST_F(FlowClassifierTest, PlainHttpHostDecidesLikeAnSni) {
+  auto result = classify(FlowEvidence{.httpHost = "api.openai.com", .port = 80});
+  ASSERT_TRUE(result);
+  EXPECT_EQ(result->method, MatchMethod::kHttpHost);
+  EXPECT_EQ(result->host, "api.openai.com");
+  EXPECT_FALSE(classify(FlowEvidence{.httpHost = "www.example.com", .dnsNames = {"api.openai.com"}, .port = 80}));
+}
+
 TEST(MatchMethod, Names) {
+  EXPECT_STREQ(toString(MatchMethod::kHttpHost), "http-host");
   EXPECT_STREQ(toString(MatchMethod::kSni), "sni");
   EXPECT_STREQ(toString(MatchMethod::kDns), "dns");
   EXPECT_STREQ(toString(MatchMethod::kIp), "ip");

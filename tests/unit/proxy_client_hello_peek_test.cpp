@@ -108,13 +108,31 @@ TEST(ProxyClientHelloPeek, HelloSplitByOpenSslOverRecords) {
   EXPECT_EQ(peek.hello().serverName, std::string(200, 'a') + ".example.test");
 }
 
-TEST(ProxyClientHelloPeek, HttpRequestIsNotTlsFromItsFirstByte) {
-  const std::string request = "GET / HTTP/1.1\r\nHost: example.test\r\n\r\n";
+// A plain HTTP request is read to the end of its head, however it is cut, so its Host can name a
+// provider called without TLS; the body after the head is not waited for.
+TEST(ProxyClientHelloPeek, HttpRequestIsReadToTheEndOfItsHeadForItsHost) {
+  const std::string request = "POST /v1/chat/completions HTTP/1.1\r\nHost: API.OpenAI.com:80\r\nContent-Length: 99\r\n\r\n{";
   ClientHelloPeek peek(16384);
-  peek.append(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(request.data()), 1));
+  const size_t headEnd = request.find("\r\n\r\n") + 4;
+  for (size_t i = 0; i < request.size() && !peek.done(); ++i) {
+    peek.append(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(request.data()) + i, 1));
+    EXPECT_EQ(peek.done(), i + 1 >= headEnd) << "after " << i + 1 << " bytes";
+  }
   ASSERT_TRUE(peek.done());
   EXPECT_FALSE(peek.isTls());
   EXPECT_EQ(peek.hello().status, ClientHelloStatus::kNotTls);
+  EXPECT_EQ(peek.httpHost(), "api.openai.com");
+}
+
+TEST(ProxyClientHelloPeek, NeitherTlsNorHttpIsDoneAtItsFirstTellingByte) {
+  const std::string ssh = "SSH-2.0-OpenSSH_9.2\r\n";
+  ClientHelloPeek peek(16384);
+  peek.append(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(ssh.data()), 3));
+  EXPECT_FALSE(peek.done()) << "\"SSH\" could still be a method";
+  peek.append(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(ssh.data()) + 3, 1));
+  ASSERT_TRUE(peek.done());
+  EXPECT_FALSE(peek.isTls());
+  EXPECT_EQ(peek.httpHost(), std::nullopt);
 }
 
 TEST(ProxyClientHelloPeek, HandshakeByteWithAnotherMajorVersionIsNotTls) {

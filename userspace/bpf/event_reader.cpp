@@ -30,7 +30,7 @@ int EventReader::onRecord(void* context, void* data, size_t size) {
   RawEvent event;
   event.header = static_cast<const shadowai_event_header*>(data);
   const uint32_t kind = event.header->kind;
-  if (kind == SHADOWAI_EV_TLS_HELLO || kind == SHADOWAI_EV_DNS_ANSWER) {
+  if (kind == SHADOWAI_EV_TLS_HELLO || kind == SHADOWAI_EV_DNS_ANSWER || kind == SHADOWAI_EV_HTTP_REQUEST) {
     if (size < sizeof(shadowai_payload_event)) {
       ++self->malformedRecords_;
       return 0;

@@ -6,6 +6,7 @@
 
 #include "cgroup/cgroup_fs.h"
 #include "common/fd.h"
+#include "shadowai/enforce_types.h"
 #include "observe.skel.h"
 
 namespace shadowai {
@@ -38,6 +39,7 @@ Result<std::unique_ptr<Observer>> Observer::start(const ObserverOptions& options
   if (!scopeId) return scopeId.error();
   skeleton->rodata->scope_cgroup_id = *scopeId;
   skeleton->rodata->scope_cgroup_level = options.cgroupLevel;
+  if (!options.daemonPinDir.empty()) observer->shareDaemonRedirects(options.daemonPinDir);
   if (int err = observe_bpf__load(skeleton); err != 0) {
     return makeError("cannot load the observation BPF programs (run with --verbose for the verifier log)", -err);
   }
@@ -75,6 +77,20 @@ Result<std::unique_ptr<Observer>> Observer::start(const ObserverOptions& options
   if (!events) return events.error();
   observer->events_ = std::move(*events);
   return observer;
+}
+
+void Observer::shareDaemonRedirects(const std::string& pinDir) {
+  const std::string pinned = pinDir + "/original_dst";
+  Fd map(bpf_obj_get(pinned.c_str()));
+  if (!map) return;  // no daemon (or not ours to open): nothing was redirected
+  bpf_map_info info{};
+  uint32_t length = sizeof(info);
+  // Only a map of the same shape: another version's would make the load fail.
+  if (bpf_obj_get_info_by_fd(map.get(), &info, &length) != 0 || info.type != BPF_MAP_TYPE_SK_STORAGE ||
+      info.value_size != sizeof(shadowai_original_dst)) {
+    return;
+  }
+  if (bpf_map__reuse_fd(skeleton_->maps.original_dst, map.get()) == 0) sharesDaemonRedirects_ = true;
 }
 
 Observer::~Observer() {

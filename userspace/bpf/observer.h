@@ -21,6 +21,9 @@ namespace shadowai {
 struct ObserverOptions {
   std::string cgroupPath;             // absolute path of the cgroup v2 directory to attach to
   unsigned cgroupLevel = 0;           // its depth below the cgroup v2 root (cgroupLevelOf())
+  // Where a running shadowaid pins its maps: its record of redirected connects is shared, so an
+  // enforced workload's calls are reported with their real destination. Empty: not looked for.
+  std::string daemonPinDir;
   std::vector<uint16_t> watchedPorts;  // destination ports reported by connect/sendmsg/TLS hooks
 };
 
@@ -39,9 +42,13 @@ class Observer {
   Result<int> drain() { return events_->drain(); }
   LostEventCounts lostEvents() const { return events_->lostEvents(); }
   uint64_t malformedRecords() const { return events_->malformedRecords(); }
+  // A running shadowaid's record of redirected connects was found and is shared.
+  bool sharesDaemonRedirects() const { return sharesDaemonRedirects_; }
 
  private:
   Observer() = default;
+  void shareDaemonRedirects(const std::string& pinDir);
+  bool sharesDaemonRedirects_ = false;
 
   struct SkeletonDeleter {
     void operator()(observe_bpf* skeleton) const;

@@ -23,6 +23,7 @@ namespace shadowai {
 namespace {
 
 constexpr uint16_t kDnsPort = 53;
+constexpr uint16_t kPlainHttpPort = 80;
 constexpr int kPollIntervalMs = 200;
 constexpr auto kPeriodicInterval = std::chrono::seconds(1);
 constexpr auto kMemoryTrimInterval = std::chrono::seconds(5);
@@ -154,6 +155,8 @@ Status Daemon::startParts() {
   programOptions.pinDir = config_.bpfPinDir;
   programOptions.watchedPorts = catalog_.ports();
   programOptions.watchedPorts.push_back(kDnsPort);
+  // Plain HTTP's port: a provider called without TLS is named by its request's Host header.
+  programOptions.watchedPorts.push_back(kPlainHttpPort);
   // A redirected connection's ClientHello travels to the proxy port: watch it so detection still
   // sees the SNI (joined to the connect, which reported the original destination).
   programOptions.watchedPorts.push_back(config_.proxy.port);
@@ -692,7 +695,7 @@ ConnectionDecision Daemon::decide(const ConnectionFacts& facts) {
   if (!facts.isTls && facts.httpHost) {
     // A provider called without TLS: its Host header names it whatever the address. Nothing to
     // intercept (no TLS to terminate): refused or passed as a connection without SNI would be.
-    auto match = catalog_.matchHost(*facts.httpHost, destination.port);
+    auto match = matchHttpHost(catalog_, *facts.httpHost, destination.port);
     if (match && match->entry->category == EndpointCategory::kHosted) {
       return decidePlainHttp(facts, *facts.httpHost, match->entry->providerId);
     }

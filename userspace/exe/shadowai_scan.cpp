@@ -56,6 +56,7 @@ int main(int argc, char** argv) {
   std::string outputFile;
   std::vector<std::string> catalogDirs;
   std::string catalogFile;
+  std::string shadowaidPins = "/sys/fs/bpf/shadowai";
   bool verbose = false;
   app.add_option("--duration", durationText, "How long to observe, e.g. 30s, 2m, 500ms (default 30s)");
   app.add_option("--cgroup", cgroup,
@@ -69,6 +70,10 @@ int main(int argc, char** argv) {
                  "repeatable")
       ->default_str("/etc/shadowai/endpoints.d");
   app.add_option("--catalog", catalogFile, "The main endpoint catalog file (default: the shipped one)");
+  app.add_option("--shadowaid-pins", shadowaidPins,
+                 "Where a running shadowaid pins its BPF maps (its bpf_pin_dir), so the calls of the "
+                 "workloads it enforces are reported with their real destination (default "
+                 "/sys/fs/bpf/shadowai)");
   app.add_flag("--verbose", verbose, "Print libbpf's debug messages (verifier logs) to stderr");
 
   try {
@@ -93,6 +98,7 @@ int main(int argc, char** argv) {
   options.cgroup = cgroup;
   options.shippedCatalog = catalogFile;
   options.catalogDirs = catalogDirs;
+  options.shadowaidPinDir = shadowaidPins;
 
   const bool showProgress = isatty(STDERR_FILENO) == 1;
   auto progress = [showProgress](const shadowai::ScanProgress& status) {

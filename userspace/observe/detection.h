@@ -33,6 +33,9 @@ struct Detection {
   Transport transport = Transport::kTcp;
   Classification classification;
   std::chrono::system_clock::time_point when;
+  // A running shadowaid's enforce mode took this connection into its proxy (the scan saw it through
+  // the daemon's record): the call is governed, and `remote` is still its real destination.
+  bool redirected = false;
 };
 
 }  // namespace shadowai

@@ -1,5 +1,7 @@
 #include "observe/flow_tracker.h"
 
+#include "net/http_request_host.h"
+
 #include <time.h>
 
 #include "net/client_hello.h"
@@ -57,6 +59,9 @@ void FlowTracker::onEvent(const RawEvent& event, Clock::time_point now) {
     case SHADOWAI_EV_TLS_HELLO:
       onTlsHello(event);
       break;
+    case SHADOWAI_EV_HTTP_REQUEST:
+      onHttpRequest(event);
+      break;
     case SHADOWAI_EV_DNS_ANSWER:
       onDnsAnswer(event, now);
       break;
@@ -78,6 +83,7 @@ void FlowTracker::onConnect(const shadowai_event_header& header, Clock::time_poi
   flow.remote = addressOf(header.remote);
   flow.port = header.remote.port;
   flow.timestampNs = header.timestamp_ns;
+  flow.redirected = (header.flags & SHADOWAI_EVF_REDIRECTED) != 0;
   flow.deadline = now + options_.sniWait;
   deadlines_.emplace_back(flow.deadline, header.socket_cookie);
   pending_[header.socket_cookie] = std::move(flow);
@@ -100,14 +106,23 @@ void FlowTracker::onDatagram(const shadowai_event_header& header) {
 
 void FlowTracker::onTlsHello(const RawEvent& event) {
   ++counters_.tlsHellos;
-  const auto& header = *event.header;
   ClientHelloInfo hello = parseClientHello(event.payload);
   const std::string* sni = hello.serverName.empty() ? nullptr : &hello.serverName;
   if (!sni) ++counters_.tlsHellosWithoutName;
+  onStreamStart(*event.header, sni, nullptr);
+}
 
+void FlowTracker::onHttpRequest(const RawEvent& event) {
+  ++counters_.httpRequests;
+  auto host = httpRequestHost(event.payload);
+  onStreamStart(*event.header, nullptr, host ? &*host : nullptr);
+}
+
+void FlowTracker::onStreamStart(const shadowai_event_header& header, const std::string* sni,
+                                const std::string* httpHost) {
   auto it = pending_.find(header.socket_cookie);
   if (it != pending_.end()) {
-    decide(it->second, Transport::kTcp, sni);
+    decide(it->second, Transport::kTcp, sni, httpHost);
     pending_.erase(it);
     rememberDecided(header.socket_cookie);
     return;
@@ -120,7 +135,7 @@ void FlowTracker::onTlsHello(const RawEvent& event) {
   flow.remote = addressOf(header.remote);
   flow.port = header.remote.port;
   flow.timestampNs = header.timestamp_ns;
-  decide(flow, Transport::kTcp, sni);
+  decide(flow, Transport::kTcp, sni, httpHost);
   rememberDecided(header.socket_cookie);
 }
 
@@ -166,9 +181,11 @@ void FlowTracker::flush() {
   deadlines_.clear();
 }
 
-void FlowTracker::decide(const PendingFlow& flow, Transport transport, const std::string* sni) {
+void FlowTracker::decide(const PendingFlow& flow, Transport transport, const std::string* sni,
+                         const std::string* httpHost) {
   FlowEvidence evidence;
   if (sni) evidence.sni = *sni;
+  if (httpHost) evidence.httpHost = *httpHost;
   evidence.dnsNames = dnsNames_.namesOf(flow.remote);
   evidence.resolvedNames = resolvedNames_.namesOf(flow.remote);
   evidence.port = flow.port;
@@ -183,6 +200,7 @@ void FlowTracker::decide(const PendingFlow& flow, Transport transport, const std
   detection.remote = flow.remote;
   detection.port = flow.port;
   detection.transport = transport;
+  detection.redirected = flow.redirected;
   detection.classification = std::move(*classification);
   detection.when = wallClockOf(flow.timestampNs);
   sink_(detection);

@@ -28,6 +28,7 @@ struct FlowTrackerCounters {
   uint64_t dnsQueries = 0;        // connect/sendmsg to port 53
   uint64_t tlsHellos = 0;
   uint64_t tlsHellosWithoutName = 0;  // no SNI, or not parseable within the captured bytes
+  uint64_t httpRequests = 0;      // plain HTTP request heads (no TLS) on watched ports
   uint64_t dnsAnswers = 0;
   uint64_t dnsAnswersUnparsed = 0;
   uint64_t detections = 0;
@@ -65,13 +66,18 @@ class FlowTracker {
     uint16_t port = 0;
     uint64_t timestampNs = 0;
     Clock::time_point deadline;
+    bool redirected = false;  // shadowaid's enforce mode sent it to its proxy (SHADOWAI_EVF_REDIRECTED)
   };
 
   void onConnect(const shadowai_event_header& header, Clock::time_point now);
   void onDatagram(const shadowai_event_header& header);
   void onTlsHello(const RawEvent& event);
+  void onHttpRequest(const RawEvent& event);
+  // A TCP stream's first bytes named its destination (SNI, or Host without TLS): decide its flow.
+  void onStreamStart(const shadowai_event_header& header, const std::string* sni, const std::string* httpHost);
   void onDnsAnswer(const RawEvent& event, Clock::time_point now);
-  void decide(const PendingFlow& flow, Transport transport, const std::string* sni);
+  void decide(const PendingFlow& flow, Transport transport, const std::string* sni,
+              const std::string* httpHost = nullptr);
   // Decides (without SNI) the pending flow at the front of deadlines_ if it is due by NOW (or
   // unconditionally when NOW is nullopt). False when none was.
   bool decideFront(std::optional<Clock::time_point> now);

@@ -4,24 +4,21 @@
 #include <cctype>
 #include <string_view>
 
-#include <boost/beast/http/empty_body.hpp>
-#include <boost/beast/http/parser.hpp>
+#include "net/http_request_host.h"
 
 namespace shadowai {
 namespace {
 
-namespace http = boost::beast::http;
-
-// "GET /", "POST /"...: a method token (upper-case letters, as every HTTP client sends) and a space.
-bool startsLikeHttpRequest(std::span<const uint8_t> bytes) {
-  size_t i = 0;
-  while (i < bytes.size() && i < 16 && bytes[i] >= 'A' && bytes[i] <= 'Z') ++i;
-  return i > 0 && i < bytes.size() && bytes[i] == ' ';
+// Upper-case letters only so far, and few: they may still become a method and its space.
+bool couldBecomeHttpRequest(std::span<const uint8_t> bytes) {
+  return bytes.size() < 16 && std::all_of(bytes.begin(), bytes.end(), [](uint8_t b) { return b >= 'A' && b <= 'Z'; });
 }
 
-bool headComplete(std::span<const uint8_t> bytes) {
+// The blank line that ends a request head, looked for from FROM on (where the previous read ended,
+// less three bytes): linear however the client cuts its head.
+bool headComplete(std::span<const uint8_t> bytes, size_t from) {
   const std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-  return text.find("\r\n\r\n") != std::string_view::npos;
+  return text.find("\r\n\r\n", from >= 3 ? from - 3 : 0) != std::string_view::npos;
 }
 
 constexpr uint8_t kHandshakeRecordType = 0x16;
@@ -38,10 +35,11 @@ ClientHelloPeek::ClientHelloPeek(size_t maxBytes) : maxBytes_(std::max<size_t>(m
 void ClientHelloPeek::append(std::span<const uint8_t> chunk) {
   if (done_) return;
   chunk = chunk.first(std::min(chunk.size(), remaining()));
+  const size_t before = bytes_.size();
   bytes_.insert(bytes_.end(), chunk.begin(), chunk.end());
   bool atLimit = bytes_.size() >= maxBytes_;
   if (httpRequest_) {
-    done_ = atLimit || headComplete(bytes_);
+    done_ = atLimit || headComplete(bytes_, before);
     return;
   }
   if (!worthParsing() && !atLimit) return;
@@ -50,33 +48,19 @@ void ClientHelloPeek::append(std::span<const uint8_t> chunk) {
   // "Read more" at the limit is as far as the peek goes: the caller judges on what it has.
   done_ = hello_.status != ClientHelloStatus::kTruncated || atLimit;
   // A plain HTTP request names its host in its head: read that far (a provider called without TLS).
-  if (hello_.status == ClientHelloStatus::kNotTls && startsLikeHttpRequest(bytes_)) {
-    httpRequest_ = true;
-    done_ = atLimit || headComplete(bytes_);
+  if (hello_.status == ClientHelloStatus::kNotTls) {
+    if (startsLikeHttpRequest(bytes_)) {
+      httpRequest_ = true;
+      done_ = atLimit || headComplete(bytes_, 0);
+    } else if (couldBecomeHttpRequest(bytes_)) {
+      done_ = atLimit;  // "GE" of "GET /": read on
+    }
   }
 }
 
 std::optional<std::string> ClientHelloPeek::httpHost() const {
   if (!httpRequest_ || !done_) return std::nullopt;
-  http::request_parser<http::empty_body> parser;
-  parser.eager(false);
-  parser.header_limit(static_cast<std::uint32_t>(std::min<size_t>(maxBytes_, UINT32_MAX)));
-  boost::beast::error_code error;
-  parser.put(boost::asio::buffer(bytes_.data(), bytes_.size()), error);
-  if (!parser.is_header_done()) return std::nullopt;
-  auto field = parser.get().find(http::field::host);
-  if (field == parser.get().end()) return std::nullopt;
-  std::string host(field->value());
-  // "[v6]:port" or "name:port": the name, or the bracketed address, without the port.
-  if (!host.empty() && host.front() == '[') {
-    host = host.substr(0, host.find(']') == std::string::npos ? host.size() : host.find(']') + 1);
-  } else if (size_t colon = host.find(':'); colon != std::string::npos) {
-    host.resize(colon);
-  }
-  std::transform(host.begin(), host.end(), host.begin(), [](unsigned char c) { return std::tolower(c); });
-  if (!host.empty() && host.back() == '.') host.pop_back();
-  if (host.empty()) return std::nullopt;
-  return host;
+  return httpRequestHost(bytes_);
 }
 
 bool ClientHelloPeek::worthParsing() {

@@ -100,6 +100,7 @@ void ScanReport::addDetection(const Detection& detection) {
   stats.firstSeen = std::min(stats.firstSeen, detection.when);
   stats.lastSeen = std::max(stats.lastSeen, detection.when);
   ++stats.connections;
+  if (detection.redirected) ++stats.enforcedConnections;
   if (process.pid != 0) stats.pids.insert(process.pid);
 }
 
@@ -141,6 +142,7 @@ json ScanReport::toJson(const ScanContext& context) const {
           {"first_seen", formatTimestamp(stats.firstSeen)},
           {"last_seen", formatTimestamp(stats.lastSeen)},
           {"connections", stats.connections},
+          {"enforced_connections", stats.enforcedConnections},
           {"pids", std::vector<int>(stats.pids.begin(), stats.pids.end())},
       });
     }
@@ -171,6 +173,7 @@ json ScanReport::toJson(const ScanContext& context) const {
       {"version", SHADOWAI_VERSION},
       {"host", context.hostName},
       {"scope", {{"cgroup", context.cgroupScope}}},
+      {"shadowaid_enforcing", context.sawShadowaidRedirects},
       {"started_at", formatTimestamp(context.startedAt)},
       {"ended_at", formatTimestamp(context.endedAt)},
       {"duration_seconds", std::round(seconds * 1000) / 1000},
@@ -193,6 +196,7 @@ json ScanReport::toJson(const ScanContext& context) const {
           {"dns_answers_unparsed", counters.dnsAnswersUnparsed},
           {"tls_hellos", counters.tlsHellos},
           {"tls_hellos_without_sni", counters.tlsHellosWithoutName},
+          {"http_requests", counters.httpRequests},
           {"non_catalog_flows", counters.nonCatalogFlows},
           {"malformed_records", context.malformedRecords}}},
         {"pre_resolved_addresses", context.preResolvedAddresses},
@@ -210,7 +214,7 @@ std::string ScanReport::toTable(const ScanContext& context) const {
   out += heading;
 
   TextTable calls({"WORKLOAD", "PROCESS", "USER", "PROVIDER", "HOST", "PORT", "PROTO", "MATCH", "FIRST", "LAST",
-                   "CONNS"});
+                   "CONNS", "ENFORCED"});
   std::set<std::string> providers;
   uint64_t connections = 0;
   for (const auto& [key, workload] : workloads_) {
@@ -221,11 +225,16 @@ std::string ScanReport::toTable(const ScanContext& context) const {
       if (stats.category == "local") provider += " (local)";
       calls.addRow({workloadDisplay(key.cgroupPath), key.process, key.user, provider, callKey.host,
                     std::to_string(callKey.port), toString(callKey.transport), toString(callKey.method),
-                    clockTime(stats.firstSeen), clockTime(stats.lastSeen), std::to_string(stats.connections)});
+                    clockTime(stats.firstSeen), clockTime(stats.lastSeen), std::to_string(stats.connections),
+                    std::to_string(stats.enforcedConnections)});
     }
   }
   out += "LLM calls\n";
   out += calls.empty() ? "  none seen\n" : calls.render();
+  if (context.sawShadowaidRedirects) {
+    out += "  shadowaid enforces workloads here: ENFORCED counts the calls its proxy governed (shown with their "
+           "real destination)\n";
+  }
 
   TextTable keys({"WORKLOAD", "PID", "PROCESS", "USER", "VARIABLE", "PROVIDERS", "FINGERPRINT"});
   for (const auto& item : envKeys_) {

@@ -35,6 +35,9 @@ struct ScanContext {
   size_t processesScanned = 0;
   size_t processesSkipped = 0;
   size_t preResolvedAddresses = 0;
+  // A running shadowaid's record of redirected connects was shared: its enforced workloads' calls
+  // are reported with their real destination (and counted as enforced).
+  bool sawShadowaidRedirects = false;
 };
 
 struct EnvKeyReportItem {
@@ -67,6 +70,7 @@ class ScanReport {
     std::string providerName, category;
     std::chrono::system_clock::time_point firstSeen, lastSeen;
     uint64_t connections = 0;
+    uint64_t enforcedConnections = 0;  // of them, taken into a running shadowaid's proxy
     std::set<int> pids;
   };
   struct WorkloadKey {

@@ -22,6 +22,7 @@ namespace shadowai {
 namespace {
 
 constexpr uint16_t kDnsPort = 53;
+constexpr uint16_t kPlainHttpPort = 80;
 constexpr int kPollIntervalMs = 200;
 
 std::string hostName() {
@@ -159,6 +160,12 @@ Result<ScanOutcome> ScanSession::run(const std::atomic<bool>& stop, const Progre
   observerOptions.cgroupLevel = cgroupLevelOf(scope->relative);
   observerOptions.watchedPorts = catalog->ports();
   observerOptions.watchedPorts.push_back(kDnsPort);
+  // Plain HTTP's port: a provider called without TLS is named by its request's Host header.
+  observerOptions.watchedPorts.push_back(kPlainHttpPort);
+  observerOptions.daemonPinDir = options_.shadowaidPinDir;
+  // An enforced workload's ClientHello travels to the proxy port: watched, so its SNI still names
+  // the provider (the connect, seen through shadowaid's record, gave the real destination).
+  if (!options_.shadowaidPinDir.empty()) observerOptions.watchedPorts.push_back(options_.shadowaidProxyPort);
   auto observer = Observer::start(observerOptions, [&](const RawEvent& event) {
     if (event.header->kind == SHADOWAI_EV_EXEC) {
       checkProcessEnvironment(*catalog, keyNames, static_cast<int>(event.header->pid), report, envSeen);
@@ -167,6 +174,7 @@ Result<ScanOutcome> ScanSession::run(const std::atomic<bool>& stop, const Progre
     tracker.onEvent(event);
   });
   if (!observer) return observer.error();
+  context.sawShadowaidRedirects = (*observer)->sharesDaemonRedirects();
 
   const auto started = std::chrono::steady_clock::now();
   const auto deadline = started + options_.duration;

@@ -21,6 +21,10 @@ struct ScanOptions {
   std::string shippedCatalog;          // empty: Catalog::defaultShippedFile()
   std::vector<std::string> catalogDirs;  // extra catalog directories
   std::chrono::milliseconds sniWait{std::chrono::seconds(2)};
+  // Where a running shadowaid pins its maps (its bpf_pin_dir), and its proxy port: the calls of the
+  // workloads it enforces are reported with their real destination and their SNI. Empty: not looked for.
+  std::string shadowaidPinDir = "/sys/fs/bpf/shadowai";
+  uint16_t shadowaidProxyPort = 15443;
 };
 
 struct ScanProgress {
