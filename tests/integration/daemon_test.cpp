@@ -778,7 +778,8 @@ TEST_F(DaemonTest, AContainerTheProxyCannotListenInIsAlertedAndFailsClosed) {
   EXPECT_EQ(call.exitCode, 7) << "not a connection error: " << call.out << call.err;
   EXPECT_EQ(provider->connectionCount(), 0u) << "the container reached the provider without the proxy";
 
-  // Once per namespace, not once per walk: let the daemon's once-a-second walk come by twice more.
+  // Once per namespace, not once per connect or pass: the curl above was held, told the daemon, and
+  // was refused at once; two more of the daemon's once-a-second passes come by meanwhile.
   std::this_thread::sleep_for(2500ms);
   EXPECT_EQ(alerts("enforce-netns-failed", {"SHADOWAI_PID=" + std::to_string(init->pid())}).size(), 1u)
       << daemon_->describeOutput();

@@ -29,6 +29,11 @@ TEST(HttpRequestHost, NothingForOtherBytesOrAHeadWithoutHost) {
   EXPECT_EQ(hostOf("SSH-2.0-OpenSSH\r\n"), std::nullopt);
   EXPECT_EQ(hostOf("get / HTTP/1.1\r\nHost: a\r\n\r\n"), std::nullopt) << "methods are upper case";
   EXPECT_EQ(hostOf(""), std::nullopt);
+  // What the fuzz target found: a "host" with spaces and slashes is no host.
+  EXPECT_EQ(hostOf("GET / HTTP/1.1\r\nhost: API.OpenAIGET / HTTP.COM.:8/1.1\r\n0Us\n"), std::nullopt);
+  EXPECT_EQ(hostOf("GET / HTTP/1.1\r\nHost: user@api.openai.com\r\n\r\n"), std::nullopt);
+  EXPECT_EQ(hostOf("GET / HTTP/1.1\r\nHost: api.openai.com..\r\n\r\n"), std::nullopt) << "an empty label";
+  EXPECT_EQ(hostOf("GET / HTTP/1.1\r\nHost: .openai.com\r\n\r\n"), std::nullopt);
 }
 
 }  // namespace

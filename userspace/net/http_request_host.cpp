@@ -11,6 +11,25 @@ namespace shadowai {
 
 namespace http = boost::beast::http;
 
+namespace {
+
+// A DNS name (letters, digits, '-', '_', dots between labels) or a bracketed IPv6 literal, at most 253 bytes:
+// anything else in a Host header (spaces, '/', '@'...) names nothing a catalog could match.
+bool isHostName(std::string_view host) {
+  if (host.empty() || host.size() > 253) return false;
+  if (host.front() == '[') {
+    return host.size() > 2 && host.back() == ']' &&
+           std::all_of(host.begin() + 1, host.end() - 1, [](unsigned char c) { return std::isxdigit(c) || c == ':' || c == '.'; });
+  }
+  // No empty label: not "..", nor a dot at either end (the one trailing dot of a rooted name is
+  // gone already).
+  if (host.front() == '.' || host.back() == '.' || host.find("..") != std::string_view::npos) return false;
+  return std::all_of(host.begin(), host.end(),
+                     [](unsigned char c) { return std::isalnum(c) || c == '-' || c == '_' || c == '.'; });
+}
+
+}  // namespace
+
 bool startsLikeHttpRequest(std::span<const uint8_t> bytes) {
   size_t i = 0;
   while (i < bytes.size() && i < 16 && bytes[i] >= 'A' && bytes[i] <= 'Z') ++i;
@@ -47,7 +66,7 @@ std::optional<std::string> httpRequestHost(std::span<const uint8_t> bytes) {
   }
   std::transform(host.begin(), host.end(), host.begin(), [](unsigned char c) { return std::tolower(c); });
   if (!host.empty() && host.back() == '.') host.pop_back();
-  if (host.empty()) return std::nullopt;
+  if (!isHostName(host)) return std::nullopt;  // not a host at all: nothing names the destination
   return host;
 }
 
