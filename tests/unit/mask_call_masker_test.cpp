@@ -80,6 +80,13 @@ TEST(MaskRequestBody, FailsClosed) {
                    .ok());
   EXPECT_FALSE(
       maskRequestBody(*adapter, target, R"({"messages":[],"messages":[{"role":"user","content":"hi"}]})", masker).ok());
+  // A NUL byte ends nlohmann's reading; a provider would read (or refuse) the JSON after it, so the
+  // adapter refuses the body rather than inspect only its first part.
+  using namespace std::string_literals;
+  auto afterNul = maskRequestBody(
+      *adapter, target, "{\"messages\":[]}\0{\"messages\":[{\"role\":\"user\",\"content\":\"SECRET-1\"}]}"s, masker);
+  ASSERT_FALSE(afterNul.ok());
+  EXPECT_EQ(afterNul.error().message, "request body is not valid JSON (at byte 16)");
   // The masker itself fails.
   masker.failOn = "boom";
   EXPECT_FALSE(maskRequestBody(*adapter, target, R"({"messages":[{"role":"user","content":"boom"}]})", masker).ok());

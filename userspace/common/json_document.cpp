@@ -86,18 +86,23 @@ Result<nlohmann::json> parseJsonDocument(std::string_view json, const std::strin
   }
 }
 
-std::string childPointer(const std::string& pointer, std::string_view key) {
-  constexpr size_t kMaxKeyBytes = 64;
-  std::string result = pointer + "/";
-  for (char c : printableExcerpt(key, kMaxKeyBytes)) {
+void appendPointerToken(std::string& pointer, std::string_view key) {
+  pointer += '/';
+  for (char c : key) {
     if (c == '~') {
-      result += "~0";
+      pointer += "~0";
     } else if (c == '/') {
-      result += "~1";
+      pointer += "~1";
     } else {
-      result += c;
+      pointer += c;
     }
   }
+}
+
+std::string childPointer(const std::string& pointer, std::string_view key) {
+  constexpr size_t kMaxKeyBytes = 64;
+  std::string result = pointer;
+  appendPointerToken(result, printableExcerpt(key, kMaxKeyBytes));
   return result;
 }
 

@@ -28,6 +28,10 @@ std::string printableExcerpt(std::string_view text, size_t maxBytes = kMaxQuoted
 // Parses one document. Messages quote the input through printableExcerpt.
 Result<nlohmann::json> parseJsonDocument(std::string_view json, const std::string& sourceName);
 
+// Appends KEY to POINTER as one RFC 6901 reference token: "/" and KEY with '~' written "~0" and
+// '/' written "~1", exactly (no cut).
+void appendPointerToken(std::string& pointer, std::string_view key);
+
 // POINTER/KEY with RFC 6901 escaping ('~' -> "~0", '/' -> "~1"). Pointers are for messages: the key
 // is the file's own text, so it goes through printableExcerpt too (cut to 64 bytes).
 std::string childPointer(const std::string& pointer, std::string_view key);

@@ -8,6 +8,7 @@
 
 #include "intercept/http_headers.h"
 #include "mask/call_masker.h"
+#include "mask/json_splice.h"
 #include "mask/json_strings_masker.h"
 #include "mask/sse_stream_masker.h"
 #include "providers/sse_parser.h"
@@ -163,7 +164,7 @@ class EventRelay {
 // The masked version of a whole answer, or why it cannot be masked.
 Result<std::string> maskWholeAnswer(const ProviderAdapter& adapter, std::string_view contentType,
                                     const std::string& body, TextMasker& masker) {
-  auto masked = maskResponseBody(adapter, body, masker);
+  auto masked = maskResponseBody(adapter, body, masker, body.capacity());
   if (masked) return *masked ? std::move(**masked) : body;
   // Not an answer the adapter knows (a provider error, another API): every JSON string in it is
   // masked, or, for other text, the text itself.
@@ -234,6 +235,7 @@ asio::awaitable<RelayResult> relayAnswer(UpstreamConnection& upstream, http::res
   } else if (!wholeTooBig && !whole.empty()) {
     if (auto parsed = adapter.parseResponse(whole)) mergeUsage(call.usage, parsed->usage);
     if (holdWhole) {
+      reserveJsonPadding(whole);  // read where it is by the masker (json_splice.h)
       const std::string contentType(parser.get()[http::field::content_type]);
       auto masked = maskWholeAnswer(adapter, contentType, whole, *masker);
       if (!masked) {

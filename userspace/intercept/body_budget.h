@@ -10,11 +10,13 @@
 
 namespace shadowai {
 
-// What holding one byte of body costs at the peak of a call: the body itself, the parsed JSON (and
-// nlohmann's token buffer while it parses), the prompt texts, their masked copies and the rewritten
-// body. bench/request_memory_bench.cpp measures 6.0 to 6.1 for 8 to 30 MiB prompts; this adds a
-// margin (docs/daemon.md, "How memory is bounded"). A reservation counts body bytes times this.
-inline constexpr size_t kHeldBytesPerBodyByte = 7;
+// What holding one byte of body costs at the peak of a call: the body, and two more of its size at
+// most (while the adapter parses: the lexer's copy of the token and the parsed value; while masking:
+// a prompt text and its masked copy; at the end: the rewritten body). bench/request_memory_bench.cpp
+// measures 3.0 for most sizes and up to 4.0 for a body just past a power of two (nlohmann's lexer
+// doubles its two buffers of the token at once); this adds a margin (docs/daemon.md, "How memory is
+// bounded"). A reservation counts body bytes times this.
+inline constexpr size_t kHeldBytesPerBodyByte = 5;
 
 class BodyBudget {
  public:

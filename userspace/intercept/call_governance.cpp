@@ -84,7 +84,7 @@ RequestGovernance governRequest(const InterceptServices& services, const Interce
   if (governance.masksRequest() && hasBody) {
     // Checked above: a body that must be masked was read by the adapter.
     if (!parsed) return cannotMask(call, 400, "its body cannot be read: " + parsed.error().describe());
-    auto masked = maskRequestBody(std::move(*parsed), request.body(), *result.session);
+    auto masked = maskRequestBody(std::move(*parsed), request.body(), *result.session, request.body().capacity());
     if (!masked) return cannotMask(call, 403, "its prompt could not be masked: " + masked.error().describe());
     if (*masked) request.body() = std::move(**masked);
   }

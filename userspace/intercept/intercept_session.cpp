@@ -17,6 +17,7 @@
 #include "intercept/client_stream.h"
 #include "intercept/http_headers.h"
 #include "intercept/refusal_response.h"
+#include "mask/json_splice.h"
 #include "providers/json_text.h"
 #include "providers/provider_adapter.h"
 #include "proxy/proxy_sockets.h"
@@ -169,6 +170,8 @@ asio::awaitable<void> serveRequests(ClientStream& client, const InterceptHandoff
     }
 
     http::request<http::string_body> request = parser.release();
+    // Spare capacity lets the masker read the body where it is rather than copy it (json_splice.h).
+    reserveJsonPadding(request.body());
     const bool keepAlive = request.keep_alive();
     call.requestBytes = request.body().size();
     // 421 Misdirected Request: this connection cannot serve that host. 400 for a body of an API we

@@ -25,11 +25,13 @@ Result<std::optional<std::string>> maskRequestBody(const ProviderAdapter& adapte
                                                    std::string_view body, TextMasker& masker);
 
 // The same for a request the adapter has parsed already (REQUEST is BODY as the adapter read it;
-// its prompt texts are consumed).
-Result<std::optional<std::string>> maskRequestBody(ParsedRequest request, std::string_view body, TextMasker& masker);
+// its prompt texts are consumed). BODY_CAPACITY: the bytes readable from BODY's start (its string's
+// capacity); a body with kJsonReadPadding spare (reserveJsonPadding) is read where it is, not copied.
+Result<std::optional<std::string>> maskRequestBody(ParsedRequest request, std::string_view body, TextMasker& masker,
+                                                   size_t bodyCapacity = 0);
 
-// The same for a whole response body.
+// The same for a whole response body (BODY_CAPACITY as above).
 Result<std::optional<std::string>> maskResponseBody(const ProviderAdapter& adapter, std::string_view body,
-                                                    TextMasker& masker);
+                                                    TextMasker& masker, size_t bodyCapacity = 0);
 
 }  // namespace shadowai

@@ -1,168 +1,317 @@
 #include "mask/json_splice.h"
 
 #include <algorithm>
+#include <unordered_map>
+#include <unordered_set>
 
 #include <simdjson.h>
 
-#include "mask/strict_json.h"
+#include "common/json_document.h"
+#include "common/json_nesting.h"
 
 namespace shadowai {
 
 namespace {
 
-using Json = nlohmann::json;
+namespace ondemand = simdjson::ondemand;
+using JsonPointer = nlohmann::json::json_pointer;
 
-struct Span {
-  size_t begin = 0;
-  size_t end = 0;
-  const JsonStringReplacement* replacement = nullptr;
+static_assert(kJsonReadPadding >= simdjson::SIMDJSON_PADDING);
+
+Error spliceError(std::string_view what, std::string_view pointer, std::string_view problem) {
+  return makeError(std::string(what) + ": " + (pointer.empty() ? std::string("/") : std::string(pointer)) + " " +
+                   std::string(problem));
+}
+
+// What simdjson reads: TEXT where it is when CAPACITY leaves the padding, else a padded copy.
+class PaddedText {
+ public:
+  PaddedText(std::string_view text, size_t capacity) {
+    if (capacity >= text.size() + simdjson::SIMDJSON_PADDING) {
+      view_ = text;
+      capacity_ = capacity;
+      return;
+    }
+    copy_.reserve(text.size() + simdjson::SIMDJSON_PADDING);
+    copy_.assign(text);
+    view_ = copy_;
+    capacity_ = copy_.capacity();
+  }
+  const char* data() const { return view_.data(); }
+  size_t size() const { return view_.size(); }
+  size_t capacity() const { return capacity_; }
+
+ private:
+  std::string copy_;
+  std::string_view view_;
+  size_t capacity_ = 0;
 };
 
-Error spliceError(std::string_view what, const Json::json_pointer& at, std::string_view problem) {
-  std::string where = at.to_string();
-  return makeError(std::string(what) + ": " + (where.empty() ? "/" : where) + " " + std::string(problem));
-}
+// One wanted string: where, and (when the caller holds it) the text that must be there.
+struct WantedString {
+  std::string pointer;
+  std::optional<std::string_view> text;
+};
 
-// The byte span of the string token at `at`, found by simdjson (which, unlike nlohmann, tells where a
-// value sits). raw_json_token() may run on over whitespace up to the next structural character.
-// INSPECTED is the text the caller checked there in its own reading of the body.
-Result<Span> locate(simdjson::ondemand::document& document, const char* base, size_t size,
-                    const JsonStringReplacement& replacement, const std::string& inspected, std::string_view what) {
-  std::string pointer = replacement.location.to_string();
-  if (pointer.empty()) return spliceError(what, replacement.location, "is not a string inside the body");
-  simdjson::ondemand::value value;
-  if (document.at_pointer(pointer).get(value) != simdjson::SUCCESS) {
-    return spliceError(what, replacement.location, "cannot be located in the body");
+// One pass over a document that refuses duplicate keys in any object and finds the token of each
+// wanted location, comparing it with the text the caller read there. Strings are compared in place
+// when their token holds no escape, so a prompt of many MiB is not decoded into another copy. The
+// recursion is bounded: bodies nesting deeper than kMaxJsonNesting are refused before the walk.
+class StringTokenWalk {
+ public:
+  StringTokenWalk(const char* base, const std::vector<WantedString>& wanted, std::string_view what)
+      : base_(base), wanted_(wanted), what_(what), spans_(wanted.size()) {
+    for (size_t i = 0; i < wanted.size(); ++i) byPointer_[wanted[i].pointer].push_back(i);
   }
-  std::string_view token = value.raw_json_token();
-  while (!token.empty() && (token.back() == ' ' || token.back() == '\t' || token.back() == '\n' || token.back() == '\r')) {
-    token.remove_suffix(1);
-  }
-  if (token.size() < 2 || token.front() != '"' || token.back() != '"' || token.data() < base ||
-      token.data() + token.size() > base + size) {
-    return spliceError(what, replacement.location, "is not a string token");
-  }
-  // Decoded independently of the adapter: the bytes we overwrite must be the text that was masked.
-  // Without a backslash the token's inside is the text itself (simdjson checked the UTF-8, and the
-  // inspected text, from nlohmann, holds no raw control character): compared in place, since decoding
-  // a prompt of many MiB would hold it twice more.
-  const std::string_view inside = token.substr(1, token.size() - 2);
-  if (inside.find('\\') == std::string_view::npos) {
-    if (inside != inspected) return spliceError(what, replacement.location, "does not hold the text that was inspected");
-    const size_t begin = static_cast<size_t>(token.data() - base);
-    return Span{begin, begin + token.size(), &replacement};
-  }
-  try {
-    Json decoded = Json::parse(token);
-    if (!decoded.is_string() || decoded.get_ref<const std::string&>() != inspected) {
-      return spliceError(what, replacement.location, "does not hold the text that was inspected");
+
+  Result<std::vector<JsonStringSpan>> run(ondemand::document& document) {
+    ondemand::json_type type;
+    if (document.type().get(type) != simdjson::SUCCESS) return unreadable();
+    if (type == ondemand::json_type::object || type == ondemand::json_type::array) {
+      ondemand::value root;
+      if (document.get_value().get(root) != simdjson::SUCCESS) return unreadable();
+      if (auto status = walk(root, type); !status) return status.error();
     }
-  } catch (const Json::exception&) {
-    return spliceError(what, replacement.location, "is not a valid string token");
+    if (mismatch_) return *mismatch_;
+    std::vector<JsonStringSpan> spans;
+    spans.reserve(spans_.size());
+    for (size_t i = 0; i < spans_.size(); ++i) {
+      if (!spans_[i]) return spliceError(what_, wanted_[i].pointer, "cannot be located in the body");
+      spans.push_back(*spans_[i]);
+    }
+    return spans;
   }
-  size_t begin = static_cast<size_t>(token.data() - base);
-  return Span{begin, begin + token.size(), &replacement};
-}
 
-Result<std::string> encodeString(const std::string& text, std::string_view what, const Json::json_pointer& at) {
-  try {
-    // ensure_ascii off: UTF-8 stays UTF-8; strict: invalid UTF-8 is an error, never silently altered.
-    return Json(text).dump(-1, ' ', false, Json::error_handler_t::strict);
-  } catch (const Json::exception&) {
-    return spliceError(what, at, "replacement is not valid UTF-8");
+ private:
+  Error unreadable() const { return makeError(std::string(what_) + " is not valid JSON"); }
+
+  Status walk(ondemand::value value, ondemand::json_type type) {
+    if (type == ondemand::json_type::object) return walkObject(value);
+    if (type == ondemand::json_type::array) return walkArray(value);
+    return {};
   }
-}
 
-// The spans of the replacements' string tokens in BODY, in body order. PARSED is where each
-// replacement's location was checked to hold its original.
-Result<std::vector<Span>> locateAll(std::string_view body, const Json& parsed,
-                                    const std::vector<JsonStringReplacement>& replacements, std::string_view what) {
-  // simdjson reads up to SIMDJSON_PADDING bytes past the end: a padded copy, gone when this returns.
-  std::string padded;
-  padded.reserve(body.size() + simdjson::SIMDJSON_PADDING);
-  padded.assign(body);
-  simdjson::ondemand::parser parser;
-  simdjson::ondemand::document document;
+  Status walkObject(ondemand::value value) {
+    ondemand::object object;
+    if (value.get_object().get(object) != simdjson::SUCCESS) return unreadable();
+    std::unordered_set<std::string> keys;
+    for (auto field : object) {
+      std::string_view key;
+      if (field.error() != simdjson::SUCCESS || field.unescaped_key().get(key) != simdjson::SUCCESS) return unreadable();
+      if (!keys.emplace(key).second) return makeError(std::string(what_) + " has an object with a duplicate key");
+      ondemand::value member;
+      if (field.value().get(member) != simdjson::SUCCESS) return unreadable();
+      const size_t pathSize = path_.size();
+      appendPointerToken(path_, key);
+      auto status = visit(member);
+      path_.resize(pathSize);
+      if (!status) return status;
+    }
+    return {};
+  }
+
+  Status walkArray(ondemand::value value) {
+    ondemand::array array;
+    if (value.get_array().get(array) != simdjson::SUCCESS) return unreadable();
+    size_t index = 0;
+    for (auto element : array) {
+      ondemand::value item;
+      if (element.get(item) != simdjson::SUCCESS) return unreadable();
+      const size_t pathSize = path_.size();
+      path_ += '/';
+      path_ += std::to_string(index++);
+      auto status = visit(item);
+      path_.resize(pathSize);
+      if (!status) return status;
+    }
+    return {};
+  }
+
+  Status visit(ondemand::value& value) {
+    ondemand::json_type type;
+    if (value.type().get(type) != simdjson::SUCCESS) return unreadable();
+    auto wanted = byPointer_.find(path_);
+    if (wanted == byPointer_.end()) return walk(value, type);
+    if (type != ondemand::json_type::string) return spliceError(what_, path_, "is not a string token");
+    std::string_view token = value.raw_json_token();
+    // raw_json_token() may run on over whitespace up to the next structural character.
+    while (!token.empty() && (token.back() == ' ' || token.back() == '\t' || token.back() == '\n' || token.back() == '\r')) {
+      token.remove_suffix(1);
+    }
+    if (token.size() < 2 || token.front() != '"' || token.back() != '"') {
+      return spliceError(what_, path_, "is not a string token");
+    }
+    const std::string_view inside = token.substr(1, token.size() - 2);
+    const bool compared = std::any_of(wanted->second.begin(), wanted->second.end(),
+                                      [this](size_t index) { return wanted_[index].text.has_value(); });
+    std::string_view decoded = inside;
+    if (compared && inside.find('\\') != std::string_view::npos && value.get_string().get(decoded) != simdjson::SUCCESS) {
+      return spliceError(what_, path_, "is not a valid string token");
+    }
+    const size_t begin = static_cast<size_t>(token.data() - base_);
+    for (size_t index : wanted->second) {
+      // Reported once the walk is over: a duplicate key later in the body is the better reason.
+      if (wanted_[index].text && decoded != *wanted_[index].text && !mismatch_) {
+        mismatch_ = spliceError(what_, path_, "does not hold the text that was inspected");
+      }
+      spans_[index] = JsonStringSpan{begin, begin + token.size()};
+    }
+    return {};
+  }
+
+  const char* base_;
+  const std::vector<WantedString>& wanted_;
+  std::string_view what_;
+  std::unordered_map<std::string, std::vector<size_t>> byPointer_;
+  std::vector<std::optional<JsonStringSpan>> spans_;
+  std::string path_;
+  std::optional<Error> mismatch_;
+};
+
+Result<std::vector<JsonStringSpan>> walkStrings(std::string_view body, size_t capacity,
+                                                const std::vector<WantedString>& wanted, std::string_view what) {
+  for (const auto& one : wanted) {
+    if (one.pointer.empty()) return spliceError(what, one.pointer, "is not a string inside the body");
+  }
+  if (jsonNestsDeeperThan(body)) return makeError(jsonTooDeepMessage(what));
+  PaddedText padded(body, capacity);
+  ondemand::parser parser;
+  ondemand::document document;
   if (parser.iterate(padded.data(), padded.size(), padded.capacity()).get(document) != simdjson::SUCCESS) {
-    return makeError(std::string(what) + " could not be read for rewriting");
+    return makeError(std::string(what) + " is not valid JSON");
   }
-  std::vector<Span> spans;
-  spans.reserve(replacements.size());
-  for (const auto& replacement : replacements) {
-    const std::string& inspected = parsed.at(replacement.location).get_ref<const std::string&>();
-    auto span = locate(document, padded.data(), padded.size(), replacement, inspected, what);
-    if (!span) return span.error();
-    spans.push_back(*span);
-  }
-  std::sort(spans.begin(), spans.end(), [](const Span& a, const Span& b) { return a.begin < b.begin; });
+  auto spans = StringTokenWalk(padded.data(), wanted, what).run(document);
+  if (!spans) return spans.error();
   return spans;
 }
 
-// What goes out must read back as EXPECTED (the body as first parsed) with the replacements applied.
-// Consumes both: the replacement texts move into EXPECTED rather than being copied.
-Status checkResult(const std::string& spliced, Json expected, std::vector<JsonStringReplacement>& replacements,
-                   std::string_view what) {
-  for (auto& replacement : replacements) expected[replacement.location] = std::move(replacement.replacement);
-  try {
-    if (Json::parse(spliced) == expected) return {};
-  } catch (const Json::exception&) {
+// A JSON string token is written here rather than by nlohmann's dump, which needs the text inside a
+// json value and returns it as one more string: two more copies of a prompt of many MiB. UTF-8 is
+// checked by simdjson and kept as it is; '"', '\' and control characters are escaped.
+size_t encodedSize(std::string_view text) {
+  size_t size = 2;
+  for (unsigned char c : text) {
+    if (c == '"' || c == '\\' || c == '\b' || c == '\f' || c == '\n' || c == '\r' || c == '\t') {
+      size += 2;
+    } else if (c < 0x20) {
+      size += 6;
+    } else {
+      size += 1;
+    }
   }
-  return makeError(std::string(what) + " did not read back as masked after rewriting");
+  return size;
+}
+
+void appendEncoded(std::string& out, std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '"';
+  for (char c : text) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          out += "\\u00";
+          out += kHex[static_cast<unsigned char>(c) >> 4];
+          out += kHex[static_cast<unsigned char>(c) & 0xf];
+        } else {
+          out += c;
+        }
+    }
+  }
+  out += '"';
 }
 
 }  // namespace
 
-Result<std::string> spliceJsonStrings(std::string_view body, Json parsed, std::vector<JsonStringReplacement> replacements,
-                                      std::string_view what) {
-  if (replacements.empty()) return std::string(body);
-  for (auto& replacement : replacements) {
-    const Json* value = nullptr;
-    try {
-      value = &parsed.at(replacement.location);
-    } catch (const Json::exception&) {
-    }
-    if (value == nullptr || !value->is_string() || value->get_ref<const std::string&>() != replacement.original) {
-      return spliceError(what, replacement.location, "does not hold the text that was inspected");
-    }
-    // PARSED holds the same text from here on.
-    std::string().swap(replacement.original);
-  }
-  auto spans = locateAll(body, parsed, replacements, what);
-  if (!spans) return spans.error();
+void reserveJsonPadding(std::string& body) { body.reserve(body.size() + kJsonReadPadding); }
 
-  std::string out;
-  out.reserve(body.size() + body.size() / 8);
-  size_t copied = 0;
-  for (size_t i = 0; i < spans->size(); ++i) {
-    const Span& span = (*spans)[i];
-    if (i > 0 && span.begin == (*spans)[i - 1].begin) {
-      // The same place named twice is fine only when both ask for the same text.
-      if (span.end != (*spans)[i - 1].end || span.replacement->replacement != (*spans)[i - 1].replacement->replacement) {
-        return spliceError(what, span.replacement->location, "is rewritten twice in different ways");
+Result<std::vector<JsonStringSpan>> locateJsonStrings(std::string_view body, size_t bodyCapacity,
+                                                      const std::vector<JsonStringAt>& wanted, std::string_view what) {
+  std::vector<WantedString> strings;
+  strings.reserve(wanted.size());
+  for (const auto& one : wanted) strings.push_back(WantedString{one.location->to_string(), one.text});
+  return walkStrings(body, bodyCapacity, strings, what);
+}
+
+Result<std::string> spliceJsonStrings(std::string_view body, std::vector<JsonStringSplice> splices,
+                                      std::string_view what) {
+  std::stable_sort(splices.begin(), splices.end(),
+                   [](const JsonStringSplice& a, const JsonStringSplice& b) { return a.span.begin < b.span.begin; });
+  // The same place named twice is fine only when both ask for the same text.
+  std::vector<JsonStringSplice> ordered;
+  ordered.reserve(splices.size());
+  for (auto& splice : splices) {
+    if (!ordered.empty() && splice.span.begin == ordered.back().span.begin) {
+      if (splice.span.end != ordered.back().span.end || splice.replacement != ordered.back().replacement) {
+        return spliceError(what, splice.location.to_string(), "is rewritten twice in different ways");
       }
       continue;
     }
-    if (span.begin < copied) return spliceError(what, span.replacement->location, "overlaps another rewritten value");
-    auto encoded = encodeString(span.replacement->replacement, what, span.replacement->location);
-    if (!encoded) return encoded.error();
-    out.append(body.substr(copied, span.begin - copied));
-    out.append(*encoded);
-    copied = span.end;
+    if (splice.span.begin > splice.span.end || splice.span.end > body.size() ||
+        (!ordered.empty() && splice.span.begin < ordered.back().span.end)) {
+      return spliceError(what, splice.location.to_string(), "overlaps another rewritten value");
+    }
+    if (!simdjson::validate_utf8(splice.replacement.data(), splice.replacement.size())) {
+      return spliceError(what, splice.location.to_string(), "replacement is not valid UTF-8");
+    }
+    ordered.push_back(std::move(splice));
+  }
+  std::vector<JsonStringSplice>().swap(splices);
+
+  size_t outSize = body.size();
+  for (const auto& splice : ordered) outSize += encodedSize(splice.replacement) - (splice.span.end - splice.span.begin);
+  std::string out;
+  out.reserve(outSize + kJsonReadPadding);
+  std::vector<WantedString> written;
+  std::vector<JsonStringSpan> writtenSpans;
+  written.reserve(ordered.size());
+  writtenSpans.reserve(ordered.size());
+  size_t copied = 0;
+  for (auto& splice : ordered) {
+    out.append(body.substr(copied, splice.span.begin - copied));
+    const size_t begin = out.size();
+    appendEncoded(out, splice.replacement);
+    std::string().swap(splice.replacement);
+    writtenSpans.push_back(JsonStringSpan{begin, out.size()});
+    written.push_back(WantedString{splice.location.to_string(), std::nullopt});
+    copied = splice.span.end;
   }
   out.append(body.substr(copied));
-  if (auto status = checkResult(out, std::move(parsed), replacements, what); !status) return status.error();
+
+  // Read back: the result must be valid JSON without duplicate keys that holds, at each rewritten
+  // location, exactly the token written there. Everything else is the body's own bytes.
+  auto found = walkStrings(out, out.capacity(), written, what);
+  if (!found) return makeError(std::string(what) + " did not read back as masked after rewriting");
+  for (size_t i = 0; i < writtenSpans.size(); ++i) {
+    if ((*found)[i].begin != writtenSpans[i].begin || (*found)[i].end != writtenSpans[i].end) {
+      return makeError(std::string(what) + " did not read back as masked after rewriting");
+    }
+  }
   return out;
 }
 
 Result<std::optional<std::string>> rewriteJsonStrings(std::string_view body,
                                                       std::vector<JsonStringReplacement> replacements,
                                                       std::string_view what) {
-  auto parsed = parseJsonRefusingDuplicateKeys(body, what);
-  if (!parsed) return parsed.error();
-  std::erase_if(replacements,
-                [](const JsonStringReplacement& replacement) { return replacement.replacement == replacement.original; });
-  if (replacements.empty()) return std::optional<std::string>();
-  auto spliced = spliceJsonStrings(body, std::move(*parsed), std::move(replacements), what);
+  std::vector<JsonStringAt> wanted;
+  wanted.reserve(replacements.size());
+  for (const auto& replacement : replacements) wanted.push_back(JsonStringAt{&replacement.location, replacement.original});
+  auto spans = locateJsonStrings(body, 0, wanted, what);
+  if (!spans) return spans.error();
+  std::vector<JsonStringSplice> splices;
+  for (size_t i = 0; i < replacements.size(); ++i) {
+    if (replacements[i].replacement == replacements[i].original) continue;
+    splices.push_back(
+        JsonStringSplice{std::move(replacements[i].location), (*spans)[i], std::move(replacements[i].replacement)});
+  }
+  if (splices.empty()) return std::optional<std::string>();
+  auto spliced = spliceJsonStrings(body, std::move(splices), what);
   if (!spliced) return spliced.error();
   return std::optional<std::string>(std::move(*spliced));
 }

@@ -56,6 +56,10 @@ class DuplicateKeyWatch final : public nlohmann::json_sax<Json> {
 
 Result<nlohmann::json> parseJsonRefusingDuplicateKeys(std::string_view body, std::string_view what) {
   if (jsonNestsDeeperThan(body)) return makeError(jsonTooDeepMessage(what));
+  // nlohmann's lexer takes a NUL byte for the end of its input (json_text.cpp, parseJson).
+  if (const size_t nul = body.find('\0'); nul != std::string_view::npos) {
+    return makeError(std::string(what) + " is not valid JSON (at byte " + std::to_string(nul + 1) + ")");
+  }
   DuplicateKeyWatch watch;
   const bool clean = Json::sax_parse(body, &watch);
   if (watch.duplicate) return makeError(std::string(what) + " has an object with a duplicate key");

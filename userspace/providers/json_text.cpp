@@ -1,6 +1,8 @@
 #include "providers/json_text.h"
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "common/json_nesting.h"
 
@@ -27,16 +29,80 @@ Status collectLeaves(std::vector<TextSegment>& out, std::string_view role, const
 }
 }  // namespace
 
+// Builds the value as Json::parse does (the last of duplicate keys wins), but moves each string out
+// of the lexer's buffer instead of copying it: with the lexer's own copy of the token (kept for its
+// error messages), Json::parse holds a prompt of 30 MiB three times over besides the body.
+class MovingDomBuilder final : public nlohmann::json_sax<Json> {
+ public:
+  explicit MovingDomBuilder(Json& root) : root_(root) {}
+
+  bool null() override { return place(Json(nullptr)) != nullptr; }
+  bool boolean(bool value) override { return place(Json(value)) != nullptr; }
+  bool number_integer(number_integer_t value) override { return place(Json(value)) != nullptr; }
+  bool number_unsigned(number_unsigned_t value) override { return place(Json(value)) != nullptr; }
+  bool number_float(number_float_t value, const string_t&) override { return place(Json(value)) != nullptr; }
+  bool string(string_t& value) override { return place(Json(std::move(value))) != nullptr; }
+  bool binary(binary_t& value) override { return place(Json::binary(std::move(value))) != nullptr; }
+  bool start_object(std::size_t) override { return open(Json::object()); }
+  bool key(string_t& name) override {
+    member_ = &(*open_.back())[std::move(name)];
+    return true;
+  }
+  bool end_object() override {
+    open_.pop_back();
+    return true;
+  }
+  bool start_array(std::size_t) override { return open(Json::array()); }
+  bool end_array() override {
+    open_.pop_back();
+    return true;
+  }
+  bool parse_error(std::size_t position, const std::string&, const nlohmann::detail::exception& error) override {
+    errorAt = position;
+    // out_of_range: a number too large for a double (1e400); the body is still not usable JSON.
+    numberOutOfRange = dynamic_cast<const Json::out_of_range*>(&error) != nullptr;
+    return false;
+  }
+
+  std::size_t errorAt = 0;
+  bool numberOutOfRange = false;
+
+ private:
+  Json* place(Json value) {
+    if (open_.empty()) {
+      root_ = std::move(value);
+      return &root_;
+    }
+    if (open_.back()->is_array()) {
+      open_.back()->push_back(std::move(value));
+      return &open_.back()->back();
+    }
+    *member_ = std::move(value);
+    return member_;
+  }
+  bool open(Json container) {
+    Json* at = place(std::move(container));
+    open_.push_back(at);
+    return true;
+  }
+
+  Json& root_;
+  std::vector<Json*> open_;
+  Json* member_ = nullptr;
+};
+
 Result<Json> parseJson(std::string_view body, std::string_view what) {
   if (jsonNestsDeeperThan(body)) return makeError(jsonTooDeepMessage(what));
-  try {
-    return Json::parse(body);
-  } catch (const Json::parse_error& error) {
-    return makeError(std::string(what) + " is not valid JSON (at byte " + std::to_string(error.byte) + ")");
-  } catch (const Json::exception&) {
-    // out_of_range: a number too large for a double (1e400); the body is still not usable JSON.
-    return makeError(std::string(what) + " is not valid JSON (a number is out of range)");
+  // nlohmann's lexer takes a NUL byte for the end of its input and ignores what follows, where a
+  // provider would read on (or refuse): no JSON text holds a raw NUL, so it is refused here.
+  if (const size_t nul = body.find('\0'); nul != std::string_view::npos) {
+    return makeError(std::string(what) + " is not valid JSON (at byte " + std::to_string(nul + 1) + ")");
   }
+  Json root;
+  MovingDomBuilder builder(root);
+  if (Json::sax_parse(body, &builder)) return root;
+  if (builder.numberOutOfRange) return makeError(std::string(what) + " is not valid JSON (a number is out of range)");
+  return makeError(std::string(what) + " is not valid JSON (at byte " + std::to_string(builder.errorAt) + ")");
 }
 
 Result<Json> parseJsonObject(std::string_view body, std::string_view what) {
