@@ -330,5 +330,51 @@ TEST_F(HostileInputTest, ConcurrentLargePromptsStayWithinTheMemoryBudget) {
   expectStillServing();
 }
 
+// Rounds of 3 000 intercepted TLS connections, held idle and then dropped: after each, once the
+// proxy has let them go, the daemon's resident memory falls back near where it started (freed heap
+// is given back to the host), rather than climbing from one flood to the next.
+TEST_F(HostileInputTest, RepeatedConnectionFloodsGiveTheirMemoryBack) {
+  constexpr int kConnections = 3000;
+  constexpr int kRounds = 3;
+  constexpr uint64_t kSlack = 48ull << 20;  // allocator slack (fragments around live objects), caches
+  startEnforcing();
+  ASSERT_FALSE(HasFatalFailure());
+  const pid_t daemonPid = daemon_->pid();
+  expectStillServing();  // the first call fills what every call shares (certificates, the pool)
+  // Settled: the daemon returns freed heap every 5 s.
+  std::this_thread::sleep_for(6s);
+  const uint64_t before = memoryOf(daemonPid, "VmRSS");
+  ASSERT_GT(before, 0u);
+  for (int round = 0; round < kRounds; ++round) {
+    auto holder = ChildProcess::spawn({SHADOWAI_HOLD_CONNECTIONS_BINARY, kProviderAddress, "443",
+                                       std::to_string(kConnections), "tls", "api.openai.com"},
+                                      inWorkload());
+    ASSERT_OK(holder);
+    for (int i = 0; i < 1200 && holder->stdoutText().find("opened=") == std::string::npos; ++i) {
+      ASSERT_TRUE(holder->running()) << holder->describeOutput();
+      std::this_thread::sleep_for(100ms);
+    }
+    ASSERT_EQ(holder->stdoutText(), "opened=" + std::to_string(kConnections) + "\n") << holder->describeOutput();
+    const uint64_t held = memoryOf(daemonPid, "VmRSS");
+    json during = status();
+    EXPECT_GE(during["proxy"]["active"].get<int>(), kConnections) << during["proxy"].dump(2);
+    ASSERT_OK(holder->sendSignal(SIGKILL));
+    ASSERT_OK(holder->wait(10s));
+    for (int i = 0; i < 200 && status()["proxy"]["active"] != 0; ++i) std::this_thread::sleep_for(100ms);
+    ASSERT_EQ(status()["proxy"]["active"], 0) << "the proxy still holds connections of round " << round;
+    uint64_t settled = memoryOf(daemonPid, "VmRSS");
+    for (int i = 0; i < 100 && settled > before + kSlack; ++i) {
+      std::this_thread::sleep_for(200ms);
+      settled = memoryOf(daemonPid, "VmRSS");
+    }
+    std::printf("round %d: RSS %llu MiB before, %llu MiB with %d connections held, %llu MiB after\n", round,
+                static_cast<unsigned long long>(before >> 20), static_cast<unsigned long long>(held >> 20),
+                kConnections, static_cast<unsigned long long>(settled >> 20));
+    EXPECT_LE(settled, before + kSlack) << "round " << round << ": RSS stayed at " << (settled >> 20)
+                                        << " MiB after the connections closed, started at " << (before >> 20) << " MiB";
+  }
+  expectStillServing();
+}
+
 }  // namespace
 }  // namespace shadowai::test
