@@ -73,7 +73,9 @@ std::vector<DetectorCase> detectorCases() {
   add("grafana-service-account-token", "glsa_" + fakeChars(kAlnum, 32, 34) + "_" + fakeChars(kHex, 8, 35),
       "glsa_short_1234abcd");
   add("square-token", "sq0atp-" + fakeChars(alnumDash, 22, 36), "sq0atp-short");
-  add("telegram-bot-token", "123456789:AA" + fakeChars(alnumDash, 33, 37), "123456789:BB" + fakeChars(alnumDash, 33, 37));
+  // The bot's id is public: only the token after the ':' is replaced.
+  cases.push_back({"telegram-bot-token", around("123456789:AA" + fakeChars(alnumDash, 33, 37)),
+                   "AA" + fakeChars(alnumDash, 33, 37), "123456789:BB" + fakeChars(alnumDash, 33, 37)});
   add("age-secret-key", "AGE-SECRET-KEY-1" + fakeChars(bech32, 58, 38), "AGE-SECRET-KEY-1SHORT");
   add("jwt",
       "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ."
@@ -202,6 +204,8 @@ TEST(MaskValidators, UsSsnNeverIssuedRanges) {
   EXPECT_FALSE(usSsnValid("999-12-3456"));
   EXPECT_FALSE(usSsnValid("123-00-4567"));
   EXPECT_FALSE(usSsnValid("123-45-0000"));
+  EXPECT_TRUE(usSsnValid("273 18 5011"));
+  EXPECT_FALSE(usSsnValid("273-18 5011"));
 }
 
 TEST(MaskValidators, Luhn) {
@@ -242,6 +246,41 @@ TEST(MaskBuiltinDetectors, CardsWithSeparatorsAndOtherBrands) {
   EXPECT_EQ(spans(*set, "amex 3782 822463 10005.", cards), std::vector<std::string>{"3782 822463 10005"});
   EXPECT_EQ(spans(*set, "mc 5555555555554444", cards), std::vector<std::string>{"5555555555554444"});
   EXPECT_TRUE(spans(*set, "id 1234567890123456", cards).empty());
+}
+
+// Issue 14: shapes engineers paste that used to pass.
+TEST(MaskBuiltinDetectors, SsnWithSpacesDiscover644To649AndTelegramTokensInTheirUrl) {
+  auto set = builtinSet();
+  ASSERT_NE(set, nullptr);
+  auto ssn = only(*set, "us-ssn");
+  EXPECT_EQ(spans(*set, "ssn 273 18 5011.", ssn), std::vector<std::string>{"273 18 5011"});
+  for (std::string notSsn : {"000 12 3456", "666 12 3456", "273 00 5011", "273-18 5011", "273 18-5011", "273 18 50112"}) {
+    EXPECT_TRUE(spans(*set, "see " + notSsn + " here", ssn).empty()) << notSsn;
+  }
+  auto cards = only(*set, "credit-card");
+  EXPECT_EQ(spans(*set, "card 6445 6445 6445 6445 ok", cards), std::vector<std::string>{"6445 6445 6445 6445"});
+  EXPECT_EQ(spans(*set, "card 6490123456789019", cards), std::vector<std::string>{"6490123456789019"});
+  EXPECT_TRUE(spans(*set, "card 6445 6445 6445 6446", cards).empty()) << "fails Luhn";
+  EXPECT_TRUE(spans(*set, "card 6435 6445 6445 6445", cards).empty()) << "643 is no card range";
+
+  const std::string token = "AA" + testing::fakeChars(std::string(kAlnum) + "_-", 33, 51);
+  const std::string url = "curl https://api.telegram.org/bot123456789:" + token + "/getMe";
+  EXPECT_EQ(spans(*set, url, set->all()), std::vector<std::string>{token});
+}
+
+// A key written as its prefix and a run of one character comes from documentation or a template;
+// AWS's own documented example key is masked all the same.
+TEST(MaskBuiltinDetectors, PlaceholderKeysPassAndTheDocumentedAwsExampleDoesNot) {
+  auto set = builtinSet();
+  ASSERT_NE(set, nullptr);
+  for (std::string placeholder : {std::string("AKIAXXXXXXXXXXXXXXXX"), "ghp_" + std::string(36, 'x'), "hf_" + std::string(34, 'x'),
+                                  "npm_" + std::string(36, '0'), "sk_live_" + std::string(24, 'X')}) {
+    EXPECT_TRUE(spans(*set, "export KEY=" + placeholder + " # set yours", set->all()).empty()) << placeholder;
+  }
+  EXPECT_EQ(spans(*set, "aws_access_key_id = AKIAIOSFODNN7EXAMPLE", set->all()),
+            std::vector<std::string>{"AKIAIOSFODNN7EXAMPLE"});
+  EXPECT_TRUE(notPlaceholderValid("ghp_" + testing::fakeChars(kAlnum, 36, 52)));
+  EXPECT_FALSE(notPlaceholderValid("AKIAXXXXXXXXXXXXXXXX"));
 }
 
 TEST(MaskBuiltinDetectors, PhoneFormats) {

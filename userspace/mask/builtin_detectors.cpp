@@ -103,8 +103,14 @@ const std::vector<Detector>& builtinDetectors() {
            R"(\bglsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}\b)");
     secret("square-token", "SQUARE_TOKEN", "Square access token or application secret (sq0atp-, sq0csp-)",
            R"(\bsq0(?:atp|csp)-[A-Za-z0-9_\-]{22,43})");
-    secret("telegram-bot-token", "TELEGRAM_TOKEN", "Telegram bot token (id:AA...)",
-           R"(\b[0-9]{8,10}:AA[A-Za-z0-9_\-]{33})");
+    {
+      // Alone or in its usual place, the Bot API's URL (/bot<id>:<token>/getMe), where no word
+      // boundary precedes the id. The bot's id is public (it is the bot's user id): only the token
+      // after the ':' is replaced.
+      Detector& d = secret("telegram-bot-token", "TELEGRAM_TOKEN", "Telegram bot token (id:AA..., also in /bot<id>:<token>/ URLs)",
+                           R"((?:\b|bot)[0-9]{8,10}:AA[A-Za-z0-9_\-]{33})");
+      d.replaceValueOnly = true;
+    }
     secret("age-secret-key", "AGE_SECRET_KEY", "age encryption secret key (AGE-SECRET-KEY-1)",
            R"(\bAGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58}\b)");
 
@@ -149,13 +155,13 @@ const std::vector<Detector>& builtinDetectors() {
         .endPassPattern =
         R"([2-9][0-9]{2}[ .\-][0-9]{4}\b|\+[1-9][0-9]{0,2}[ .\-]?(?:\(0\)[ .\-]?)?[0-9]{1,5}(?:[ .\-][0-9]{2,8}){1,4}\b|\+[1-9][0-9]{7,14}\b)";
     pii("credit-card", "CARD_NUMBER", "payment card number (Visa, Mastercard, Amex, Discover, JCB, Diners; Luhn)",
-        R"(\b(?:4[0-9]{3}|5[1-5][0-9]{2}|2[2-7][0-9]{2}|3[47][0-9]{2}|3[0689][0-9]{2}|6011|65[0-9]{2}|35[0-9]{2})(?:[ \-]?[0-9]){9,15}\b)")
+        R"(\b(?:4[0-9]{3}|5[1-5][0-9]{2}|2[2-7][0-9]{2}|3[47][0-9]{2}|3[0689][0-9]{2}|6011|64[4-9][0-9]|65[0-9]{2}|35[0-9]{2})(?:[ \-]?[0-9]){9,15}\b)")
         .validator = MatchValidator::kLuhn;
     pii("iban", "IBAN", "international bank account number (mod-97 checked)",
         R"(\b[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b)")
         .validator = MatchValidator::kIbanChecksum;
-    pii("us-ssn", "US_SSN", "US social security number (AAA-GG-SSSS, never-issued ranges excluded)",
-        R"(\b[0-9]{3}-[0-9]{2}-[0-9]{4}\b)")
+    pii("us-ssn", "US_SSN", "US social security number (AAA-GG-SSSS or AAA GG SSSS, never-issued ranges excluded)",
+        R"(\b[0-9]{3}-[0-9]{2}-[0-9]{4}\b|\b[0-9]{3} [0-9]{2} [0-9]{4}\b)")
         .validator = MatchValidator::kUsSsn;
     pii("uk-nino", "UK_NINO", "UK national insurance number", R"(\b[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?[0-9]{2} ?[0-9]{2} ?[0-9]{2} ?[A-D]\b)");
     {
@@ -182,6 +188,14 @@ const std::vector<Detector>& builtinDetectors() {
         R"(\b[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5}\b|\b[0-9A-Fa-f]{2}(?:-[0-9A-Fa-f]{2}){5}\b)")
         // The last two groups with their separators: the same ends, anchored on the separators.
         .endPassPattern = R"((?::[0-9A-Fa-f]{2}){2}\b|(?:-[0-9A-Fa-f]{2}){2}\b)";
+    // A vendor token written as its prefix and a run of one character is a placeholder from
+    // documentation or a template, not a key: every secret detector without a check of its own
+    // lets it pass.
+    for (Detector& detector : list) {
+      if (detector.category == DetectorCategory::kSecret && detector.validator == MatchValidator::kNone) {
+        detector.validator = MatchValidator::kNotPlaceholder;
+      }
+    }
     return list;
   }();
   return detectors;

@@ -39,6 +39,7 @@ enum class MatchValidator {
   kIpv6,          // parses as an IPv6 address (inet_pton)
   kJwt,           // header and payload are base64url JSON objects
   kHighEntropy,   // secret values in context: mixed character classes, not a word or a placeholder
+  kNotPlaceholder,  // a token that is not mostly one repeated character (AKIAXXXXXXXXXXXXXXXX, ghp_xxxx...)
 };
 
 struct Detector {

@@ -103,7 +103,8 @@ bool ibanChecksumValid(std::string_view text) {
 }
 
 bool usSsnValid(std::string_view text) {
-  if (text.size() != 11 || text[3] != '-' || text[6] != '-') return false;
+  // Dashes or spaces, the same both times ("273 18 5011"; "273-18 5011" is not how one is written).
+  if (text.size() != 11 || (text[3] != '-' && text[3] != ' ') || text[6] != text[3]) return false;
   int area = 0, group = 0, serial = 0;
   for (size_t i = 0; i < text.size(); ++i) {
     if (i == 3 || i == 6) continue;
@@ -189,6 +190,19 @@ bool highEntropyValid(std::string_view value) {
   return entropy >= 2.5;
 }
 
+bool notPlaceholderValid(std::string_view token) {
+  // Documentation and templates write keys as their prefix and a run of one character; a generated
+  // key never repeats one character for half its length. (AWS's own documented example,
+  // AKIAIOSFODNN7EXAMPLE, is masked all the same: harmless either way.)
+  size_t longest = 0;
+  size_t run = 0;
+  for (size_t i = 0; i < token.size(); ++i) {
+    run = i > 0 && token[i] == token[i - 1] ? run + 1 : 1;
+    longest = std::max(longest, run);
+  }
+  return !(longest >= 8 && longest * 2 >= token.size());
+}
+
 bool validateMatch(MatchValidator validator, std::string_view span) {
   switch (validator) {
     case MatchValidator::kNone: return true;
@@ -199,6 +213,7 @@ bool validateMatch(MatchValidator validator, std::string_view span) {
     case MatchValidator::kIpv6: return ipv6Valid(span);
     case MatchValidator::kJwt: return jwtValid(span);
     case MatchValidator::kHighEntropy: return highEntropyValid(span);
+    case MatchValidator::kNotPlaceholder: return notPlaceholderValid(span);
   }
   return false;
 }
