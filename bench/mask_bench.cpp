@@ -78,6 +78,21 @@ const std::string& denseText() {
   return text;
 }
 
+// Shapes a workload controls that stress the "name = value" detector: assignments back to back,
+// and one assignment whose value never ends (the detector's longest value, then more).
+const std::string& denseAssignments() {
+  static const std::string text = [] {
+    std::string out;
+    for (uint64_t i = 0; out.size() < (1 << 20); ++i) out += "password=" + fake(14, i) + "#1 ";
+    return out;
+  }();
+  return text;
+}
+const std::string& unendingValue() {
+  static const std::string text = "token=" + fake((1 << 20) - 6, 7);
+  return text;
+}
+
 std::shared_ptr<const MaskRules> rules() {
   static auto made = [] {
     auto compiled = DetectorSet::compile(shadowai::builtinDetectors());
@@ -175,6 +190,8 @@ void stdRegexText(benchmark::State& state, const std::string& fullText) {
 BENCHMARK_CAPTURE(maskText, sparse_prose, sparseText())->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(maskText, dense_pii, denseText())->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(streamText, sparse_prose_16B_deltas, sparseText())->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(maskText, dense_assignments, denseAssignments())->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(maskText, unending_value, unendingValue())->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(stdRegexText, sparse_prose, sparseText())->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(stdRegexText, dense_pii, denseText())->Unit(benchmark::kMillisecond);
 

@@ -90,6 +90,8 @@ std::vector<DetectorCase> detectorCases() {
   cases.push_back({"bearer-token", "Authorization: Bearer " + fakeChars(kAlnum, 40, 42),
                    "Bearer " + fakeChars(kAlnum, 40, 42), "the Bearer of bad news and other tidings"});
   cases.push_back({"secret-assignment", "db_password=Xk9#mP2vL7q!", "Xk9#mP2vL7q!", "password=changeme123"});
+  cases.push_back({"secret-assignment-long", "aws_session_token=" + fakeChars(base64, 900, 43) + "==",
+                   fakeChars(base64, 900, 43) + "==", "token=" + std::string(900, 'a')});
   add("email", "john.doe@example.com", "mail john.doe@localhost");
   add("phone-number", "(415) 555-2671", "released 2024-01-15, version 1.2.3, build 20240115, pin 1234");
   add("credit-card", "4111 1111 1111 1111", "4111 1111 1111 1112");
@@ -266,6 +268,19 @@ TEST(MaskBuiltinDetectors, SsnWithSpacesDiscover644To649AndTelegramTokensInTheir
   const std::string token = "AA" + testing::fakeChars(std::string(kAlnum) + "_-", 33, 51);
   const std::string url = "curl https://api.telegram.org/bot123456789:" + token + "/getMe";
   EXPECT_EQ(spans(*set, url, set->all()), std::vector<std::string>{token});
+}
+
+// A value longer than the old limit of 200 characters (an AWS session token) is replaced whole: no
+// tail of it goes out after the placeholder.
+TEST(MaskBuiltinDetectors, LongAssignedValuesAreReplacedWhole) {
+  auto set = builtinSet();
+  ASSERT_NE(set, nullptr);
+  const std::string base64 = std::string(kAlnum) + "+/";
+  for (size_t size : {199u, 200u, 900u, 4000u}) {
+    const std::string value = testing::fakeChars(base64, size, 60 + size) + "=";
+    const std::string text = "aws_session_token = " + value + "\nregion = eu-west-1";
+    EXPECT_EQ(spans(*set, text, set->all()), std::vector<std::string>{value}) << size;
+  }
 }
 
 // A key written as its prefix and a run of one character comes from documentation or a template;

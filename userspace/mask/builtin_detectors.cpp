@@ -134,12 +134,24 @@ const std::vector<Detector>& builtinDetectors() {
       // generated (letters mixed with digits or symbols, not a placeholder like "<your-key>").
       // The value never ends on what closes a sentence or a bracket around it ("(password=X)." is
       // X): those characters stay where they were.
+      const std::string name =
+          R"(\b[A-Za-z0-9_\-]{0,32}(?:password|passwd|pwd|secret|api_?key|apikey|access_?token|auth_?token|token|client_?secret)["']?\s{0,3}[:=]\s{0,3}["']?)";
       Detector& d = secret("secret-assignment", "SECRET",
                            "value assigned to password, passwd, pwd, secret, api_key, token, ... settings",
-                           R"(\b[A-Za-z0-9_\-]{0,32}(?:password|passwd|pwd|secret|api_?key|apikey|access_?token|auth_?token|token|client_?secret)["']?\s{0,3}[:=]\s{0,3}["']?[^\s"'<>,;]{5,199}[^\s"'<>,;.:?)\]}])");
+                           name + R"([^\s"'<>,;]{5,199}[^\s"'<>,;.:?)\]}])");
       d.caseless = true;
       d.replaceValueOnly = true;
       d.validator = MatchValidator::kHighEntropy;
+      // Values past 200 characters (an AWS session token, a SAS signature) are replaced whole by a
+      // detector of their own: one pattern for both would make every assignment's match window 20
+      // times longer, and dense personal data masks at half the speed. Overlapping matches resolve
+      // to the longer, so no tail of a long value goes out after the placeholder.
+      Detector& longer = secret("secret-assignment-long", "SECRET",
+                                "value of 200 to 4096 characters assigned to the same settings",
+                                name + R"([^\s"'<>,;]{199,4095}[^\s"'<>,;.:?)\]}])");
+      longer.caseless = true;
+      longer.replaceValueOnly = true;
+      longer.validator = MatchValidator::kHighEntropy;
     }
 
     // --- personal data
