@@ -105,6 +105,8 @@ std::vector<DetectorCase> detectorCases() {
   return cases;
 }
 
+std::string base64Chars() { return std::string(kAlnum) + "+/"; }
+
 std::shared_ptr<const DetectorSet> builtinSet() {
   static std::shared_ptr<const DetectorSet> set = [] {
     auto compiled = DetectorSet::compile(builtinDetectors());
@@ -281,6 +283,42 @@ TEST(MaskBuiltinDetectors, LongAssignedValuesAreReplacedWhole) {
     const std::string text = "aws_session_token = " + value + "\nregion = eu-west-1";
     EXPECT_EQ(spans(*set, text, set->all()), std::vector<std::string>{value}) << size;
   }
+}
+
+// A Google service-account file pasted into a prompt: its private key's line breaks are "\n"
+// escapes, or "\\n" when that JSON is itself a string inside pasted JSON, or gone. The whole block
+// is found in every case, and a public key still is not.
+TEST(MaskBuiltinDetectors, PrivateKeysWhateverBecameOfTheirLineBreaks) {
+  auto set = builtinSet();
+  ASSERT_NE(set, nullptr);
+  const std::string base64 = std::string(kAlnum) + "+/";
+  const std::string lineA = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC" + testing::fakeChars(base64, 32, 70);
+  const std::string lineB = testing::fakeChars(base64, 64, 71);
+  for (std::string lineBreak : {"\n", "\\n", "\\\\n", ""}) {
+    const std::string block = "-----BEGIN PRIVATE KEY-----" + lineBreak + lineA + lineBreak + lineB + lineBreak +
+                              "-----END PRIVATE KEY-----";
+    const std::string text = R"({"type": "service_account", "private_key": ")" + block + lineBreak +
+                             R"(", "client_email": "svc@proj.iam.gserviceaccount.com"})";
+    auto found = spans(*set, text, only(*set, "private-key-pem"));
+    EXPECT_EQ(found, std::vector<std::string>{block}) << "line break " << lineBreak;
+  }
+  EXPECT_TRUE(spans(*set, "-----BEGIN PUBLIC KEY-----\\n" + lineB + "\\n-----END PUBLIC KEY-----", set->all()).empty());
+}
+
+// Assignments inside JSON that is itself a string of a JSON document (once or twice escaped): the
+// key name is recognised through the escapes and only the value is replaced.
+TEST(MaskBuiltinDetectors, AssignmentsInsideEscapedJson) {
+  auto set = builtinSet();
+  ASSERT_NE(set, nullptr);
+  const std::string value = "Xk9#mP2vL7q!";
+  for (std::string quote : {"\"", "\\\"", "\\\\\\\""}) {
+    const std::string text = "{" + quote + "user" + quote + ": " + quote + "admin" + quote + ", " + quote + "password" +
+                             quote + ": " + quote + value + quote + "}";
+    EXPECT_EQ(spans(*set, text, set->all()), std::vector<std::string>{value}) << text;
+  }
+  const std::string awsSecret = testing::fakeChars(base64Chars(), 40, 72);
+  EXPECT_EQ(spans(*set, "{\\\"aws_secret_access_key\\\": \\\"" + awsSecret + "\\\"}", set->all()),
+            std::vector<std::string>{awsSecret});
 }
 
 // A key written as its prefix and a run of one character comes from documentation or a template;

@@ -50,7 +50,7 @@ const std::vector<Detector>& builtinDetectors() {
     {
       Detector& d = secret("aws-secret-access-key", "AWS_SECRET_KEY",
                            "AWS secret access key assigned to an aws_secret_access_key setting",
-                           R"(\b(?:[A-Za-z0-9]{1,20}_)?aws_?secret_?access_?key["']?\s{0,3}[:=]\s{0,3}["']?[A-Za-z0-9/+]{40})");
+                           R"(\b(?:[A-Za-z0-9]{1,20}_)?aws_?secret_?access_?key(?:\\{0,3}["'])?\s{0,3}[:=]\s{0,3}(?:\\{0,3}["'])?[A-Za-z0-9/+]{40})");
       d.caseless = true;
       d.replaceValueOnly = true;
     }
@@ -118,8 +118,10 @@ const std::vector<Detector>& builtinDetectors() {
     secret("jwt", "JWT", "JSON Web Token (base64url JSON header and payload)",
            R"(\beyJ[A-Za-z0-9_\-]{8,2048}\.eyJ[A-Za-z0-9_\-]{8,4096}\.[A-Za-z0-9_\-]{0,1024})")
         .validator = MatchValidator::kJwt;
+    // Line breaks real, written as \n escapes (a service-account JSON file pasted into a prompt),
+    // escaped twice, or absent.
     secret("private-key-pem", "PRIVATE_KEY", "PEM private key block (RSA, EC, OpenSSH, PKCS#8, PGP)",
-           R"(-----BEGIN (?:[A-Z0-9]{1,12} ){0,3}PRIVATE KEY(?: BLOCK)?-----[A-Za-z0-9+/=\s:,\-]{16,8192}-----END (?:[A-Z0-9]{1,12} ){0,3}PRIVATE KEY(?: BLOCK)?-----)")
+           R"(-----BEGIN (?:[A-Z0-9]{1,12} ){0,3}PRIVATE KEY(?: BLOCK)?-----[A-Za-z0-9+/=\s:,\\\-]{16,8192}-----END (?:[A-Z0-9]{1,12} ){0,3}PRIVATE KEY(?: BLOCK)?-----)")
         .defaultStyle = ReplacementStyle::kRedact;
     secret("connection-url-password", "CREDENTIAL_URL", "URL with a password (scheme://user:password@host)",
            R"(\b[A-Za-z][A-Za-z0-9+.\-]{1,20}://[^\s:/@"'<>]{1,64}:[^\s/@"'<>]{1,128}@[A-Za-z0-9.\-_]{1,253}(?::[0-9]{1,5})?)");
@@ -133,12 +135,13 @@ const std::vector<Detector>& builtinDetectors() {
       // The generic "name = value" credential: only the value is replaced, and only when it looks
       // generated (letters mixed with digits or symbols, not a placeholder like "<your-key>").
       // The value never ends on what closes a sentence or a bracket around it ("(password=X)." is
-      // X): those characters stay where they were.
+      // X): those characters stay where they were. Quotes may be escaped once or twice (a JSON
+      // document pasted into a prompt that is itself JSON: \"password\": \"X\").
       const std::string name =
-          R"(\b[A-Za-z0-9_\-]{0,32}(?:password|passwd|pwd|secret|api_?key|apikey|access_?token|auth_?token|token|client_?secret)["']?\s{0,3}[:=]\s{0,3}["']?)";
+          R"(\b[A-Za-z0-9_\-]{0,32}(?:password|passwd|pwd|secret|api_?key|apikey|access_?token|auth_?token|token|client_?secret)(?:\\{0,3}["'])?\s{0,3}[:=]\s{0,3}(?:\\{0,3}["'])?)";
       Detector& d = secret("secret-assignment", "SECRET",
                            "value assigned to password, passwd, pwd, secret, api_key, token, ... settings",
-                           name + R"([^\s"'<>,;]{5,199}[^\s"'<>,;.:?)\]}])");
+                           name + R"([^\s"'<>,;]{5,199}[^\s"'<>,;.:?)\]}\\])");
       d.caseless = true;
       d.replaceValueOnly = true;
       d.validator = MatchValidator::kHighEntropy;
@@ -148,7 +151,7 @@ const std::vector<Detector>& builtinDetectors() {
       // to the longer, so no tail of a long value goes out after the placeholder.
       Detector& longer = secret("secret-assignment-long", "SECRET",
                                 "value of 200 to 4096 characters assigned to the same settings",
-                                name + R"([^\s"'<>,;]{199,4095}[^\s"'<>,;.:?)\]}])");
+                                name + R"([^\s"'<>,;]{199,4095}[^\s"'<>,;.:?)\]}\\])");
       longer.caseless = true;
       longer.replaceValueOnly = true;
       longer.validator = MatchValidator::kHighEntropy;

@@ -74,13 +74,13 @@ int onConfirmMatch(unsigned /*id*/, unsigned long long from, unsigned long long 
 }
 
 // For "key: value" detectors, where the value starts: after the first ':' or '=' and the quotes
-// and blanks that follow it. MATCH_END when nothing is left.
+// (escaped or not) and blanks that follow it. MATCH_END when nothing is left.
 size_t valueStart(std::string_view text, size_t begin, size_t end) {
   size_t i = begin;
   while (i < end && text[i] != ':' && text[i] != '=') ++i;
   if (i == end) return begin;
   ++i;
-  while (i < end && (text[i] == ' ' || text[i] == '\t' || text[i] == '"' || text[i] == '\'')) ++i;
+  while (i < end && (text[i] == ' ' || text[i] == '\t' || text[i] == '"' || text[i] == '\'' || text[i] == '\\')) ++i;
   return i;
 }
 
