@@ -321,6 +321,37 @@ TEST(MaskBuiltinDetectors, AssignmentsInsideEscapedJson) {
             std::vector<std::string>{awsSecret});
 }
 
+// Credentials as real configuration formats name them: the value is replaced, the name and the
+// syntax around it stay. Names that only look like credential names stay untouched.
+TEST(MaskBuiltinDetectors, AssignmentsInTheFormatsEngineersPaste) {
+  auto set = builtinSet();
+  ASSERT_NE(set, nullptr);
+  const std::string v = "Zx81Kq02Lm93Nb47Pq";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"DJANGO_SECRET_KEY=django-insecure-7x!k2m#p9q@w4e", "django-insecure-7x!k2m#p9q@w4e"},  // .env
+      {"SECRET_KEY = 'django-insecure-7x!k2m#p9q@w4e'", "django-insecure-7x!k2m#p9q@w4e"},      // Django
+      {"const config = { secretKey: \"" + v + "\" };", v},                                         // camelCase
+      {"  secret_key = \"" + v + "\"", v},                                                        // Terraform
+      {"\"SecretAccessKey\": \"wJalrXUtnFEMI/K7MDENG/bPxRfiCYzQ3aM9Kp2L\",", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzQ3aM9Kp2L"},
+      {"Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=" + v +
+           "=;EntityPath=q",
+       v + "="},                                                                                   // Azure Service Bus
+      {"api-key: " + v, v},                                                                         // YAML
+      {"curl -H \"X-API-Key: " + v + "\" https://api.example.com/v1", v},                          // HTTP header
+      {"[database]\npassword = " + v + "\n", v},                                                   // INI
+      {"docker run -e DB_PASSWORD=" + v + " app", v},                                               // docker run -e
+      {"export GITHUB_TOKEN=" + v, v},                                                              // shell
+      {"credentials: " + v, v},
+      {"ConnectionString=" + v, v},
+      {"private-key: " + v, v},
+  };
+  for (const auto& [text, value] : cases) EXPECT_EQ(spans(*set, text, set->all()), std::vector<std::string>{value}) << text;
+  for (std::string notACredential : {"tokenizer: gpt2-large-v3", "max_tokens=1024", "sort_key=created_at2",
+                                     "keyboard: us-intl-2", "monkey=banana12x", "token_count: 12345678"}) {
+    EXPECT_TRUE(spans(*set, notACredential, set->all()).empty()) << notACredential;
+  }
+}
+
 // A key written as its prefix and a run of one character comes from documentation or a template;
 // AWS's own documented example key is masked all the same.
 TEST(MaskBuiltinDetectors, PlaceholderKeysPassAndTheDocumentedAwsExampleDoesNot) {

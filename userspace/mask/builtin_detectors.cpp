@@ -134,13 +134,17 @@ const std::vector<Detector>& builtinDetectors() {
     {
       // The generic "name = value" credential: only the value is replaced, and only when it looks
       // generated (letters mixed with digits or symbols, not a placeholder like "<your-key>").
+      // The name: any prefix, one of the words credentials are named by (in snake, kebab, camel or
+      // Pascal case: the match is caseless), and an optional key/token/value/string suffix, so
+      // SECRET_KEY, secretKey, SecretAccessKey, SharedAccessKey, X-API-Key and DB_PASSWORD are
+      // names while "tokenizer" and "max_tokens" are not.
       // The value never ends on what closes a sentence or a bracket around it ("(password=X)." is
       // X): those characters stay where they were. Quotes may be escaped once or twice (a JSON
       // document pasted into a prompt that is itself JSON: \"password\": \"X\").
       const std::string name =
-          R"(\b[A-Za-z0-9_\-]{0,32}(?:password|passwd|pwd|secret|api_?key|apikey|access_?token|auth_?token|token|client_?secret)(?:\\{0,3}["'])?\s{0,3}[:=]\s{0,3}(?:\\{0,3}["'])?)";
+          R"(\b[A-Za-z0-9_\-]{0,32}(?:password|passwd|pwd|secret|api[_\-]?key|access[_\-]?key|account[_\-]?key|private[_\-]?key|access[_\-]?token|auth[_\-]?token|token|credentials?|client[_\-]?secret|connection[_\-]?string)(?:[_\-]?(?:key|token|value|string))?(?:\\{0,3}["'])?\s{0,3}[:=]\s{0,3}(?:\\{0,3}["'])?)";
       Detector& d = secret("secret-assignment", "SECRET",
-                           "value assigned to password, passwd, pwd, secret, api_key, token, ... settings",
+                           "value assigned to a password, secret, key, token or credential setting (.env, YAML, JSON, headers, ...)",
                            name + R"([^\s"'<>,;]{5,199}[^\s"'<>,;.:?)\]}\\])");
       d.caseless = true;
       d.replaceValueOnly = true;
