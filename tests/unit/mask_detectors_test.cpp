@@ -87,6 +87,10 @@ std::vector<DetectorCase> detectorCases() {
       "-----BEGIN PUBLIC KEY-----\n" + fakeChars(base64, 64, 41) + "\n-----END PUBLIC KEY-----");
   cases.push_back({"connection-url-password", "DATABASE_URL=postgres://admin:s3cr3tPass@db.internal.example:5432/app",
                    "postgres://admin:s3cr3tPass@db.internal.example:5432", "see https://example.com/path@v2"});
+  cases.push_back({"basic-auth", "Authorization: Basic YWxpY2U6UzNjcmV0IXB3", "Basic YWxpY2U6UzNjcmV0IXB3",
+                   "Basic usage: Basic dGVzdA== is no credential"});
+  cases.push_back({"command-line-password", "curl -u alice:S3cr3t!x https://api.example.com/v1", "S3cr3t!x",
+                   "docker run -u 1000:1000 app && git push -u origin main"});
   cases.push_back({"bearer-token", "Authorization: Bearer " + fakeChars(kAlnum, 40, 42),
                    "Bearer " + fakeChars(kAlnum, 40, 42), "the Bearer of bad news and other tidings"});
   cases.push_back({"secret-assignment", "db_password=Xk9#mP2vL7q!", "Xk9#mP2vL7q!", "password=changeme123"});
@@ -94,6 +98,7 @@ std::vector<DetectorCase> detectorCases() {
                    fakeChars(base64, 900, 43) + "==", "token=" + std::string(900, 'a')});
   add("email", "john.doe@example.com", "mail john.doe@localhost");
   add("phone-number", "(415) 555-2671", "released 2024-01-15, version 1.2.3, build 20240115, pin 1234");
+  add("phone-number-national", "020 3668 6459", "released 2024-01-15, 15.01.2024, order 0012-3456-7890, v10.2.1");
   add("credit-card", "4111 1111 1111 1111", "4111 1111 1111 1112");
   add("iban", "DE89 3704 0044 0532 0130 00", "DE89 3704 0044 0532 0130 01");
   add("us-ssn", "123-45-6789", "000-12-3456");
@@ -272,6 +277,31 @@ TEST(MaskBuiltinDetectors, SsnWithSpacesDiscover644To649AndTelegramTokensInTheir
   EXPECT_EQ(spans(*set, url, set->all()), std::vector<std::string>{token});
 }
 
+// HTTP credentials wherever they are written: Basic headers, curl's -u, URLs of any scheme (the
+// user may be empty). References to a password ($PASS) and numeric user:group pairs are no secret.
+TEST(MaskBuiltinDetectors, HttpCredentialsInHeadersCommandLinesAndUrls) {
+  auto set = builtinSet();
+  ASSERT_NE(set, nullptr);
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"curl -H 'Authorization: Basic YWxpY2U6UzNjcmV0IXB3' https://x.example", "Basic YWxpY2U6UzNjcmV0IXB3"},
+      {"authorization: basic ZGVwbG95OlBhNTV3MHJkIzE=", "basic ZGVwbG95OlBhNTV3MHJkIzE="},
+      {"curl -u alice:S3cr3t!x https://api.example.com", "S3cr3t!x"},
+      {"curl --user 'deploy:Pa55w0rd#1' https://x.example", "Pa55w0rd#1"},
+      {"curl -s -X POST -u \"svc:Zq8-wW3p\" https://x.example", "Zq8-wW3p"},
+      {"REDIS_URL=redis://:p4ssw0rdX@cache:6379/0", "redis://:p4ssw0rdX@cache:6379"},
+      {"amqps://guest:Gu3st!9@mq.internal:5671", "amqps://guest:Gu3st!9@mq.internal:5671"},
+      {"mongodb+srv://app:Xy12zzQ@cluster0.ab1cd.mongodb.net/db", "mongodb+srv://app:Xy12zzQ@cluster0.ab1cd.mongodb.net"},
+      {"ftp://bob:hunter22@files.example.com/pub", "ftp://bob:hunter22@files.example.com"},
+      {"git clone https://oauth2:glp4tTok3n9@gitlab.example.com/g/r.git", "https://oauth2:glp4tTok3n9@gitlab.example.com"},
+  };
+  for (const auto& [text, value] : cases) EXPECT_EQ(spans(*set, text, set->all()), std::vector<std::string>{value}) << text;
+  for (std::string notACredential :
+       {"curl -u \"$USER:$PASS\" https://x.example", "docker run -u 1000:1000 app", "git push -u origin main",
+        "Basic usage is simple", "Basic dGVzdA== (\"test\", no colon)", "see https://example.com:8080/@alice"}) {
+    EXPECT_TRUE(spans(*set, notACredential, set->all()).empty()) << notACredential;
+  }
+}
+
 // A value longer than the old limit of 200 characters (an AWS session token) is replaced whole: no
 // tail of it goes out after the placeholder.
 TEST(MaskBuiltinDetectors, LongAssignedValuesAreReplacedWhole) {
@@ -378,6 +408,42 @@ TEST(MaskBuiltinDetectors, PhoneFormats) {
   for (std::string notPhone : {"1.2.3.4", "2024-01-15", "3.14159", "v10.2.1", "1234", "12:30:45", "555-1234"}) {
     EXPECT_TRUE(spans(*set, "see " + notPhone + " here", phones).empty()) << notPhone;
   }
+}
+
+// National formats of the largest economies are phones; digit groups that only look like them
+// (dates, times, versions, order and invoice numbers, IPs, card-like numbers failing Luhn) are not.
+TEST(MaskBuiltinDetectors, NationalPhoneFormats) {
+  auto set = builtinSet();
+  ASSERT_NE(set, nullptr);
+  for (std::string phone : {"020 3668 6459", "0161 496 0000", "07700 900123", "030 12345678", "0151/12345678",
+                            "05 72 62 03 95", "05.72.62.03.95", "03-4627-6521", "090-1234-5678", "06 6982 1234",
+                            "347 123 4567", "011 2345 6789", "98765 43210", "138 0013 8000", "010-1234 5678",
+                            "(010) 12345678", "(11) 96419-8796", "(21) 2345-6789"}) {
+    EXPECT_EQ(spans(*set, "call " + phone + " now", set->all()), std::vector<std::string>{phone}) << phone;
+  }
+  for (std::string notPhone :
+       {"2024-01-15", "15.01.2024", "01/02/2024", "12:30:45", "v0.12.3", "v1.2.3.4", "0.5 1234", "build 20240115",
+        "order 0012-3456-7890", "invoice 2024-0042-17", "3841-917646-3648", "4111 1111 1111 1112", "ISBN 978-3-16-148410-0",
+        "01 02 03", "0800 1234", "since 1999 2000 2001", "12345 67890"}) {
+    EXPECT_TRUE(spans(*set, "see " + notPhone + " here", set->all()).empty()) << notPhone;
+  }
+}
+
+// A partial mask of a longer number hides a part and shows the rest: a number that continues past a
+// candidate through one of its own separators is not masked in part.
+TEST(MaskBuiltinDetectors, NoPartOfALongerNumberIsMasked) {
+  auto set = builtinSet();
+  ASSERT_NE(set, nullptr);
+  for (std::string longer : {"3841-917646-3648", "ref 1234-415-555-2671", "07.12.34.56.78.90", "1.10.0.0.1"}) {
+    EXPECT_TRUE(spans(*set, "id " + longer + " ok", set->all()).empty()) << longer;
+  }
+  // Beside other text, or joined by a separator the number does not use, it is still found.
+  EXPECT_EQ(spans(*set, "hosts 10.0.0.1-10.0.0.9 up", set->all()), (std::vector<std::string>{"10.0.0.1", "10.0.0.9"}));
+  EXPECT_EQ(spans(*set, "call 415-555-2671.", set->all()), std::vector<std::string>{"415-555-2671"});
+  EXPECT_EQ(spans(*set, "tel:415-555-2671, fax 415-555-2672", set->all()),
+            (std::vector<std::string>{"415-555-2671", "415-555-2672"}));
+  EXPECT_TRUE(continuesALongerNumber("1-415-555-2671", 2, 14));
+  EXPECT_FALSE(continuesALongerNumber("x 415-555-2671 y", 2, 14));
 }
 
 TEST(MaskBuiltinDetectors, Ipv6CompressedForms) {

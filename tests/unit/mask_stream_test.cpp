@@ -69,6 +69,13 @@ std::vector<std::string> sampleTexts() {
       "Here is the key:\n" + pem + "\nKeep it safe.",
       "Pay with 4111 1111 1111 1111 or 5555-5555-5555-4444, not 4111 1111 1111 1112. Call (415) 555-2671.",
       "IBAN DE89 3704 0044 0532 0130 00, SSN 123-45-6789, host 10.0.0.1 and fe80::1, mac 00:1a:2b:3c:4d:5e",
+      // Issue 14's shapes: national phones, numbers that only contain a phone or an address,
+      // credentials in headers, command lines, URLs, escaped JSON and vocabulary names.
+      "Ring 020 3668 6459, (11) 96419-8796 or 03-4627-6521; ids 3841-917646-3648 and 07.12.34.56.78.90 stay.",
+      "curl -u alice:S3cr3t!x -H 'Authorization: Basic YWxpY2U6UzNjcmV0IXB3' redis://:p4ssw0rdX@cache:6379/0",
+      "{\\\"password\\\": \\\"Xk9#mP2vL7q!\\\"} and SECRET_KEY = 'django-insecure-7x!k2m#p9q@w4e' ssn 273 18 5011",
+      "-----BEGIN PRIVATE KEY-----\\n" + fakeChars(kAlnum, 64, 5) + "\\n" + fakeChars(kAlnum, 30, 6) +
+          "\\n-----END PRIVATE KEY-----\\n\", \"client_email\": \"svc@p.iam\"",
       "no secrets at all, just prose that goes on for a while. ",
   };
 }

@@ -123,8 +123,27 @@ const std::vector<Detector>& builtinDetectors() {
     secret("private-key-pem", "PRIVATE_KEY", "PEM private key block (RSA, EC, OpenSSH, PKCS#8, PGP)",
            R"(-----BEGIN (?:[A-Z0-9]{1,12} ){0,3}PRIVATE KEY(?: BLOCK)?-----[A-Za-z0-9+/=\s:,\\\-]{16,8192}-----END (?:[A-Z0-9]{1,12} ){0,3}PRIVATE KEY(?: BLOCK)?-----)")
         .defaultStyle = ReplacementStyle::kRedact;
+    // Any scheme (postgres, mongodb+srv, redis, amqps, https, ftp, git+ssh, ...); the user may be
+    // empty (redis://:password@host).
     secret("connection-url-password", "CREDENTIAL_URL", "URL with a password (scheme://user:password@host)",
-           R"(\b[A-Za-z][A-Za-z0-9+.\-]{1,20}://[^\s:/@"'<>]{1,64}:[^\s/@"'<>]{1,128}@[A-Za-z0-9.\-_]{1,253}(?::[0-9]{1,5})?)");
+           R"(\b[A-Za-z][A-Za-z0-9+.\-]{1,20}://[^\s:/@"'<>]{0,64}:[^\s/@"'<>]{1,128}@[A-Za-z0-9.\-_]{1,253}(?::[0-9]{1,5})?)");
+    {
+      // HTTP Basic credentials: the header's value is base64 of user:password, which the validator
+      // decodes; "Basic" followed by a word is prose.
+      Detector& d = secret("basic-auth", "BASIC_AUTH", "HTTP Basic credentials (Authorization: Basic base64(user:password))",
+                           R"(\bBasic[ \t]{1,3}[A-Za-z0-9+/]{4,1024}={0,2})");
+      d.caseless = true;
+      d.validator = MatchValidator::kBasicCredentials;
+    }
+    {
+      // curl -u user:password, --user user:password (wget and others name it --password=, which
+      // secret-assignment finds). Only the password is replaced; numbers (docker -u 1000:1000) and
+      // $VARIABLES pass.
+      Detector& d = secret("command-line-password", "PASSWORD", "password in curl -u / --user user:password",
+                           R"(\B(?:-u|--user)[ =]?['"]?[^\s:'"\-][^\s:'"]{0,63}:[^\s'"]{1,128})");
+      d.replaceValueOnly = true;
+      d.validator = MatchValidator::kPasswordValue;
+    }
     {
       // Credentials in HTTP headers or examples; the validator keeps prose ("bearer of bad news") out.
       Detector& d = secret("bearer-token", "BEARER_TOKEN", "bearer token (Authorization: Bearer ...)",
@@ -168,11 +187,40 @@ const std::vector<Detector>& builtinDetectors() {
         .endPassPattern = R"(@[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63}){0,8}\.[A-Za-z]{2,24}\b)";
     // NANP with separators ("(415) 555-2671", "+1 415.555.2671"), international with a leading '+'
     // and separated groups, or bare E.164. Dates, versions and plain numbers lack the shape.
-    pii("phone-number", "PHONE", "phone number (NANP, international with +, E.164)",
-        R"((?:\+1[ .\-]?)?(?:\([2-9][0-9]{2}\)|\b[2-9][0-9]{2})[ .\-]?[2-9][0-9]{2}[ .\-][0-9]{4}\b|\+[1-9][0-9]{0,2}[ .\-]?(?:\(0\)[ .\-]?)?[0-9]{1,5}(?:[ .\-][0-9]{2,8}){1,4}\b|\+[1-9][0-9]{7,14}\b)")
-        // NANP from its exchange on (the same ends, without the optional area-code prefixes).
-        .endPassPattern =
+    {
+      Detector& phone = pii("phone-number", "PHONE", "phone number (NANP, international with +, E.164)",
+        R"((?:\+1[ .\-]?)?(?:\([2-9][0-9]{2}\)|\b[2-9][0-9]{2})[ .\-]?[2-9][0-9]{2}[ .\-][0-9]{4}\b|\+[1-9][0-9]{0,2}[ .\-]?(?:\(0\)[ .\-]?)?[0-9]{1,5}(?:[ .\-][0-9]{2,8}){1,4}\b|\+[1-9][0-9]{7,14}\b)");
+      // NANP from its exchange on (the same ends, without the optional area-code prefixes).
+      phone.endPassPattern =
         R"([2-9][0-9]{2}[ .\-][0-9]{4}\b|\+[1-9][0-9]{0,2}[ .\-]?(?:\(0\)[ .\-]?)?[0-9]{1,5}(?:[ .\-][0-9]{2,8}){1,4}\b|\+[1-9][0-9]{7,14}\b)";
+      phone.wholeNumberToken = true;
+    }
+    {
+      // National formats of the largest economies, as people write them (+ and NANP forms are
+      // phone-number's). Each alternative is a numbering plan's shape: its prefixes and group
+      // lengths; the validator wants 10 to 12 digits in all, so short digit groups (dates, times,
+      // versions) never qualify. The groups must be separated: a bare run of digits is an id.
+      //  - trunk 0 with an area code: GB 020 3668 6459, 0161 496 0000, 07700 900123; DE 030 12345678,
+      //    0151/12345678; JP 03-4627-6521, 090-1234-5678; IT 06 6982 1234; IN 011 2345 6789;
+      //    CN 010-1234 5678, (010) 12345678; FR 05 72 62 03 95, also dotted 05.72.62.03.95;
+      //  - without one: CN mobiles 138 0013 8000, IT mobiles 347 123 4567, IN mobiles 98765 43210,
+      //    BR (11) 96419-8796 and (21) 2345-6789.
+      Detector& d = pii("phone-number-national", "PHONE",
+                        "phone number in a national format (GB, DE, FR, IT, JP, CN, IN, BR)",
+                        R"(\(0[1-9][0-9]{1,3}\) ?[0-9]{3,8}(?:[ \-][0-9]{2,4}){0,2}\b)"
+                        R"(|\b0[1-9][0-9]{0,4}[ /\-][0-9]{2,8}(?:[ \-][0-9]{2,4}){0,3}\b)"
+                        R"(|\b0[1-9](?:\.[0-9]{2}){4}\b)"
+                        R"(|\b1[3-9][0-9][ \-][0-9]{4}[ \-][0-9]{4}\b)"
+                        R"(|\b3[0-9]{2}[ \-][0-9]{3}[ \-]?[0-9]{3,4}\b)"
+                        R"(|\b[6-9][0-9]{4}[ \-][0-9]{5}\b)"
+                        R"(|\([1-9]{2}\) ?(?:9[0-9]{4}|[2-5][0-9]{3})-[0-9]{4}\b)");
+      d.validator = MatchValidator::kNationalPhone;
+      d.wholeNumberToken = true;
+      // Every alternative ends on two digits or more: the same ends, on a pattern Vectorscan scans
+      // prose at full speed with. A separator or a parenthesis in it (the exact shape of the ends)
+      // made the whole end pass 4x slower: spaces are everywhere in prose.
+      d.endPassPattern = R"([0-9]{2}\b)";
+    }
     pii("credit-card", "CARD_NUMBER", "payment card number (Visa, Mastercard, Amex, Discover, JCB, Diners; Luhn)",
         R"(\b(?:4[0-9]{3}|5[1-5][0-9]{2}|2[2-7][0-9]{2}|3[47][0-9]{2}|3[0689][0-9]{2}|6011|64[4-9][0-9]|65[0-9]{2}|35[0-9]{2})(?:[ \-]?[0-9]){9,15}\b)")
         .validator = MatchValidator::kLuhn;
@@ -192,6 +240,7 @@ const std::vector<Detector>& builtinDetectors() {
     {
       Detector& d = pii("ipv4-address", "IP_ADDRESS", "IPv4 address", R"(\b(?:[0-9]{1,3}\.){3}[0-9]{1,3}\b)");
       d.validator = MatchValidator::kIpv4;
+      d.wholeNumberToken = true;
       // From the second dot on: the same ends, driven by the '.' literal instead of every digit.
       d.endPassPattern = R"(\.[0-9]{1,3}\.[0-9]{1,3}\b)";
     }

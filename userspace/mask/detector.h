@@ -40,6 +40,9 @@ enum class MatchValidator {
   kJwt,           // header and payload are base64url JSON objects
   kHighEntropy,   // secret values in context: mixed character classes, not a word or a placeholder
   kNotPlaceholder,  // a token that is not mostly one repeated character (AKIAXXXXXXXXXXXXXXXX, ghp_xxxx...)
+  kBasicCredentials,  // base64 of "user:password" (HTTP Basic authentication)
+  kPasswordValue,   // a password given on a command line: not a number, a $VARIABLE or a placeholder
+  kNationalPhone,   // a national-format phone number: 10 to 12 digits, its groups split one way
 };
 
 struct Detector {
@@ -61,6 +64,11 @@ struct Detector {
   // Only the value of "key: value" style matches is replaced (password=..., AWS secret in context):
   // the replaced span starts after the first ':' or '=' of the match and the quotes and spaces after it.
   bool replaceValueOnly = false;
+  // A number that is only a piece of a longer one is no match: a digit joined to the match's first
+  // or last byte by a separator the match itself uses ("3841-917646-3648" holds no phone
+  // "917646-3648", "07.12.34.56.78" no IP address "12.34.56.78"). A partial mask of a longer token
+  // is always wrong: it hides a part and shows the rest.
+  bool wholeNumberToken = false;
   // Optional, for speed: a pattern that matches wherever `pattern` matches, ending at the same
   // offsets (a superset: e.g. the pattern without a slow leading part), used only for the pass that
   // finds candidate match ends; the confirmation that follows applies `pattern` exactly.

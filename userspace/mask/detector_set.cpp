@@ -289,6 +289,7 @@ Status DetectorSet::scanFrom(std::string_view text, size_t minBegin, const Detec
     for (auto [begin, end] : spans) {
       if (begin >= end || begin < minBegin || begin == validBegin) continue;
       if (!validateMatch(info.validator, text.substr(begin, end - begin))) continue;
+      if (info.wholeNumberToken && continuesALongerNumber(text, begin, end)) continue;
       out.push_back(DetectorMatch{detector, begin, end});
       validBegin = begin;
     }

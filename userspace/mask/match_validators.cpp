@@ -203,6 +203,54 @@ bool notPlaceholderValid(std::string_view token) {
   return !(longest >= 8 && longest * 2 >= token.size());
 }
 
+bool basicCredentialsValid(std::string_view header) {
+  size_t space = header.find_first_of(" \t");
+  if (space == std::string_view::npos) return false;
+  std::string_view encoded = header.substr(header.find_first_not_of(" \t", space));
+  // Basic is standard base64: a '-' or '_' makes it some other word ("Basic test_cases_for_parsing").
+  if (encoded.find_first_of("-_") != std::string_view::npos) return false;
+  std::string decoded;
+  if (!decodeBase64Url(encoded, decoded)) return false;
+  size_t colon = decoded.find(':');
+  if (colon == std::string::npos || colon + 1 == decoded.size()) return false;
+  return std::all_of(decoded.begin(), decoded.end(), [](char c) { return c >= 0x20 && c != 0x7f; });
+}
+
+bool passwordValueValid(std::string_view value) {
+  if (value.empty() || std::all_of(value.begin(), value.end(), isDigit)) return false;  // docker -u 1000:1000
+  if (value.front() == '$' || value.front() == '%' || value.front() == '<' || value.front() == '[') return false;
+  std::string lowered = lowerCopy(value);
+  for (std::string_view marker : {"xxxx", "****", "...", "password", "changeme", "your_", "your-"}) {
+    if (lowered.find(marker) != std::string::npos) return false;
+  }
+  return true;
+}
+
+bool nationalPhoneValid(std::string_view number) {
+  size_t digits = 0;
+  char separator = 0;  // the one kind besides spaces: "(11) 96419-8796", "030/1234 567"
+  for (char c : number) {
+    if (c >= '0' && c <= '9') {
+      ++digits;
+    } else if (c == '-' || c == '.' || c == '/') {
+      if (separator != 0 && separator != c) return false;  // "01-02.2024" is no phone
+      separator = c;
+    }
+  }
+  return digits >= 10 && digits <= 12;
+}
+
+bool continuesALongerNumber(std::string_view text, size_t begin, size_t end) {
+  auto isDigit = [](char c) { return c >= '0' && c <= '9'; };
+  std::string_view match = text.substr(begin, end - begin);
+  auto joins = [&](char separator) {
+    return (separator == ' ' || separator == '.' || separator == '-' || separator == '/') &&
+           match.find(separator) != std::string_view::npos;
+  };
+  if (begin >= 2 && joins(text[begin - 1]) && isDigit(text[begin - 2])) return true;
+  return end + 1 < text.size() && joins(text[end]) && isDigit(text[end + 1]);
+}
+
 bool validateMatch(MatchValidator validator, std::string_view span) {
   switch (validator) {
     case MatchValidator::kNone: return true;
@@ -214,6 +262,9 @@ bool validateMatch(MatchValidator validator, std::string_view span) {
     case MatchValidator::kJwt: return jwtValid(span);
     case MatchValidator::kHighEntropy: return highEntropyValid(span);
     case MatchValidator::kNotPlaceholder: return notPlaceholderValid(span);
+    case MatchValidator::kBasicCredentials: return basicCredentialsValid(span);
+    case MatchValidator::kPasswordValue: return passwordValueValid(span);
+    case MatchValidator::kNationalPhone: return nationalPhoneValid(span);
   }
   return false;
 }
