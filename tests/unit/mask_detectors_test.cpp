@@ -87,6 +87,8 @@ std::vector<DetectorCase> detectorCases() {
       "-----BEGIN PUBLIC KEY-----\n" + fakeChars(base64, 64, 41) + "\n-----END PUBLIC KEY-----");
   cases.push_back({"connection-url-password", "DATABASE_URL=postgres://admin:s3cr3tPass@db.internal.example:5432/app",
                    "postgres://admin:s3cr3tPass@db.internal.example:5432", "see https://example.com/path@v2"});
+  cases.push_back({"kubernetes-env-secret", "env:\n  - name: DB_PASSWORD\n    value: \"Zx81Kq02Lm93Nb47Pq\"\n",
+                   "Zx81Kq02Lm93Nb47Pq", "env:\n  - name: DB_PASSWORD\n    valueFrom:\n      secretKeyRef: {name: db}"});
   cases.push_back({"basic-auth", "Authorization: Basic YWxpY2U6UzNjcmV0IXB3", "Basic YWxpY2U6UzNjcmV0IXB3",
                    "Basic usage: Basic dGVzdA== is no credential"});
   cases.push_back({"command-line-password", "curl -u alice:S3cr3t!x https://api.example.com/v1", "S3cr3t!x",
@@ -308,7 +310,7 @@ TEST(MaskBuiltinDetectors, LongAssignedValuesAreReplacedWhole) {
   auto set = builtinSet();
   ASSERT_NE(set, nullptr);
   const std::string base64 = std::string(kAlnum) + "+/";
-  for (size_t size : {199u, 200u, 900u, 4000u}) {
+  for (size_t size : {199u, 200u, 900u, 4000u, 4096u, 30000u}) {
     const std::string value = testing::fakeChars(base64, size, 60 + size) + "=";
     const std::string text = "aws_session_token = " + value + "\nregion = eu-west-1";
     EXPECT_EQ(spans(*set, text, set->all()), std::vector<std::string>{value}) << size;

@@ -173,11 +173,24 @@ const std::vector<Detector>& builtinDetectors() {
       // times longer, and dense personal data masks at half the speed. Overlapping matches resolve
       // to the longer, so no tail of a long value goes out after the placeholder.
       Detector& longer = secret("secret-assignment-long", "SECRET",
-                                "value of 200 to 4096 characters assigned to the same settings",
+                                "value of 200 characters or more assigned to the same settings",
                                 name + R"([^\s"'<>,;]{199,4095}[^\s"'<>,;.:?)\]}\\])");
       longer.caseless = true;
       longer.replaceValueOnly = true;
       longer.validator = MatchValidator::kHighEntropy;
+      longer.extendsToValueEnd = true;
+    }
+    {
+      // A Kubernetes env entry names the setting on one line and gives its value on the next:
+      //   - name: DB_PASSWORD
+      //     value: "..."
+      // Only the value is replaced; valueFrom (a secretKeyRef) is no value.
+      Detector& d = secret("kubernetes-env-secret", "SECRET", "value of a Kubernetes env entry whose name is a credential's",
+                           R"(\bname:[ \t]{0,3}["']?[A-Za-z0-9_.\-]{0,32}(?:password|passwd|pwd|secret|api[_\-]?key|access[_\-]?key|private[_\-]?key|token|credentials?|connection[_\-]?string)[A-Za-z0-9_.\-]{0,32}["']?[ \t]{0,8}\r?\n[ \t]{0,16}value:[ \t]{0,3}["']?[^\s"']{4,199}[^\s"',;.:?)\]}\\])");
+      d.caseless = true;
+      d.replaceValueOnly = true;
+      d.valueMarker = "value:";
+      d.validator = MatchValidator::kHighEntropy;
     }
 
     // --- personal data

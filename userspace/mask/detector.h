@@ -64,6 +64,13 @@ struct Detector {
   // Only the value of "key: value" style matches is replaced (password=..., AWS secret in context):
   // the replaced span starts after the first ':' or '=' of the match and the quotes and spaces after it.
   bool replaceValueOnly = false;
+  // With replaceValueOnly, where the value begins instead: after this marker (its first occurrence
+  // in the match), for a name and its value on two lines (a Kubernetes env entry's "value:").
+  std::string valueMarker;
+  // A match that ends at the pattern's length limit while its value goes on is extended to the
+  // value's end (the bytes the pattern's value class allows), so no tail of a longer value is left
+  // after the placeholder. Whole texts only: a stream releases what it has (docs/policy.md).
+  bool extendsToValueEnd = false;
   // A number that is only a piece of a longer one is no match: a digit joined to the match's first
   // or last byte by a separator the match itself uses ("3841-917646-3648" holds no phone
   // "917646-3648", "07.12.34.56.78" no IP address "12.34.56.78"). A partial mask of a longer token

@@ -73,15 +73,46 @@ int onConfirmMatch(unsigned /*id*/, unsigned long long from, unsigned long long 
   return 0;
 }
 
-// For "key: value" detectors, where the value starts: after the first ':' or '=' and the quotes
-// (escaped or not) and blanks that follow it. MATCH_END when nothing is left.
-size_t valueStart(std::string_view text, size_t begin, size_t end) {
+// For "key: value" detectors, where the value starts: after the first ':' or '=' (or the first
+// MARKER, when the detector names one) and the quotes (escaped or not) and blanks that follow it.
+// MATCH_END when nothing is left.
+size_t valueStart(std::string_view text, size_t begin, size_t end, std::string_view marker) {
   size_t i = begin;
-  while (i < end && text[i] != ':' && text[i] != '=') ++i;
-  if (i == end) return begin;
-  ++i;
+  if (!marker.empty()) {
+    size_t found = text.substr(begin, end - begin).find(marker);
+    if (found == std::string_view::npos) return begin;
+    i = begin + found + marker.size();
+  } else {
+    while (i < end && text[i] != ':' && text[i] != '=') ++i;
+    if (i == end) return begin;
+    ++i;
+  }
   while (i < end && (text[i] == ' ' || text[i] == '\t' || text[i] == '"' || text[i] == '\'' || text[i] == '\\')) ++i;
   return i;
+}
+
+// Where an assigned value that reached END goes on to: the bytes a value holds (no blank, quote,
+// bracket, ',' or ';'), less what closes a sentence or a bracket around it, as the patterns end.
+// RUN caches the last run of value bytes walked: every match inside one value ("token=token=..."
+// repeated for a MiB) reuses it, so the walks cost linear time in all.
+struct ValueRun {
+  size_t from = SIZE_MAX;
+  size_t to = 0;
+  size_t trimmed = 0;  // TO less the closing characters, down to FROM at most
+};
+size_t valueEnd(std::string_view text, size_t end, ValueRun& run) {
+  if (end < run.from || end > run.to) {
+    run.from = end;
+    run.to = end;
+    while (run.to < text.size() && std::string_view(" \t\r\n\f\v\"'<>,;").find(text[run.to]) == std::string_view::npos) {
+      ++run.to;
+    }
+    run.trimmed = run.to;
+    while (run.trimmed > run.from && std::string_view(".:?)]}\\").find(text[run.trimmed - 1]) != std::string_view::npos) {
+      --run.trimmed;
+    }
+  }
+  return std::max(run.trimmed, end);
 }
 
 }  // namespace
@@ -279,17 +310,19 @@ Status DetectorSet::scanFrom(std::string_view text, size_t minBegin, const Detec
     // and, kept or not, they overlap what it overlaps), so the rest need no validation. An OpenAI
     // key ends a match at every byte past its 20th: the bench's keys were validated ~37 times each.
     for (auto& [start, end] : spans) {
-      if (info.replaceValueOnly) start = valueStart(text, start, end);
+      if (info.replaceValueOnly) start = valueStart(text, start, end, info.valueMarker);
     }
     std::sort(spans.begin(), spans.end(), [](const auto& a, const auto& b) {
       return a.first != b.first ? a.first < b.first : a.second > b.second;
     });
     spans.erase(std::unique(spans.begin(), spans.end()), spans.end());
     size_t validBegin = SIZE_MAX;
+    ValueRun valueRun;
     for (auto [begin, end] : spans) {
       if (begin >= end || begin < minBegin || begin == validBegin) continue;
       if (!validateMatch(info.validator, text.substr(begin, end - begin))) continue;
       if (info.wholeNumberToken && continuesALongerNumber(text, begin, end)) continue;
+      if (info.extendsToValueEnd) end = valueEnd(text, end, valueRun);
       out.push_back(DetectorMatch{detector, begin, end});
       validBegin = begin;
     }
