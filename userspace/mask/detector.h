@@ -69,7 +69,7 @@ struct Detector {
   std::string valueMarker;
   // A match that ends at the pattern's length limit while its value goes on is extended to the
   // value's end (the bytes the pattern's value class allows), so no tail of a longer value is left
-  // after the placeholder. Whole texts only: a stream releases what it has (docs/policy.md).
+  // after the placeholder; a stream drops what continues such a value after its match went out.
   bool extendsToValueEnd = false;
   // A number that is only a piece of a longer one is no match: a digit joined to the match's first
   // or last byte by a separator the match itself uses ("3841-917646-3648" holds no phone

@@ -91,8 +91,7 @@ size_t valueStart(std::string_view text, size_t begin, size_t end, std::string_v
   return i;
 }
 
-// Where an assigned value that reached END goes on to: the bytes a value holds (no blank, quote,
-// bracket, ',' or ';'), less what closes a sentence or a bracket around it, as the patterns end.
+// Where an assigned value that reached END goes on to: its bytes, less the closers at its end.
 // RUN caches the last run of value bytes walked: every match inside one value ("token=token=..."
 // repeated for a MiB) reuses it, so the walks cost linear time in all.
 struct ValueRun {
@@ -104,18 +103,17 @@ size_t valueEnd(std::string_view text, size_t end, ValueRun& run) {
   if (end < run.from || end > run.to) {
     run.from = end;
     run.to = end;
-    while (run.to < text.size() && std::string_view(" \t\r\n\f\v\"'<>,;").find(text[run.to]) == std::string_view::npos) {
-      ++run.to;
-    }
+    while (run.to < text.size() && isAssignedValueByte(text[run.to])) ++run.to;
     run.trimmed = run.to;
-    while (run.trimmed > run.from && std::string_view(".:?)]}\\").find(text[run.trimmed - 1]) != std::string_view::npos) {
-      --run.trimmed;
-    }
+    while (run.trimmed > run.from && isValueCloser(text[run.trimmed - 1])) --run.trimmed;
   }
   return std::max(run.trimmed, end);
 }
 
 }  // namespace
+
+bool isAssignedValueByte(char c) { return std::string_view(" \t\r\n\f\v\"'<>,;").find(c) == std::string_view::npos; }
+bool isValueCloser(char c) { return std::string_view(".:?)]}\\").find(c) != std::string_view::npos; }
 
 struct DetectorSet::Impl {
   std::vector<Detector> detectors;

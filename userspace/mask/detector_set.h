@@ -36,6 +36,12 @@ struct DetectorMatch {
 // Which detectors of a set are switched on for a call, by index.
 using DetectorSelection = std::vector<bool>;
 
+// The bytes an assigned value holds (no blank, quote, angle bracket, ',' or ';'), and those of them
+// that end a value only when nothing of it follows: what closes a sentence or a bracket around it.
+// Detector::extendsToValueEnd extends a match over the first, less a trailing run of the second.
+bool isAssignedValueByte(char c);
+bool isValueCloser(char c);
+
 class DetectorSet {
  public:
   // Compiles the detectors; the error names the detector that does not compile.
