@@ -6,6 +6,7 @@
 
 #include <hs.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -57,6 +58,10 @@ std::vector<Compiled> compileBuiltins() {
   return out;
 }
 
+bool byEnd(const std::pair<size_t, size_t>& a, const std::pair<size_t, size_t>& b) {
+  return a.second != b.second ? a.second < b.second : a.first < b.first;
+}
+
 TEST(MaskMatchTail, EarliestStartNeverCutsAMatch) {
   std::vector<Compiled> detectors = compileBuiltins();
   size_t checkedEnds = 0;
@@ -69,6 +74,19 @@ TEST(MaskMatchTail, EarliestStartNeverCutsAMatch) {
       // The exact leftmost start of every match, from a search over the whole text.
       std::vector<std::pair<size_t, size_t>> exact;
       detector.finder->findStarts(text, 0, text.size(), everyEnd, exact);
+      // Searched live span by live span, as DetectorSet does: the same starts, for every end at once
+      // and for the matched ones.
+      std::vector<std::pair<size_t, size_t>> exactByEnd = exact;
+      std::sort(exactByEnd.begin(), exactByEnd.end(), byEnd);
+      std::vector<std::pair<size_t, size_t>> bySpan;
+      std::vector<MatchTail::LiveSpan> live;
+      detector.tail.liveSpans(text, everyEnd, 0, live);
+      for (const MatchTail::LiveSpan& span : live) {
+        detector.finder->findStarts(text, span.earliestStart, std::min(text.size(), span.lastEnd + 2), everyEnd, bySpan);
+      }
+      std::sort(bySpan.begin(), bySpan.end(), byEnd);
+      EXPECT_EQ(bySpan, exactByEnd) << detector.name << " in: " << text;
+
       std::vector<size_t> matchedEnds;
       size_t firstStart = text.size();
       for (auto [start, end] : exact) {
@@ -128,6 +146,20 @@ TEST(MaskMatchTail, EarliestStartSkipsTheProseBeforeAMatch) {
   std::vector<size_t> ends;
   for (size_t length = 28; length <= key.size(); ++length) ends.push_back(start + length);
   EXPECT_EQ(tailOf("openai-api-key").earliestStart(text, ends, 0), start);
+
+  // Live spans: where the walk dies between two matches it is cut, so each is searched alone (in
+  // dense text an email's 730-byte window would otherwise span the prose around it too).
+  std::string twoEmails = prose + email + " wrote to " + email + " twice";
+  size_t second = prose.size() + email.size() + 10;
+  std::vector<MatchTail::LiveSpan> live;
+  tail.liveSpans(twoEmails, {prose.size() + email.size(), second + email.size()}, 0, live);
+  ASSERT_EQ(live.size(), 2u);
+  EXPECT_EQ(live[0].earliestStart, second);  // highest first
+  EXPECT_EQ(live[0].lastEnd, second + email.size());
+  EXPECT_EQ(live[1].earliestStart, prose.size());
+  EXPECT_EQ(live[1].lastEnd, prose.size() + email.size());
+  tail.liveSpans(twoEmails, {prose.size() - 1}, 0, live);
+  EXPECT_TRUE(live.empty());  // no match can end in plain prose
 
   // Through blanks and quotes: "name = 'value'" reaches back to the name.
   text = prose + "my_db_password = 'Zq8!wE3rT5yU'";

@@ -297,9 +297,14 @@ Status DetectorSet::scanFrom(std::string_view text, size_t minBegin, const Detec
         ends.clear();
         for (size_t k = i; k < j; ++k) ends.push_back(candidates[k].end);
         // Our automaton costs per byte of window, and most of a maxLength window is prose no
-        // match can start in: begin where a backward walk from the ends says one can.
-        std::optional<size_t> earliest = impl_->tails[detector].earliestStart(text, ends, windowStart);
-        if (earliest) impl_->finders[detector]->findStarts(text, *earliest, windowEnd, ends, spans);
+        // match can start in: search only the stretches a backward walk from the ends finds live,
+        // each from its earliest possible start.
+        thread_local std::vector<MatchTail::LiveSpan> live;
+        impl_->tails[detector].liveSpans(text, ends, windowStart, live);
+        for (const MatchTail::LiveSpan& stretch : live) {
+          impl_->finders[detector]->findStarts(text, stretch.earliestStart,
+                                               std::min(windowEnd, stretch.lastEnd + 2), ends, spans);
+        }
       }
       i = j;
     }

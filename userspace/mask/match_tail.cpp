@@ -88,7 +88,6 @@ std::optional<size_t> MatchTail::earliestStart(std::string_view text, const std:
                                                size_t floor) const {
   if (ends.empty()) return std::nullopt;
   if (opaque_) return floor;
-  auto byteAt = [&](size_t i) { return static_cast<unsigned char>(text[i]); };
   std::optional<size_t> earliest;
   // An empty match starts where it ends.
   if (nullable_) {
@@ -99,17 +98,47 @@ std::optional<size_t> MatchTail::earliestStart(std::string_view text, const std:
       }
     }
   }
+  walkBack(text, ends, floor, [&](size_t start, size_t /*lastEnd*/) {
+    earliest = earliest ? std::min(*earliest, start) : start;
+  });
+  return earliest;
+}
+
+void MatchTail::liveSpans(std::string_view text, const std::vector<size_t>& ends, size_t floor,
+                          std::vector<LiveSpan>& out) const {
+  out.clear();
+  if (ends.empty()) return;
+  if (opaque_ || nullable_) {
+    if (std::optional<size_t> earliest = earliestStart(text, ends, floor)) out.push_back({*earliest, ends.back()});
+    return;
+  }
+  walkBack(text, ends, floor, [&](size_t start, size_t lastEnd) { out.push_back({start, lastEnd}); });
+}
+
+template <typename OnSpan>
+void MatchTail::walkBack(std::string_view text, const std::vector<size_t>& ends, size_t floor,
+                         OnSpan&& onSpan) const {
+  auto byteAt = [&](size_t i) { return static_cast<unsigned char>(text[i]); };
   Bits current(words_);
   Bits next(words_);
   bool live = false;  // current (B_j+1) is not empty
   size_t pendingEnd = ends.size();  // ends[0, pendingEnd) are still ahead of the walk (below it)
   size_t j = ends.back();
+  size_t spanEnd = j;  // the end the current live stretch began at
+  constexpr size_t kNoStart = SIZE_MAX;
+  size_t spanStart = kNoStart;  // the earliest start found in it
+  auto closeSpan = [&] {
+    if (spanStart != kNoStart) onSpan(spanStart, spanEnd);
+    spanStart = kNoStart;
+  };
   while (true) {
     // Skip to the next end when nothing is live: no match can start in between.
     if (!live) {
+      closeSpan();
       while (pendingEnd > 0 && ends[pendingEnd - 1] > j) --pendingEnd;
       if (pendingEnd == 0) break;
       j = ends[pendingEnd - 1];
+      spanEnd = j;
     }
     if (j <= floor) break;
     --j;
@@ -147,10 +176,10 @@ std::optional<size_t> MatchTail::earliestStart(std::string_view text, const std:
       bool before = j > 0 && isWordByte(byteAt(j - 1));
       startsHere = before != isWordByte(byteAt(j));
     }
-    if (startsHere) earliest = j;
+    if (startsHere) spanStart = j;
     current.swap(next);
   }
-  return earliest;
+  closeSpan();
 }
 
 }  // namespace shadowai

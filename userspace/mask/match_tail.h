@@ -41,6 +41,20 @@ class MatchTail {
   // a whole maxLength before the end. FLOOR when the pattern is outside the parsed subset.
   std::optional<size_t> earliestStart(std::string_view text, const std::vector<size_t>& ends, size_t floor) const;
 
+  // The same walk, cut where it dies: a stretch of TEXT where no position is live separates the
+  // ends above it from every start below it, so each live span (the earliest start in it and the
+  // highest end that began it) can be searched for starts on its own. In dense text the ends of
+  // one detector lie closer than its longest match, and a single window from the earliest start
+  // would cover the text between them too: an email's window reaches 730 bytes back. Replaces OUT;
+  // spans come highest first, and ends whose walk finds no start get none. One span from
+  // earliestStart to the last end when the pattern is outside the parsed subset or matches empty.
+  struct LiveSpan {
+    size_t earliestStart;
+    size_t lastEnd;
+  };
+  void liveSpans(std::string_view text, const std::vector<size_t>& ends, size_t floor,
+                 std::vector<LiveSpan>& out) const;
+
   bool exact() const { return !opaque_; }
 
  private:
@@ -53,6 +67,11 @@ class MatchTail {
   Bits first_;
   Bits last_;
   bool nullable_ = false;
+
+  // The backward walk of earliestStart and liveSpans: ON_SPAN(earliest start, end it began at) for
+  // every stretch where positions stay live and some start was found.
+  template <typename OnSpan>
+  void walkBack(std::string_view text, const std::vector<size_t>& ends, size_t floor, OnSpan&& onSpan) const;
 
 };
 
