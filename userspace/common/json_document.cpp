@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/json_nesting.h"
+#include "common/printable_text.h"
 
 namespace shadowai {
 namespace {
@@ -26,28 +27,12 @@ std::string libraryMessage(const Json::exception& error, std::string_view separa
   return printableExcerpt(what);
 }
 
-size_t printableSize(unsigned char c) { return c >= 0x20 && c < 0x7f ? 1 : 4; }
-
-std::string printable(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (unsigned char c : text) {
-    if (printableSize(c) == 1) {
-      out += static_cast<char>(c);
-    } else {
-      static constexpr char kHex[] = "0123456789abcdef";
-      out += {'\\', 'x', kHex[c >> 4], kHex[c & 0xf]};
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 std::string printableExcerpt(std::string_view text, size_t maxBytes) {
   size_t whole = 0;
   for (size_t i = 0; i < text.size() && whole <= maxBytes; ++i) whole += printableSize(text[i]);
-  if (whole <= maxBytes) return printable(text);
+  if (whole <= maxBytes) return printableText(text);
   constexpr std::string_view kCut = " ... ";
   const size_t budget = maxBytes > kCut.size() ? maxBytes - kCut.size() : 0;
   const size_t tailBudget = budget / 3;
@@ -59,7 +44,7 @@ std::string printableExcerpt(std::string_view text, size_t maxBytes) {
   for (size_t used = 0; tailStart > headEnd && used + printableSize(text[tailStart - 1]) <= tailBudget;) {
     used += printableSize(text[--tailStart]);
   }
-  return printable(text.substr(0, headEnd)) + std::string(kCut) + printable(text.substr(tailStart));
+  return printableText(text.substr(0, headEnd)) + std::string(kCut) + printableText(text.substr(tailStart));
 }
 
 Result<nlohmann::json> parseJsonDocument(std::string_view json, const std::string& sourceName) {

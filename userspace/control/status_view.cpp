@@ -4,7 +4,7 @@
 #include <utility>
 #include <vector>
 
-#include "control/printable_text.h"
+#include "common/printable_text.h"
 #include "scan/text_table.h"
 
 namespace shadowai {

@@ -5,7 +5,7 @@
 #include <filesystem>
 
 #include "cgroup/cgroup_fs.h"
-#include "control/printable_text.h"
+#include "common/printable_text.h"
 #include "control/unit_resolver.h"
 
 namespace shadowai {

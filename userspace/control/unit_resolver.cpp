@@ -12,7 +12,7 @@
 #include <system_error>
 #include <vector>
 
-#include "control/printable_text.h"
+#include "common/printable_text.h"
 
 namespace shadowai {
 namespace {

@@ -8,10 +8,10 @@
 #include <optional>
 #include <string>
 
+#include "common/printable_text.h"
 #include "control/ca_commands.h"
-#include "control/policy_commands.h"
 #include "control/control_client.h"
-#include "control/printable_text.h"
+#include "control/policy_commands.h"
 #include "control/status_view.h"
 #include "daemon/daemon_config.h"
 

@@ -3,7 +3,7 @@
 // the union of the mask rules with the later rule's replacement winning).
 #include <string>
 
-#include "control/printable_text.h"
+#include "common/printable_text.h"
 #include "policy/policy.h"
 #include "policy/policy_impl.h"
 #include "policy/rule_selector.h"
