@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "common/printable_text.h"
-#include "scan/text_table.h"
+#include "common/text_table.h"
 
 namespace shadowai {
 namespace {

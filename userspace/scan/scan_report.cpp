@@ -6,7 +6,7 @@
 #include <ctime>
 
 #include "cgroup/workload.h"
-#include "scan/text_table.h"
+#include "common/text_table.h"
 
 namespace shadowai {
 namespace {
