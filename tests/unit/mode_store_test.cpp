@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "cgroup/cgroup_path.h"
 #include "common/file_util.h"
 
 namespace shadowai {

@@ -8,9 +8,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cgroup/mode.h"
 #include "common/result.h"
 #include "control/peer_credentials.h"
-#include "daemon/mode.h"
 
 namespace shadowai {
 

@@ -16,8 +16,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cgroup/mode.h"
 #include "common/result.h"
-#include "daemon/mode.h"
 
 namespace shadowai {
 

@@ -22,10 +22,10 @@
 #include <vector>
 
 #include "cgroup/cgroup_fs.h"
+#include "cgroup/cgroup_path.h"
 #include "common/fd.h"
 #include "control/control_protocol.h"
 #include "control/target_cgroup.h"
-#include "daemon/mode_store.h"
 
 namespace shadowai {
 namespace {

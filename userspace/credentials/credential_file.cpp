@@ -6,8 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cgroup/cgroup_path.h"
 #include "common/json_document.h"
-#include "daemon/mode_store.h"
 
 namespace shadowai {
 namespace {

@@ -6,9 +6,9 @@
 #include <initializer_list>
 #include <limits>
 
+#include "cgroup/cgroup_path.h"
 #include "common/file_util.h"
 #include "common/json_document.h"
-#include "daemon/mode_store.h"
 
 namespace shadowai {
 namespace {

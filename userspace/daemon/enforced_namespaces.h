@@ -11,8 +11,8 @@
 #include <string>
 #include <utility>
 
+#include "cgroup/mode.h"
 #include "common/result.h"
-#include "daemon/mode.h"
 
 namespace shadowai {
 

@@ -1,12 +1,11 @@
 #include "daemon/mode_store.h"
 
-#include "common/json_document.h"
-
 #include <filesystem>
 #include <system_error>
 
+#include "cgroup/cgroup_path.h"
 #include "common/file_util.h"
-#include "daemon/daemon_config.h"
+#include "common/json_document.h"
 
 namespace shadowai {
 namespace {
@@ -27,23 +26,6 @@ Status checkPath(const std::string& cgroupPath) {
 }
 
 }  // namespace
-
-bool isCanonicalCgroupPath(std::string_view path) {
-  if (path == "/") return true;
-  if (path.empty() || path.front() != '/' || path.back() == '/') return false;
-  size_t start = 1;
-  while (start <= path.size()) {
-    size_t end = path.find('/', start);
-    if (end == std::string_view::npos) end = path.size();
-    std::string_view component = path.substr(start, end - start);
-    if (component.empty() || component == "." || component == "..") return false;
-    for (unsigned char c : component) {
-      if (c < 0x20 || c == 0x7f) return false;
-    }
-    start = end + 1;
-  }
-  return true;
-}
 
 ModeStore::ModeStore(std::string stateDir)
     : stateDir_(std::move(stateDir)), filePath_(stateDir_ + "/" + kFileName) {}

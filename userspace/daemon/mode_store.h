@@ -10,18 +10,13 @@
 #include <mutex>
 #include <optional>
 #include <string>
-#include <string_view>
 
 #include <nlohmann/json.hpp>
 
+#include "cgroup/mode.h"
 #include "common/result.h"
-#include "daemon/mode.h"
 
 namespace shadowai {
-
-// "/" or "/a/b": starts with '/', no empty, "." or ".." component, no trailing '/', no control bytes.
-// The one spelling of a cgroup, so "/a/" and "/a" cannot become two entries.
-bool isCanonicalCgroupPath(std::string_view path);
 
 class ModeStore {
  public:

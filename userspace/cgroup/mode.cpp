@@ -1,4 +1,4 @@
-#include "daemon/mode.h"
+#include "cgroup/mode.h"
 
 namespace shadowai {
 

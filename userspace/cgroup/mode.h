@@ -1,5 +1,6 @@
 // Mode: what shadowai does with the connections of one cgroup. A cgroup without a mode of its own
-// inherits its nearest ancestor's (see ModeStore).
+// inherits its nearest ancestor's (see ModeStore in daemon/mode_store.h).
+// It sits in cgroup/ because the control protocol and the daemon both speak it.
 #pragma once
 
 #include <optional>
