@@ -7,7 +7,7 @@
 #include <fstream>
 
 #include "catalog/catalog.h"
-#include "scan/scan_session.h"
+#include "cgroup/cgroup_path.h"
 
 namespace shadowai {
 namespace {
@@ -105,7 +105,7 @@ TEST_F(ScanReportTest, LostEventsWarnInTable) {
   EXPECT_EQ(report.toJson(context_).at("totals").at("lost_events").at("total"), 7);
 }
 
-TEST(ResolveCgroupArgument, AcceptsRelativeAndMountPathsAndRejectsEscapes) {
+TEST(ResolveCgroup, AcceptsRelativeAndMountPathsAndRejectsEscapes) {
   namespace fs = std::filesystem;
   const fs::path root = fs::temp_directory_path() / ("shadowai-cgroot-" + std::to_string(getpid()));
   fs::create_directories(root / "system.slice/foo.service");
@@ -113,22 +113,22 @@ TEST(ResolveCgroupArgument, AcceptsRelativeAndMountPathsAndRejectsEscapes) {
   std::ofstream(root / "system.slice/foo.service/cgroup.procs").put('\n');
   fs::create_directories(root / "not-a-cgroup");
 
-  auto relative = resolveCgroupArgument(root.string(), "/system.slice/foo.service");
+  auto relative = resolveCgroup(root.string(), "/system.slice/foo.service");
   ASSERT_TRUE(relative) << relative.error().describe();
   EXPECT_EQ(relative->relative, "/system.slice/foo.service");
   EXPECT_EQ(relative->absolute, (root / "system.slice/foo.service").string());
 
-  auto underMount = resolveCgroupArgument(root.string(), (root / "system.slice/foo.service/").string());
+  auto underMount = resolveCgroup(root.string(), (root / "system.slice/foo.service/").string());
   ASSERT_TRUE(underMount);
   EXPECT_EQ(underMount->relative, "/system.slice/foo.service");
 
-  auto whole = resolveCgroupArgument(root.string(), "");
+  auto whole = resolveCgroup(root.string(), "");
   ASSERT_TRUE(whole);
   EXPECT_EQ(whole->relative, "/");
 
-  EXPECT_FALSE(resolveCgroupArgument(root.string(), "/not-a-cgroup"));
-  EXPECT_FALSE(resolveCgroupArgument(root.string(), "/missing"));
-  auto escape = resolveCgroupArgument(root.string(), "../../etc");
+  EXPECT_FALSE(resolveCgroup(root.string(), "/not-a-cgroup"));
+  EXPECT_FALSE(resolveCgroup(root.string(), "/missing"));
+  auto escape = resolveCgroup(root.string(), "../../etc");
   ASSERT_FALSE(escape);
   EXPECT_NE(escape.error().message.find("leaves the cgroup v2 hierarchy"), std::string::npos);
   fs::remove_all(root);

@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "control/target_cgroup.h"
+#include "cgroup/cgroup_path.h"
 
 namespace shadowai {
 namespace {
@@ -137,32 +137,40 @@ TEST_F(FakeCgroupTree, CgroupTargetsBecomeCanonicalRelativePaths) {
            {"/", "/"},
            {"", "/"},
        }) {
-    auto resolved = resolveCgroupTarget(c.argument, root_);
+    auto resolved = resolveCgroup(root_, c.argument);
     ASSERT_TRUE(resolved) << c.argument << ": " << resolved.error().describe();
-    EXPECT_EQ(*resolved, c.relative) << c.argument;
+    EXPECT_EQ(resolved->relative, c.relative) << c.argument;
   }
   // An absolute path under the mount point is accepted too.
-  auto underMount = resolveCgroupTarget(root_ + "/system.slice/billing-etl.service", root_);
+  auto underMount = resolveCgroup(root_, root_ + "/system.slice/billing-etl.service");
   ASSERT_TRUE(underMount) << underMount.error().describe();
-  EXPECT_EQ(*underMount, "/system.slice/billing-etl.service");
-  auto mountItself = resolveCgroupTarget(root_, root_);
+  EXPECT_EQ(underMount->relative, "/system.slice/billing-etl.service");
+  auto mountItself = resolveCgroup(root_, root_);
   ASSERT_TRUE(mountItself) << mountItself.error().describe();
-  EXPECT_EQ(*mountItself, "/");
+  EXPECT_EQ(mountItself->relative, "/");
 }
 
 TEST_F(FakeCgroupTree, CgroupTargetErrors) {
-  auto unknown = resolveCgroupTarget("/system.slice/nope.service", root_);
+  auto unknown = resolveCgroup(root_, "/system.slice/nope.service");
   ASSERT_FALSE(unknown);
   EXPECT_EQ(unknown.error().describe(),
             "unknown cgroup /system.slice/nope.service: no cgroup /system.slice/nope.service under " + root_);
 
-  auto escape = resolveCgroupTarget("../../etc", root_);
+  auto escape = resolveCgroup(root_, "../../etc");
   ASSERT_FALSE(escape);
   EXPECT_EQ(escape.error().describe(), "bad cgroup ../../etc: it leaves the cgroup v2 hierarchy at " + root_);
 
   // A directory without cgroup.procs is not a cgroup.
   fs::create_directories(root_ + "/plain");
-  EXPECT_FALSE(resolveCgroupTarget("/plain", root_));
+  EXPECT_FALSE(resolveCgroup(root_, "/plain"));
+}
+
+// set_mode, shadowai-scan --cgroup and the daemon's "cgroup" setting all read their argument here,
+// so all of them refuse a NUL byte (stat() would stop at it and check a shorter path).
+TEST_F(FakeCgroupTree, CgroupWithANulByteIsRefused) {
+  auto withNul = resolveCgroup(root_, std::string("/system.slice\0/x", 16));
+  ASSERT_FALSE(withNul);
+  EXPECT_EQ(withNul.error().describe(), "bad cgroup /system.slice\\x00/x: it contains a NUL byte");
 }
 
 TEST_F(FakeCgroupTree, UnitTargetsAreCheckedLikeCgroups) {

@@ -25,7 +25,7 @@
 #include "cgroup/cgroup_path.h"
 #include "common/fd.h"
 #include "control/control_protocol.h"
-#include "control/target_cgroup.h"
+#include "control/unit_resolver.h"
 
 namespace shadowai {
 namespace {
@@ -97,6 +97,14 @@ Status clearStaleSocket(const std::string& socketPath) {
   if (errno != ECONNREFUSED) return errnoError("cannot check whether a daemon answers on " + socketPath);
   if (::unlink(socketPath.c_str()) != 0 && errno != ENOENT) return errnoError("cannot remove stale " + socketPath);
   return {};
+}
+
+// The cgroup a set_mode request names, spelt as modes are keyed: relative to the cgroup v2 root.
+Result<std::string> targetCgroupOf(const SetModeRequest& request, const std::string& cgroup2Root) {
+  if (request.unit) return resolveUnitTarget(*request.unit, cgroup2Root);
+  auto cgroup = resolveCgroup(cgroup2Root, *request.cgroup);
+  if (!cgroup) return cgroup.error();
+  return cgroup->relative;
 }
 
 }  // namespace
@@ -296,8 +304,7 @@ std::string ControlServer::Impl::handleLine(const std::string& line, const PeerC
     }
 
     const SetModeRequest& setMode = std::get<SetModeRequest>(*request);
-    auto path = setMode.unit ? resolveUnitTarget(*setMode.unit, options_.cgroup2Root)
-                             : resolveCgroupTarget(*setMode.cgroup, options_.cgroup2Root);
+    auto path = targetCgroupOf(setMode, options_.cgroup2Root);
     if (!path) return encodeErrorReply(path.error().describe());
     if (!isCgroupPathWithin(*path, options_.governedCgroup)) {
       return encodeErrorReply("cgroup " + *path + " is outside the subtree shadowaid governs (" +

@@ -12,6 +12,7 @@
 #include <system_error>
 #include <vector>
 
+#include "cgroup/cgroup_path.h"
 #include "common/printable_text.h"
 
 namespace shadowai {
@@ -202,6 +203,14 @@ Result<std::string> resolveUnitCgroup(const std::string& unit, const std::string
     if (!busUnreachable) return fromSystemd;
   }
   return findUnitCgroupInTree(unit, cgroup2Root);
+}
+
+Result<std::string> resolveUnitTarget(const std::string& unit, const std::string& cgroup2Root) {
+  auto path = resolveUnitCgroup(unit, cgroup2Root);
+  if (!path) return path.error();
+  auto checked = resolveCgroup(cgroup2Root, *path);
+  if (!checked) return makeError("unknown unit " + unit + ": its cgroup " + *path + " does not exist");
+  return checked->relative;
 }
 
 }  // namespace shadowai

@@ -29,4 +29,10 @@ Result<std::string> findUnitCgroupInTree(const std::string& unit, const std::str
 // Asks systemd (org.freedesktop.systemd1 on the system bus) for the unit's ControlGroup property.
 Result<std::string> askSystemdForUnitCgroup(const std::string& unit);
 
+// What `shadowai enforce --unit NAME` names: the unit's cgroup (resolveUnitCgroup), checked to exist
+// like a --cgroup argument (resolveCgroup), relative to the cgroup v2 root and canonical, the
+// spelling modes are keyed by. Error when that cgroup is missing: "unknown unit X: its cgroup P does
+// not exist".
+Result<std::string> resolveUnitTarget(const std::string& unit, const std::string& cgroup2Root);
+
 }  // namespace shadowai

@@ -11,13 +11,13 @@
 
 #include "bpf/kernel_support.h"
 #include "cgroup/cgroup_fs.h"
+#include "cgroup/cgroup_path.h"
 #include "cgroup/workload.h"
-#include "net/network_namespace.h"
 #include "daemon/call_alerts.h"
+#include "net/network_namespace.h"
 #include "observe/env_keys.h"
 #include "observe/hosts_file.h"
 #include "observe/process_info.h"
-#include "scan/scan_session.h"
 
 namespace shadowai {
 namespace {
@@ -126,7 +126,7 @@ Status Daemon::startParts() {
   auto root = findCgroup2Mount();
   if (!root) return root.error();
   cgroup2Root_ = *root;
-  auto attach = resolveCgroupArgument(cgroup2Root_, config_.cgroup);
+  auto attach = resolveCgroup(cgroup2Root_, config_.cgroup);
   if (!attach) return makeError("bad \"cgroup\" in the configuration: " + attach.error().message);
   attachPath_ = attach->absolute;
   governedCgroup_ = attach->relative;

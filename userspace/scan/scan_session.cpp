@@ -1,9 +1,7 @@
 #include "scan/scan_session.h"
 
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include <filesystem>
 #include <map>
 #include <set>
 
@@ -11,6 +9,7 @@
 #include "bpf/observer.h"
 #include "catalog/catalog.h"
 #include "cgroup/cgroup_fs.h"
+#include "cgroup/cgroup_path.h"
 #include "observe/catalog_resolver.h"
 #include "observe/hosts_file.h"
 #include "observe/env_keys.h"
@@ -88,25 +87,6 @@ void checkProcessEnvironment(const Catalog& catalog, const std::set<std::string>
 
 }  // namespace
 
-Result<ResolvedCgroup> resolveCgroupArgument(const std::string& cgroup2Root, const std::string& argument) {
-  namespace fs = std::filesystem;
-  const std::string root = fs::path(cgroup2Root).lexically_normal().string();
-  // Accept both a path under the mount point and one relative to the hierarchy's root.
-  fs::path given = fs::path(argument.empty() ? "/" : argument).lexically_normal();
-  fs::path absolute = isCgroupPathWithin(given.string(), root) ? given : fs::path(root) / given.relative_path();
-  std::string absoluteText = absolute.lexically_normal().string();
-  if (absoluteText.size() > 1 && absoluteText.back() == '/') absoluteText.pop_back();
-  if (!isCgroupPathWithin(absoluteText, root)) {
-    return makeError("bad --cgroup " + argument + ": it leaves the cgroup v2 hierarchy at " + root);
-  }
-  struct stat info {};
-  if (::stat((absoluteText + "/cgroup.procs").c_str(), &info) != 0) {
-    return makeError("bad --cgroup " + argument + ": " + absoluteText + " is not a cgroup v2 directory");
-  }
-  const bool isRoot = absoluteText.size() == root.size();
-  return ResolvedCgroup{absoluteText, isRoot ? std::string("/") : absoluteText.substr(root.size())};
-}
-
 Result<ScanOutcome> ScanSession::run(const std::atomic<bool>& stop, const ProgressCallback& progress) {
   const std::string shippedCatalog =
       options_.shippedCatalog.empty() ? Catalog::defaultShippedFile() : options_.shippedCatalog;
@@ -116,8 +96,8 @@ Result<ScanOutcome> ScanSession::run(const std::atomic<bool>& stop, const Progre
   if (auto support = checkKernelSupport(); !support) return support.error();
   auto cgroup2Root = findCgroup2Mount();
   if (!cgroup2Root) return cgroup2Root.error();
-  auto scope = resolveCgroupArgument(*cgroup2Root, options_.cgroup);
-  if (!scope) return scope.error();
+  auto scope = resolveCgroup(*cgroup2Root, options_.cgroup);
+  if (!scope) return makeError("bad --cgroup: " + scope.error().message);
 
   ScanOutcome outcome;
   ScanContext& context = outcome.context;

@@ -51,12 +51,4 @@ class ScanSession {
   ScanOptions options_;
 };
 
-// Turns a user's --cgroup value into the absolute directory and the path relative to the cgroup v2
-// root, checking that it is a cgroup v2 directory.
-struct ResolvedCgroup {
-  std::string absolute;
-  std::string relative;
-};
-Result<ResolvedCgroup> resolveCgroupArgument(const std::string& cgroup2Root, const std::string& argument);
-
 }  // namespace shadowai
