@@ -5,9 +5,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "cli/status_view.h"
 #include "common/fd.h"
 #include "control/peer_credentials.h"
-#include "control/status_view.h"
 
 namespace shadowai {
 namespace {

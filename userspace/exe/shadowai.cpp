@@ -1,6 +1,6 @@
 // shadowai: the control CLI of shadowaid. Sets the mode of a cgroup subtree (enforce, detect, off, or
 // inherit from its parent) by cgroup path or systemd unit, and shows the daemon's status. `shadowai ca`
-// manages the host's local CA through its files (control/ca_commands.h), with or without the daemon.
+// manages the host's local CA through its files (cli/ca_commands.h), with or without the daemon.
 // Exit codes: 0 done, 2 error (one line on stderr).
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -8,11 +8,11 @@
 #include <optional>
 #include <string>
 
+#include "cli/ca_commands.h"
+#include "cli/policy_commands.h"
+#include "cli/status_view.h"
 #include "common/printable_text.h"
-#include "control/ca_commands.h"
 #include "control/control_client.h"
-#include "control/policy_commands.h"
-#include "control/status_view.h"
 #include "daemon/daemon_config.h"
 
 namespace {

@@ -1,4 +1,4 @@
-#include "control/ca_commands.h"
+#include "cli/ca_commands.h"
 
 #include <openssl/pem.h>
 #include <sys/stat.h>

@@ -1,4 +1,4 @@
-#include "control/policy_commands.h"
+#include "cli/policy_commands.h"
 
 #include <cstdio>
 #include <nlohmann/json.hpp>
