@@ -6,6 +6,7 @@
 #include <climits>
 #include <cstdint>
 #include <map>
+#include <span>
 #include <string>
 
 #include "common/thread_cpu_time.h"
@@ -302,8 +303,13 @@ Status DetectorSet::scanFrom(std::string_view text, size_t minBegin, const Detec
         thread_local std::vector<MatchTail::LiveSpan> live;
         impl_->tails[detector].liveSpans(text, ends, windowStart, live);
         for (const MatchTail::LiveSpan& stretch : live) {
+          // Each stretch gets its own ends: with all of them, every search would step over the
+          // others' ends, and text dense with short matches ("x@y.io " repeated) turned quadratic.
+          auto first = std::lower_bound(ends.begin(), ends.end(), stretch.earliestStart);
+          auto last = std::upper_bound(first, ends.end(), stretch.lastEnd);
           impl_->finders[detector]->findStarts(text, stretch.earliestStart,
-                                               std::min(windowEnd, stretch.lastEnd + 2), ends, spans);
+                                               std::min(windowEnd, stretch.lastEnd + 2),
+                                               std::span<const size_t>(first, last), spans);
         }
       }
       i = j;

@@ -38,7 +38,7 @@ std::optional<MatchStartFinder> MatchStartFinder::build(std::string_view express
   return finder;
 }
 
-void MatchStartFinder::findStarts(std::string_view text, size_t from, size_t to, const std::vector<size_t>& ends,
+void MatchStartFinder::findStarts(std::string_view text, size_t from, size_t to, std::span<const size_t> ends,
                                   std::vector<std::pair<size_t, size_t>>& out) const {
   const auto& positions = automaton_.positions;
   thread_local StartTable completed;  // consuming positions that just read the byte before the boundary

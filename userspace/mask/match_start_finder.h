@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -22,7 +23,9 @@ class MatchStartFinder {
 
   // For every end in ENDS (sorted, inside [from, to]) at which a match starting at or after FROM
   // ends, appends (leftmost start, end) to OUT. Assertions see all of TEXT, not only the window.
-  void findStarts(std::string_view text, size_t from, size_t to, const std::vector<size_t>& ends,
+  // Ends outside [from, to] are skipped, one by one: a caller searching many windows passes each
+  // its own ends, or the skipping costs windows x ends.
+  void findStarts(std::string_view text, size_t from, size_t to, std::span<const size_t> ends,
                   std::vector<std::pair<size_t, size_t>>& out) const;
 
  private:
