@@ -9,6 +9,8 @@
 //  * one event, N choices: a single chunk whose N choices each carry "ok ", then [DONE].
 //  * N events, a new choice each: chunk i carries "ok " for choice i; [DONE] then ends all N.
 //  * 1-byte deltas of prose: N chunks of one byte each for choice 0, then finish_reason and [DONE].
+//  * one delta of N short emails: "x@y.io " N times in one chunk (matches closer than the email
+//    pattern's longest one: each start search must stay on its own stretch of text).
 // The proxy refuses an answer naming more than SseStreamMasker::kMaxChannels (1024) channels; the
 // first two shapes lift that cap here to time the work per channel, which is what the cap multiplies.
 // A figure is the CPU time of the masking thread, the best of --rounds runs (default 3): the machine
@@ -78,6 +80,12 @@ std::vector<SseEvent> oneByteProse(size_t n) {
   return events;
 }
 
+std::vector<SseEvent> oneDeltaOfShortEmails(size_t n) {
+  std::string content;
+  for (size_t i = 0; i < n; ++i) content += "x@y.io ";
+  return {dataEvent(chunkWith(Json::array({choice(0, content)})).dump()), dataEvent("[DONE]")};
+}
+
 std::shared_ptr<const shadowai::MaskRules> rules() {
   static auto made = [] {
     auto compiled = shadowai::DetectorSet::compile(shadowai::builtinDetectors());
@@ -142,6 +150,8 @@ int main(int argc, char** argv) {
       {"one event, N choices", {500, 1000, 2000, 4000, 8000}, oneEventManyChoices, kUncapped},
       {"N events, a new choice each", {5000, 10000, 20000, 40000}, newChoicePerEvent, kUncapped},
       {"1-byte deltas of prose", {8192, 16384, 32768, 65536}, oneByteProse, shadowai::SseStreamMasker::kMaxChannels},
+      {"one delta of N short emails", {10000, 20000, 40000, 80000}, oneDeltaOfShortEmails,
+       shadowai::SseStreamMasker::kMaxChannels},
   };
   std::printf("%-30s %8s %12s %12s %8s\n", "shape", "N", "CPU ms", "us per N", "ratio");
   for (const auto& shape : shapes) {
