@@ -447,8 +447,7 @@ Status Daemon::run(const std::atomic<bool>& stop, std::atomic<bool>* reload) {
 
 void Daemon::scanEnvironments() {
   std::optional<std::string> filter;
-  const std::string governed = attachPath_.substr(cgroup2Root_.size());
-  if (!governed.empty()) filter = governed;
+  if (governedCgroup_ != "/") filter = governedCgroup_;
   EnvScanResult result = scanEnvKeys(envKeyNames_, filter);
   std::set<std::string> present;
   for (const auto& finding : result.findings) {
