@@ -281,6 +281,7 @@ TEST(MaskDetectorSet, FindsEachValueWhereverItSitsInTheBuffer) {
       {"AB 12 34 56 C", "AB 12 34 56 C"},
       {"DOB: 1990-04-12", "1990-04-12"},
       {"password=Xk9#mP2vL7q!", "Xk9#mP2vL7q!"},
+      {"Authorization: Basic dXNlcjpwYXNzd29yZA==", "Basic dXNlcjpwYXNzd29yZA=="},  // an end pass of its own
       {"ghp_" + testing::fakeChars(testing::kAlnum, 36, 2), "ghp_" + testing::fakeChars(testing::kAlnum, 36, 2)},
   };
   std::string filler;

@@ -134,6 +134,8 @@ const std::vector<Detector>& builtinDetectors() {
                            R"(\bBasic[ \t]{1,3}[A-Za-z0-9+/]{4,1024}={0,2})");
       d.caseless = true;
       d.validator = MatchValidator::kBasicCredentials;
+      // With the other secrets its end pass made theirs 60 % slower on prose (Detector::endPassDatabase).
+      d.endPassDatabase = "http-basic";
     }
     {
       // curl -u user:password, --user user:password (wget and others name it --password=, which

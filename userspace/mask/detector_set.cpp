@@ -8,6 +8,7 @@
 #include <map>
 #include <span>
 #include <string>
+#include <tuple>
 
 #include "common/thread_cpu_time.h"
 #include "mask/detector_expression.h"
@@ -139,7 +140,9 @@ Result<std::shared_ptr<const DetectorSet>> DetectorSet::compile(std::vector<Dete
   // 1 MiB of prose (docs/benchmarks.md, "Masking"): the shapes with three or more alternatives
   // (phone numbers) go alone, and "name: value" detectors (replaceValueOnly: the date of birth
   // after its "DOB:" label) go with the secrets, which are anchored on their prefixes and names
-  // too: with the shapes, the date of birth alone made their database 5x slower.
+  // too: with the shapes, the date of birth alone made their database 5x slower. A detector may
+  // name a database of its own (Detector::endPassDatabase): HTTP Basic's, 34 us per MiB alone,
+  // made the secrets' 60 % slower.
   // (One database per personal-data detector does not work with Vectorscan 5.4.9: its AVX-512
   // runtime loses matches of some single-pattern databases, e.g. ":[0-9A-Fa-f]{1,4}" or an SSN
   // near the end of a buffer, which the AVX2 runtime of the same library finds.)
@@ -148,7 +151,7 @@ Result<std::shared_ptr<const DetectorSet>> DetectorSet::compile(std::vector<Dete
     std::vector<unsigned> flags;
     std::vector<unsigned> ids;
   };
-  std::map<std::pair<DetectorCategory, size_t>, FastGroup> groups;
+  std::map<std::tuple<std::string, DetectorCategory, size_t>, FastGroup> groups;
   for (size_t i = 0; i < detectors.size(); ++i) {
     const Detector& detector = detectors[i];
     auto where = [&](const std::string& message) { return makeError("detector '" + detector.name + "': " + message); };
@@ -194,7 +197,8 @@ Result<std::shared_ptr<const DetectorSet>> DetectorSet::compile(std::vector<Dete
       fastExpression = expression;  // e.g. "(?:\\b)" left empty: keep the exact pattern
     }
     DetectorCategory anchoring = detector.replaceValueOnly ? DetectorCategory::kSecret : detector.category;
-    FastGroup& group = groups[{anchoring, topLevelAlternatives(expression) >= 3 ? 1u : 0u}];
+    FastGroup& group =
+        groups[{detector.endPassDatabase, anchoring, topLevelAlternatives(expression) >= 3 ? size_t{1} : size_t{0}}];
     group.expressions.push_back(std::move(fastExpression));
     group.flags.push_back(detectorFlag);
     group.ids.push_back(static_cast<unsigned>(i));
