@@ -305,7 +305,7 @@ TEST(AlertKindFieldsTest, TheHelpersAddOnlyTheirKindsFields) {
 TEST(AlertKindFieldsTest, CallRecordsCarryOnlyTheirKindsFields) {
   auto target = std::make_shared<InterceptTarget>();
   target->host = "api.openai.com";
-  // As Daemon::decide() starts every alert of an intercepted connection.
+  // As ConnectionRouter::decide() starts every alert of an intercepted connection.
   target->alertFields.add(AlertField::kProvider, "openai")
       .add(AlertField::kHost, "api.openai.com")
       .add(AlertField::kMatch, "sni")

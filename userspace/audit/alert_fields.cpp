@@ -38,7 +38,7 @@ constexpr FieldSet fieldsOf(std::initializer_list<AlertField> fields) {
 
 using enum AlertField;
 // The groups docs/alerts.md names. addProcess(), addWorkload(); addDetection() and the start of an
-// intercepted connection's alerts (Daemon::decide()) add the destination.
+// intercepted connection's alerts (ConnectionRouter::decide()) add the destination.
 constexpr FieldSet kProcessFields = fieldsOf({kPid, kUid, kComm, kExe, kUser, kCgroup});
 constexpr FieldSet kWorkloadFields = fieldsOf({kWorkload, kUnit, kContainer, kCgroup});
 constexpr FieldSet kDestinationFields = fieldsOf({kProvider, kHost, kMatch, kAddress, kPort, kProtocol});

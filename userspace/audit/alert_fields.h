@@ -173,9 +173,10 @@ constexpr bool isValidAlertFieldName(std::string_view name) {
 
 // The fields an alert of KIND may carry, in AlertField order, besides SHADOWAI_ALERT and
 // SHADOWAI_SUPPRESSED (the Alerter's, on any kind): everything the code that sends the kind can add
-// (userspace/daemon/daemon.cpp, userspace/daemon/call_alerts.cpp), each only when known. The kind's
-// catalog entry and its section of docs/alerts.md name exactly these
-// (tests/unit/alert_catalog_test.cpp): a send that gains a field adds it here, and the texts follow.
+// (userspace/daemon/: daemon.cpp, connection_router.cpp, detection_alerts.cpp, call_alerts.cpp),
+// each only when known. The kind's catalog entry and its section of docs/alerts.md name exactly
+// these (tests/unit/alert_catalog_test.cpp): a send that gains a field adds it here, and the texts
+// follow.
 std::vector<AlertField> alertKindFields(AlertKind kind);
 bool alertKindMayCarry(AlertKind kind, AlertField field);
 

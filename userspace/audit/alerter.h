@@ -19,6 +19,7 @@
 #include "audit/alert_fields.h"
 #include "audit/alert_kind.h"
 #include "audit/alert_rate_limiter.h"
+#include "audit/alert_sink.h"
 #include "common/result.h"
 
 namespace shadowai {
@@ -54,14 +55,14 @@ struct AlertDeliveryCounts {
 // restarting) blocks only that thread, never a proxy thread; when the queue is full an alert is
 // counted as lost, and once journald takes entries again one alerts-lost entry says how many were
 // lost (and how many of them were call records) since the previous report.
-class Alerter {
+class Alerter final : public AlertSink {
  public:
   using Clock = AlertRateLimiter::Clock;
 
   explicit Alerter(AlerterOptions options = {});
   // Delivers what is queued, for at most kStopDrainTime (journald may be the reason it is queued),
   // then stops the writer.
-  ~Alerter();
+  ~Alerter() override;
   Alerter(const Alerter&) = delete;
   Alerter& operator=(const Alerter&) = delete;
 
@@ -71,7 +72,7 @@ class Alerter {
   // that finds the queue full, is counted and is not an error. Fails (one line) only when the fields
   // break the rules (a reserved field set by the caller); nothing is queued then. On a host with no
   // journald socket at all libsystemd drops entries silently, by design: run with copyToStderr there.
-  Status send(AlertKind kind, std::string_view message, const AlertFields& fields = {});
+  Status send(AlertKind kind, std::string_view message, const AlertFields& fields = {}) override;
 
   // Waits until every alert queued before the call was handed to journald (or counted lost), at
   // most TIMEOUT; false on timeout.

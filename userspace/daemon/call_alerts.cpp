@@ -106,8 +106,8 @@ std::string interceptedCallMessage(const InterceptedCall& call) {
   return "intercepted call";
 }
 
-Status alertInterceptedCall(Alerter& alerter, const InterceptedCall& call) {
-  return alerter.send(interceptedCallAlertKind(call), interceptedCallMessage(call), interceptedCallFields(call));
+Status alertInterceptedCall(AlertSink& alerts, const InterceptedCall& call) {
+  return alerts.send(interceptedCallAlertKind(call), interceptedCallMessage(call), interceptedCallFields(call));
 }
 
 }  // namespace shadowai

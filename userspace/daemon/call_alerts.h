@@ -3,7 +3,7 @@
 // would not complete TLS with the proxy. Keys appear only as labels and fingerprints.
 #pragma once
 
-#include "audit/alerter.h"
+#include "audit/alert_sink.h"
 #include "intercept/intercepted_call.h"
 
 namespace shadowai {
@@ -13,6 +13,6 @@ std::string interceptedCallMessage(const InterceptedCall& call);
 AlertKind interceptedCallAlertKind(const InterceptedCall& call);
 
 // The three together; a failure to write is returned (the caller counts it), never thrown.
-Status alertInterceptedCall(Alerter& alerter, const InterceptedCall& call);
+Status alertInterceptedCall(AlertSink& alerts, const InterceptedCall& call);
 
 }  // namespace shadowai

@@ -93,7 +93,8 @@ Daemon::Daemon(DaemonConfig config, DaemonOptions options, Catalog catalog)
     : config_(std::move(config)),
       options_(options),
       catalog_(std::move(catalog)),
-      alerter_(AlerterOptions{AlertRateLimit{}, options.alertsToStderr}) {}
+      alerter_(AlerterOptions{AlertRateLimit{}, options.alertsToStderr}),
+      detectionAlerts_(catalog_, alerter_, readProcessIdentity) {}
 
 Result<std::unique_ptr<Daemon>> Daemon::start(DaemonConfig config, DaemonOptions options) {
   const std::string catalogFile = config.catalogFile.empty() ? Catalog::defaultShippedFile() : config.catalogFile;
@@ -211,8 +212,14 @@ Status Daemon::startParts() {
     if (!recorded) return std::nullopt;
     return OriginalDestination{recorded->address, recorded->port, recorded->cgroupId, recorded->pid, nullptr};
   };
-  callbacks.decide = [this](const ConnectionFacts& facts) { return decide(facts); };
-  callbacks.connectEarly = [this](const OriginalDestination& destination) { return mayConnectEarly(destination); };
+  ConnectionRouterSettings routerSettings;
+  routerSettings.noSniCatalogAddress = config_.noSniCatalogAddress;
+  routerSettings.interceptionEnabled = interceptor_ != nullptr;
+  router_ = std::make_unique<ConnectionRouter>(catalog_, dnsNames_, resolvedNames_, routerSettings, alerter_,
+                                               readProcessIdentity);
+  ConnectionRouter* router = router_.get();
+  callbacks.decide = [router](const ConnectionFacts& facts) { return router->decide(facts); };
+  callbacks.connectEarly = [router](const OriginalDestination& destination) { return router->mayConnectEarly(destination); };
   callbacks.onEvent = [this](const ProxyEvent& event) { onProxyEvent(event); };
   callbacks.interceptor = interceptor_;
   auto proxy = ProxyServer::start(proxyOptions, std::move(callbacks));
@@ -448,37 +455,13 @@ Status Daemon::run(const std::atomic<bool>& stop, std::atomic<bool>* reload) {
 void Daemon::scanEnvironments() {
   std::optional<std::string> filter;
   if (governedCgroup_ != "/") filter = governedCgroup_;
-  EnvScanResult result = scanEnvKeys(envKeyNames_, filter);
-  std::set<std::string> present;
-  for (const auto& finding : result.findings) {
-    present.insert(alertEnvKey(finding));
-  }
-  // Forget processes that are gone, so a reused pid with a key is reported again.
-  alertedEnvKeys_ = std::move(present);
+  detectionAlerts_.envScanFinished(scanEnvKeys(envKeyNames_, filter).findings);
 }
 
 void Daemon::checkProcessEnvironment(uint32_t pid) {
   auto findings = findEnvKeys(static_cast<int>(pid), envKeyNames_);
   if (!findings) return;  // gone already
-  for (const auto& finding : *findings) alertEnvKey(finding);
-}
-
-std::string Daemon::alertEnvKey(const EnvKeyFinding& finding) {
-  const std::string key = std::to_string(finding.pid) + "|" + finding.variable + "|" + finding.fingerprint;
-  if (!alertedEnvKeys_.insert(key).second) return key;
-  ProcessIdentity process = identityOf(0, static_cast<uint32_t>(finding.pid));
-  AlertFields fields;
-  fields.addEnvKey(finding).addProcess(process);
-  if (!process.cgroupPath.empty()) fields.addWorkload(workloadFromCgroupPath(process.cgroupPath));
-  auto providers = catalog_.envKeys().find(finding.variable);
-  if (providers != catalog_.envKeys().end() && !providers->second.empty()) {
-    fields.add(AlertField::kProvider, providers->second.front());
-  }
-  (void)alerter_.send(AlertKind::kEnvKeyDetected,
-                      "process " + std::to_string(finding.pid) + " (" + (process.exe.empty() ? process.comm : process.exe) +
-                          ") holds " + finding.variable + " in its environment",
-                      fields);
-  return key;
+  detectionAlerts_.envKeysFound(*findings);
 }
 
 void Daemon::syncNamespaceListeners() {
@@ -509,7 +492,7 @@ bool Daemon::stillEnforcedThere(const EnforcedNamespace& where) const {
 }
 
 void Daemon::onNamespaceFailed(const EnforcedNamespace& where, const std::string& reason) {
-  ProcessIdentity process = identityOf(0, static_cast<uint32_t>(where.pid));
+  ProcessIdentity process = readProcessIdentity(static_cast<uint32_t>(where.pid), 0);
   AlertFields fields;
   if (where.inode != 0) fields.add(AlertField::kNetns, where.inode);
   fields.add(AlertField::kReason, reason).addProcess(process);
@@ -552,7 +535,7 @@ void Daemon::periodicWork() {
     std::fprintf(stderr, "shadowaid: %s\n", synced.error().describe().c_str());
   }
   dnsNames_.prune();
-  interceptedNames_.prune();
+  router_->prune();
   const LostEventCounts lost = programs_->events().lostEvents();
   uint64_t totalLost = 0;
   for (uint64_t value : lost) totalLost += value;
@@ -609,23 +592,15 @@ void Daemon::onEvent(const RawEvent& event) {
 }
 
 void Daemon::onDetection(const Detection& detection) {
-  const auto& process = detection.process;
-  const std::string key = process.cgroupPath + "|" + (process.exe.empty() ? process.comm : process.exe) + "|" +
-                          detection.classification.match.entry->providerId + "|" + detection.classification.host +
-                          "|" + toString(detection.classification.method) + "|" + toString(detection.transport);
-  if (!alertedCalls_.insert(key).second) return;
+  if (!detectionAlerts_.isFirstSighting(detection)) return;
   {
     // The counters status shows include this detection before its alert is out.
     std::lock_guard lock(mutex_);
     snapshot_.detection = tracker_->counters();
   }
-  const std::string workload = workloadFromCgroupPath(process.cgroupPath.empty() ? "/" : process.cgroupPath).displayName();
-  (void)alerter_.send(AlertKind::kLlmCallDetected,
-                      workload + " (" + (process.exe.empty() ? process.comm : process.exe) + ") calls " +
-                          detection.classification.match.entry->providerName + " at " + detection.classification.host,
-                      AlertFields().addDetection(detection));
+  detectionAlerts_.callDetected(detection);
   // A process calling a provider may hold the key it calls with.
-  if (process.pid > 0) checkProcessEnvironment(static_cast<uint32_t>(process.pid));
+  if (detection.process.pid > 0) checkProcessEnvironment(static_cast<uint32_t>(detection.process.pid));
 }
 
 void Daemon::onQuicRefused(const shadowai_event_header& header) {
@@ -633,156 +608,13 @@ void Daemon::onQuicRefused(const shadowai_event_header& header) {
     std::lock_guard lock(mutex_);
     snapshot_.quicRefused = ++quicRefused_;  // counted before the alert goes out
   }
-  ProcessIdentity process = attributor_->identify(header);
   std::array<uint8_t, 16> bytes{};
   std::memcpy(bytes.data(), header.remote.addr, 16);
   const IpAddress address(bytes);
-  AlertFields fields;
-  fields.add(AlertField::kAddress, address.toString()).add(AlertField::kPort, 443).add(AlertField::kProtocol, "quic");
   auto names = dnsNames_.namesOf(address);
   if (names.empty()) names = resolvedNames_.namesOf(address);
-  if (!names.empty()) fields.add(AlertField::kHost, names.front());
-  fields.addProcess(process);
-  if (!process.cgroupPath.empty()) fields.addWorkload(workloadFromCgroupPath(process.cgroupPath));
-  fields.add(AlertField::kAction, "refused");
-  (void)alerter_.send(AlertKind::kQuicRefused,
-                      "refused QUIC (UDP/443) to " + (names.empty() ? address.toString() : names.front()) +
-                          " from an enforced workload; it will fall back to TCP through the proxy",
-                      fields);
-}
-
-ProcessIdentity Daemon::identityOf(uint64_t cgroupId, uint32_t pid) {
-  // Called on proxy threads: no shared caches, just /proc.
-  ProcessIdentity identity;
-  identity.pid = static_cast<int>(pid);
-  identity.cgroupId = cgroupId;
-  if (pid != 0) {
-    if (auto info = readProcessInfo(static_cast<int>(pid))) {
-      identity.uid = info->uid;
-      identity.userName = info->userName;
-      identity.comm = info->comm;
-      identity.exe = info->exe;
-      identity.cgroupPath = info->cgroupPath;
-    }
-  }
-  return identity;
-}
-
-namespace {
-// How long an address is remembered as an LLM endpoint after an intercepted call to it (plus the
-// AddressNames grace period).
-constexpr uint32_t kInterceptedAddressTtlSeconds = 3600;
-}  // namespace
-
-bool Daemon::mayConnectEarly(const OriginalDestination& destination) {
-  // decide() can only refuse a connection to an address the catalog names: to any other address
-  // the verdict is a splice, or an interception when the SNI is a catalog host. So those addresses
-  // wait for the verdict before the proxy touches them, and so do addresses already seen serving
-  // intercepted calls: there the early connect would mostly go to waste (an interception reuses
-  // its pooled upstream connections) and touch the provider for nothing.
-  if (!interceptedNames_.namesOf(destination.address).empty()) return false;
-  FlowEvidence evidence;
-  evidence.dnsNames = dnsNames_.namesOf(destination.address);
-  evidence.resolvedNames = resolvedNames_.namesOf(destination.address);
-  evidence.port = destination.port;
-  auto classification = classifyFlow(catalog_, evidence);
-  return !classification || classification->match.entry->category != EndpointCategory::kHosted;
-}
-
-ConnectionDecision Daemon::decide(const ConnectionFacts& facts) {
-  const auto& destination = facts.destination;
-  if (!facts.isTls && facts.httpHost) {
-    // A provider called without TLS: its Host header names it whatever the address. Nothing to
-    // intercept (no TLS to terminate): refused or passed as a connection without SNI would be.
-    auto match = matchHttpHost(catalog_, *facts.httpHost, destination.port);
-    if (match && match->entry->category == EndpointCategory::kHosted) {
-      return decidePlainHttp(facts, *facts.httpHost, match->entry->providerId);
-    }
-  }
-  FlowEvidence evidence;
-  if (facts.sni) evidence.sni = *facts.sni;
-  evidence.dnsNames = dnsNames_.namesOf(destination.address);
-  evidence.resolvedNames = resolvedNames_.namesOf(destination.address);
-  evidence.port = destination.port;
-  auto classification = classifyFlow(catalog_, evidence);
-  if (!classification || classification->match.entry->category != EndpointCategory::kHosted) {
-    return ConnectionVerdict::kSplice;  // not an LLM call: untouched
-  }
-  ProcessIdentity process = identityOf(destination.cgroupId, destination.pid);
-  AlertFields fields;
-  fields.add(AlertField::kProvider, classification->match.entry->providerId)
-      .add(AlertField::kHost, classification->host)
-      .add(AlertField::kMatch, toString(classification->method))
-      .add(AlertField::kAddress, destination.address.toString())
-      .add(AlertField::kPort, destination.port)
-      .add(AlertField::kProtocol, "tcp")
-      .addProcess(process);
-  const Workload workload = workloadFromCgroupPath(process.cgroupPath);
-  if (!process.cgroupPath.empty()) fields.addWorkload(workload);
-
-  if (classification->method == MatchMethod::kSni) {
-    if (interceptor_) {
-      interceptedNames_.learn(destination.address, {classification->host}, kInterceptedAddressTtlSeconds);
-      auto target = std::make_shared<InterceptTarget>();
-      target->providerId = classification->match.entry->providerId;
-      target->providerName = classification->match.entry->providerName;
-      target->apiFamily = classification->match.entry->apiFamily;
-      target->host = classification->host;
-      target->cgroupPath = process.cgroupPath;
-      target->unitName = workload.unit;
-      target->workload.cgroupPath = process.cgroupPath;
-      target->workload.unit = workload.unit;
-      if (!workload.containerId.empty()) {
-        target->workload.containerId = workload.containerRuntime.empty()
-                                           ? workload.containerId
-                                           : workload.containerRuntime + ":" + workload.containerId;
-      }
-      if (process.pid != 0) {
-        target->workload.uid = process.uid;
-        target->workload.user = process.userName;
-        target->workload.exe = process.exe;
-      }
-      target->alertFields = std::move(fields);
-      return ConnectionDecision(ConnectionVerdict::kIntercept, std::move(target));
-    }
-    // Interception is switched off: the call goes through untouched.
-    fields.add(AlertField::kAction, "passed");
-    (void)alerter_.send(AlertKind::kLlmCallPassedThrough,
-                        "enforced workload called " + classification->match.entry->providerName + " at " +
-                            classification->host + "; passed through (interception is disabled)",
-                        fields);
-    return ConnectionVerdict::kIntercept;
-  }
-  const bool refuse = config_.noSniCatalogAddress == NoSniCatalogAddressAction::kRefuse;
-  fields.add(AlertField::kAction, refuse ? "refused" : "passed");
-  (void)alerter_.send(AlertKind::kNoSniCatalogAddress,
-                      std::string("enforced connection without SNI to ") + destination.address.toString() + " (" +
-                          classification->host + "); " + (refuse ? "refused" : "passed through"),
-                      fields);
-  return refuse ? ConnectionVerdict::kRefuse : ConnectionVerdict::kSplice;
-}
-
-ConnectionDecision Daemon::decidePlainHttp(const ConnectionFacts& facts, const std::string& host,
-                                           const std::string& providerId) {
-  const auto& destination = facts.destination;
-  ProcessIdentity process = identityOf(destination.cgroupId, destination.pid);
-  const bool refuse = config_.noSniCatalogAddress == NoSniCatalogAddressAction::kRefuse;
-  AlertFields fields;
-  fields.add(AlertField::kProvider, providerId)
-      .add(AlertField::kHost, host)
-      .add(AlertField::kMatch, "http-host")
-      .add(AlertField::kAddress, destination.address.toString())
-      .add(AlertField::kPort, destination.port)
-      .add(AlertField::kProtocol, "http")
-      .addProcess(process);
-  if (!process.cgroupPath.empty()) fields.addWorkload(workloadFromCgroupPath(process.cgroupPath));
-  fields.add(AlertField::kAction, refuse ? "refused" : "passed");
-  (void)alerter_.send(AlertKind::kNoSniCatalogAddress,
-                      "enforced plain-HTTP call (no TLS) to " + host + " at " +
-                          formatEndpoint(destination.address, destination.port) + "; " +
-                          (refuse ? "refused" : "passed through unmasked"),
-                      fields);
-  return refuse ? ConnectionVerdict::kRefuse : ConnectionVerdict::kSplice;
+  detectionAlerts_.quicRefused(attributor_->identify(header), address,
+                               names.empty() ? std::nullopt : std::optional(names.front()));
 }
 
 void Daemon::onProxyEvent(const ProxyEvent& event) {
@@ -874,7 +706,7 @@ nlohmann::json Daemon::status() {
         {"spliced", proxy.spliced},
         {"early_connects", proxy.earlyConnects},
         {"intercepted_connections", proxy.intercepted},
-        {"passed_through_llm_calls", proxy.interceptUnavailable},
+        {"passed_through_llm_calls", router_->passedThroughCalls()},
         {"refused_no_destination", proxy.refusedNoDestination},
         {"refused_by_decision", proxy.refusedByDecision},
         {"refused_over_limit", proxy.refusedOverLimit},

@@ -1,11 +1,13 @@
-// Daemon: shadowaid's core. Continuous detection (the scan's pipeline, alerting each new finding to
-// journald), per-cgroup modes applied to the pinned BPF maps and persisted in the state directory,
-// the transparent proxy that enforce mode redirects into, and the control socket the `shadowai`
-// CLI talks to. The binary's main only loads the configuration and signals.
+// Daemon: shadowaid's core, which wires the parts and runs them. Continuous detection (the scan's
+// pipeline, each new finding alerted by DetectionAlerts), per-cgroup modes applied to the pinned
+// BPF maps and persisted in the state directory, the transparent proxy that enforce mode redirects
+// into (its connections routed by the ConnectionRouter, LLM calls served by the LlmInterceptor),
+// and the control socket the `shadowai` CLI talks to. The binary's main only loads the
+// configuration and signals.
 //
 // Threads: run() is the event loop (ring buffer, heartbeat, periodic work); the control server and
-// the proxy workers have their own threads and call back into the Daemon, so shared state is
-// either immutable after start (catalog, config), internally locked (AddressNames, Alerter), or
+// the proxy workers have their own threads and call into the Daemon and the router, so shared state
+// is either immutable after start (catalog, config), internally locked (AddressNames, Alerter), or
 // guarded by mutex_.
 #pragma once
 
@@ -24,7 +26,9 @@
 #include "control/control_handler.h"
 #include "control/control_server.h"
 #include "daemon/call_counters.h"
+#include "daemon/connection_router.h"
 #include "daemon/daemon_config.h"
+#include "daemon/detection_alerts.h"
 #include "daemon/mode_store.h"
 #include "daemon/netns_listeners.h"
 #include "observe/address_names.h"
@@ -74,11 +78,6 @@ class Daemon final : public ControlHandler {
   void onEvent(const RawEvent& event);
   void onDetection(const Detection& detection);
   void onQuicRefused(const shadowai_event_header& header);
-  bool mayConnectEarly(const OriginalDestination& destination);
-  ConnectionDecision decide(const ConnectionFacts& facts);
-  // An enforced plain-HTTP request whose Host is a hosted catalog endpoint.
-  ConnectionDecision decidePlainHttp(const ConnectionFacts& facts, const std::string& host,
-                                     const std::string& providerId);
   Status startInterceptor();
   Result<std::shared_ptr<const PolicyRuntime>> loadPolicy() const;
   nlohmann::json policyStatus(const PolicyRuntime& runtime) const;
@@ -87,8 +86,6 @@ class Daemon final : public ControlHandler {
   void scanEnvironments();
   // Reads one process's environment (it just exec'd, or called a provider) for keys.
   void checkProcessEnvironment(uint32_t pid);
-  // Alerts FINDING unless it was alerted already; returns its key in alertedEnvKeys_.
-  std::string alertEnvKey(const EnvKeyFinding& finding);
   // Has the proxy listen in every network namespace an enforced process lives in (containers'),
   // and only there.
   void syncNamespaceListeners();
@@ -100,7 +97,6 @@ class Daemon final : public ControlHandler {
   bool stillEnforcedThere(const EnforcedNamespace& where) const;
   void syncPathModes();
   std::vector<IpAddress> llmAddresses() const;
-  ProcessIdentity identityOf(uint64_t cgroupId, uint32_t pid);
 
   const DaemonConfig config_;
   const DaemonOptions options_;
@@ -110,17 +106,13 @@ class Daemon final : public ControlHandler {
   std::string governedCgroup_;  // the same relative to the cgroup v2 root ("/" for the root), as alerts give cgroups
   std::string stopReason_;      // main thread only (start, run, destructor)
   Alerter alerter_;
+  DetectionAlerts detectionAlerts_;  // event loop only
 
   AddressNames dnsNames_;
   AddressNames resolvedNames_;
-  // Addresses whose enforced connections named a catalog host in their SNI: the proxy waits for
-  // the verdict before connecting there (an early connect would go to waste, see mayConnectEarly).
-  AddressNames interceptedNames_;
   std::unique_ptr<CatalogResolver> resolver_;
   std::unique_ptr<ProcessAttributor> attributor_;  // event loop only
   std::unique_ptr<FlowTracker> tracker_;            // event loop only
-  std::set<std::string> alertedCalls_;              // event loop only: one alert per new finding
-  std::set<std::string> alertedEnvKeys_;            // event loop only: (pid, variable, fingerprint)
   std::set<std::string> envKeyNames_;               // the catalog's key variables
   std::chrono::steady_clock::time_point nextEnvScan_{};
   std::chrono::steady_clock::time_point nextMemoryTrim_{};
@@ -134,6 +126,9 @@ class Daemon final : public ControlHandler {
   std::shared_ptr<PolicyHolder> policy_;          // null when interception is disabled
   std::shared_ptr<const PseudonymKey> pseudonymKey_;
   std::mutex reloadMutex_;                        // one reload at a time (SIGHUP and the control socket)
+  // Decides for the proxy (its decide and connectEarly callbacks), so it is declared before proxy_
+  // and outlives it; made after startInterceptor(), which tells whether interception is on.
+  std::unique_ptr<ConnectionRouter> router_;
   std::unique_ptr<ProxyServer> proxy_;
   OwnNamespace ownNetns_;
   std::unique_ptr<NetnsListeners> netnsListeners_;  // after proxy_, which it uses

@@ -8,6 +8,7 @@
 
 #include "cgroup/cgroup_fs.h"
 #include "common/file_util.h"
+#include "observe/detection.h"
 
 namespace shadowai {
 namespace {
@@ -117,6 +118,21 @@ Result<ProcessInfo> readProcessInfo(int pid, const std::string& procRoot) {
     info.exe = std::move(target);
   }
   return info;
+}
+
+ProcessIdentity readProcessIdentity(uint32_t pid, uint64_t cgroupId) {
+  ProcessIdentity identity;
+  identity.pid = static_cast<int>(pid);
+  identity.cgroupId = cgroupId;
+  if (pid == 0) return identity;
+  if (auto info = readProcessInfo(static_cast<int>(pid))) {
+    identity.uid = info->uid;
+    identity.userName = info->userName;
+    identity.comm = info->comm;
+    identity.exe = info->exe;
+    identity.cgroupPath = info->cgroupPath;
+  }
+  return identity;
 }
 
 }  // namespace shadowai

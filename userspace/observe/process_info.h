@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -22,9 +23,20 @@ struct ProcessInfo {
   static constexpr size_t kMaxCmdline = 1024;
 };
 
+struct ProcessIdentity;  // observe/detection.h
+
 // Reads /proc/PID/{status,comm,exe,cmdline,cgroup}. A process that has exited is an error (errnum
 // ENOENT or ESRCH); an unreadable exe link is not.
 Result<ProcessInfo> readProcessInfo(int pid, const std::string& procRoot = "/proc");
+
+// Who PID is (user, comm, exe, cgroup path; not the command line), with CGROUP_ID as given. Reads
+// /proc each time, without ProcessAttributor's cache, so any thread may call it (the proxy's threads
+// name a connection's workload this way). Only pid and cgroupId are set when PID is 0 or has gone.
+ProcessIdentity readProcessIdentity(uint32_t pid, uint64_t cgroupId);
+
+// Who PID is, for the parts that alert about a process: readProcessIdentity in the daemon, a
+// workload of the test's own in unit tests. Must be thread-safe where proxy threads call it.
+using ProcessLookup = std::function<ProcessIdentity(uint32_t pid, uint64_t cgroupId)>;
 
 // The user name of a uid, or the uid as text when the passwd database does not know it.
 std::string userNameOf(uint32_t uid);
