@@ -835,7 +835,8 @@ nlohmann::json alertsStatus(const AlertDeliveryCounts& counts) {
           {"lost_queue_full", counts.lostQueueFull},
           {"lost_refused", counts.lostRefused},
           {"lost_call_records", counts.lostCallRecords},
-          {"loss_reports", counts.lostReports}};
+          {"loss_reports", counts.lostReports},
+          {"rejected_malformed", counts.rejectedMalformed}};
 }
 }  // namespace
 
