@@ -881,6 +881,7 @@ nlohmann::json Daemon::status() {
         {"refused_over_limit", proxy.refusedOverLimit},
         {"peek_timeouts", proxy.peekTimeouts},
         {"upstream_connect_failures", proxy.upstreamConnectFailures},
+        {"escaped_exceptions", proxy.escapedExceptions},
         {"active", proxy.active},
         {"bytes_up", proxy.bytesUp},
         {"bytes_down", proxy.bytesDown}}},
