@@ -22,6 +22,7 @@
 #include "support/test_cgroup.h"
 #include "support/test_namespace.h"
 #include "support/tls_server.h"
+#include "tls/openssl_handles.h"
 
 namespace shadowai::test {
 namespace {
@@ -133,10 +134,10 @@ TEST_F(SupportTest, CurlRejectsAServerItsCaDidNotSign) {
 // A minimal blocking TLS client, to check echo mode byte for byte.
 std::string tlsRoundTrip(const std::string& caPath, const std::string& hostPort, const std::string& sni,
                          const std::string& payload) {
-  std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> context(SSL_CTX_new(TLS_client_method()), &SSL_CTX_free);
+  SslCtxPtr context(SSL_CTX_new(TLS_client_method()));
   if (!context || SSL_CTX_load_verify_locations(context.get(), caPath.c_str(), nullptr) != 1) return "<ca>";
   SSL_CTX_set_verify(context.get(), SSL_VERIFY_PEER, nullptr);
-  std::unique_ptr<BIO, decltype(&BIO_free_all)> bio(BIO_new_ssl_connect(context.get()), &BIO_free_all);
+  BioPtr bio(BIO_new_ssl_connect(context.get()));
   SSL* ssl = nullptr;
   BIO_get_ssl(bio.get(), &ssl);
   SSL_set_tlsext_host_name(ssl, sni.c_str());

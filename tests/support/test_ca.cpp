@@ -13,16 +13,6 @@ namespace {
 constexpr long kOneHour = 60 * 60;
 constexpr long kOneDay = 24 * kOneHour;
 
-struct BioDeleter {
-  void operator()(BIO* bio) const { BIO_free(bio); }
-};
-struct BignumDeleter {
-  void operator()(BIGNUM* number) const { BN_free(number); }
-};
-struct X509ExtensionDeleter {
-  void operator()(X509_EXTENSION* extension) const { X509_EXTENSION_free(extension); }
-};
-
 // "what: <first OpenSSL error>", and the rest of the queue dropped so it cannot confuse the next caller.
 Error opensslError(const std::string& what) {
   char text[256] = "unknown OpenSSL error";
@@ -38,8 +28,7 @@ Result<EvpPkeyPtr> generateKey() {
 }
 
 Status addExtension(X509* certificate, X509V3_CTX* context, int nid, const std::string& value) {
-  std::unique_ptr<X509_EXTENSION, X509ExtensionDeleter> extension(
-      X509V3_EXT_conf_nid(nullptr, context, nid, value.c_str()));
+  X509ExtensionPtr extension(X509V3_EXT_conf_nid(nullptr, context, nid, value.c_str()));
   if (!extension) return opensslError("cannot build extension " + std::string(OBJ_nid2sn(nid)) + "=" + value);
   if (X509_add_ext(certificate, extension.get(), -1) != 1) return opensslError("cannot add an extension");
   return {};
@@ -48,7 +37,7 @@ Status addExtension(X509* certificate, X509V3_CTX* context, int nid, const std::
 // A certificate with a random serial, SUBJECT_CN, KEY and validity [now - 1h, now + lifetime].
 Result<X509Ptr> newCertificate(const std::string& subjectCn, EVP_PKEY* key, long lifetimeSeconds) {
   X509Ptr certificate(X509_new());
-  std::unique_ptr<BIGNUM, BignumDeleter> serial(BN_new());
+  BignumPtr serial(BN_new());
   if (!certificate || !serial) return opensslError("out of memory");
   if (X509_set_version(certificate.get(), X509_VERSION_3) != 1 ||
       BN_rand(serial.get(), 127, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ANY) != 1 ||
@@ -64,7 +53,7 @@ Result<X509Ptr> newCertificate(const std::string& subjectCn, EVP_PKEY* key, long
 }
 
 Status writePem(const std::string& path, X509* certificate, EVP_PKEY* key) {
-  std::unique_ptr<BIO, BioDeleter> bio(BIO_new_file(path.c_str(), "w"));
+  BioPtr bio(BIO_new_file(path.c_str(), "w"));
   if (!bio) return opensslError("cannot create " + path);
   const bool written = certificate != nullptr ? PEM_write_bio_X509(bio.get(), certificate) == 1
                                               : PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0,

@@ -2,26 +2,15 @@
 // in a test trust it through ca.pem (curl --cacert, SSL_CERT_FILE); nothing is installed system-wide.
 #pragma once
 
-#include <openssl/evp.h>
-#include <openssl/x509.h>
-
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "common/result.h"
 #include "support/temp_dir.h"
+#include "tls/openssl_handles.h"
 
 namespace shadowai::test {
-
-struct EvpPkeyDeleter {
-  void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
-};
-struct X509Deleter {
-  void operator()(X509* certificate) const { X509_free(certificate); }
-};
-using EvpPkeyPtr = std::unique_ptr<EVP_PKEY, EvpPkeyDeleter>;
-using X509Ptr = std::unique_ptr<X509, X509Deleter>;
 
 struct LeafFiles {
   std::string certPath;  // PEM certificate

@@ -12,25 +12,12 @@
 #include <string_view>
 #include <vector>
 
+#include "tls/openssl_handles.h"
+
 namespace shadowai {
 namespace {
 
 using Bytes = std::vector<uint8_t>;
-
-struct SslCtxDeleter {
-  void operator()(SSL_CTX* ctx) const { SSL_CTX_free(ctx); }
-};
-struct SslDeleter {
-  void operator()(SSL* ssl) const { SSL_free(ssl); }
-};
-struct PkeyDeleter {
-  void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
-};
-struct X509Deleter {
-  void operator()(X509* cert) const { X509_free(cert); }
-};
-using SslCtxPtr = std::unique_ptr<SSL_CTX, SslCtxDeleter>;
-using SslPtr = std::unique_ptr<SSL, SslDeleter>;
 
 struct HelloOptions {
   int maxVersion = TLS1_3_VERSION;
@@ -112,8 +99,8 @@ Bytes openSslClientHello(const HelloOptions& options) {
 
 // What a real OpenSSL server answers to `hello`: a ServerHello first.
 Bytes openSslServerReply(const Bytes& hello) {
-  std::unique_ptr<EVP_PKEY, PkeyDeleter> key(EVP_EC_gen("P-256"));
-  std::unique_ptr<X509, X509Deleter> cert(X509_new());
+  EvpPkeyPtr key(EVP_EC_gen("P-256"));
+  X509Ptr cert(X509_new());
   X509_set_version(cert.get(), 2);
   ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), 1);
   X509_gmtime_adj(X509_getm_notBefore(cert.get()), 0);

@@ -8,6 +8,8 @@
 
 #include <cstring>
 
+#include "tls/openssl_handles.h"
+
 namespace shadowai {
 namespace {
 
@@ -26,18 +28,16 @@ constexpr const char* kCatalog = R"({
 })";
 
 std::vector<uint8_t> clientHelloFor(const std::string& serverName) {
-  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
-  SSL* ssl = SSL_new(ctx);
+  SslCtxPtr ctx(SSL_CTX_new(TLS_client_method()));
+  SslPtr ssl(SSL_new(ctx.get()));
   BIO* in = BIO_new(BIO_s_mem());
   BIO* out = BIO_new(BIO_s_mem());
-  SSL_set_bio(ssl, in, out);  // ssl owns both BIOs now
-  if (!serverName.empty()) SSL_set_tlsext_host_name(ssl, serverName.c_str());
-  SSL_set_connect_state(ssl);
-  SSL_do_handshake(ssl);  // writes the ClientHello, then wants to read
+  SSL_set_bio(ssl.get(), in, out);  // ssl owns both BIOs now
+  if (!serverName.empty()) SSL_set_tlsext_host_name(ssl.get(), serverName.c_str());
+  SSL_set_connect_state(ssl.get());
+  SSL_do_handshake(ssl.get());  // writes the ClientHello, then wants to read
   std::vector<uint8_t> bytes(static_cast<size_t>(BIO_ctrl_pending(out)));
   BIO_read(out, bytes.data(), static_cast<int>(bytes.size()));
-  SSL_free(ssl);
-  SSL_CTX_free(ctx);
   return bytes;
 }
 

@@ -22,11 +22,6 @@ namespace {
 using namespace std::chrono_literals;
 using ::testing::HasSubstr;
 
-struct GeneralNamesDeleter {
-  void operator()(GENERAL_NAMES* names) const { GENERAL_NAMES_free(names); }
-};
-using GeneralNamesPtr = std::unique_ptr<GENERAL_NAMES, GeneralNamesDeleter>;
-
 long secondsFromNow(const ASN1_TIME* time) {
   int days = 0, seconds = 0;
   EXPECT_EQ(ASN1_TIME_diff(&days, &seconds, nullptr, time), 1);
@@ -129,8 +124,7 @@ TEST_F(LeafCertCacheTest, ExtensionsAndValidity) {
             "api.anthropic.com");
 
   int critical = -1;
-  std::unique_ptr<ASN1_BIT_STRING, decltype(&ASN1_BIT_STRING_free)> usage(
-      static_cast<ASN1_BIT_STRING*>(X509_get_ext_d2i(cert, NID_key_usage, &critical, nullptr)), &ASN1_BIT_STRING_free);
+  Asn1BitStringPtr usage(static_cast<ASN1_BIT_STRING*>(X509_get_ext_d2i(cert, NID_key_usage, &critical, nullptr)));
   ASSERT_TRUE(usage);
   EXPECT_EQ(critical, 1);
   EXPECT_EQ(X509_get_key_usage(cert), static_cast<uint32_t>(KU_DIGITAL_SIGNATURE));

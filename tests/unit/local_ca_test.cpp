@@ -141,17 +141,15 @@ TEST_F(LocalCaTest, CaExtensionsExactlyAsRequired) {
   EXPECT_EQ(X509_check_ca(cert), 1);
 
   int critical = -1;
-  std::unique_ptr<BASIC_CONSTRAINTS, decltype(&BASIC_CONSTRAINTS_free)> constraints(
-      static_cast<BASIC_CONSTRAINTS*>(X509_get_ext_d2i(cert, NID_basic_constraints, &critical, nullptr)),
-      &BASIC_CONSTRAINTS_free);
+  BasicConstraintsPtr constraints(
+      static_cast<BASIC_CONSTRAINTS*>(X509_get_ext_d2i(cert, NID_basic_constraints, &critical, nullptr)));
   ASSERT_TRUE(constraints);
   EXPECT_EQ(critical, 1);
   EXPECT_NE(constraints->ca, 0);
   ASSERT_NE(constraints->pathlen, nullptr);
   EXPECT_EQ(ASN1_INTEGER_get(constraints->pathlen), 0);
 
-  std::unique_ptr<ASN1_BIT_STRING, decltype(&ASN1_BIT_STRING_free)> usage(
-      static_cast<ASN1_BIT_STRING*>(X509_get_ext_d2i(cert, NID_key_usage, &critical, nullptr)), &ASN1_BIT_STRING_free);
+  Asn1BitStringPtr usage(static_cast<ASN1_BIT_STRING*>(X509_get_ext_d2i(cert, NID_key_usage, &critical, nullptr)));
   ASSERT_TRUE(usage);
   EXPECT_EQ(critical, 1);
   EXPECT_EQ(X509_get_key_usage(cert), static_cast<uint32_t>(KU_KEY_CERT_SIGN | KU_CRL_SIGN));
@@ -168,8 +166,7 @@ TEST_F(LocalCaTest, CaExtensionsExactlyAsRequired) {
   EXPECT_NEAR(secondsFromNow(X509_get0_notBefore(cert)), -3600, 60);
   EXPECT_NEAR(secondsFromNow(X509_get0_notAfter(cert)), 3653L * 86400, 86400);
 
-  std::unique_ptr<BIGNUM, decltype(&BN_free)> serial(ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), nullptr),
-                                                     &BN_free);
+  BignumPtr serial(ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), nullptr));
   ASSERT_TRUE(serial);
   EXPECT_FALSE(BN_is_negative(serial.get()));
   EXPECT_GT(BN_num_bits(serial.get()), 64);  // 128 random bits; fewer than 64 leading zeros in all but 2^-64

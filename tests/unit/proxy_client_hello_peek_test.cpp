@@ -10,23 +10,18 @@
 #include <string>
 #include <vector>
 
+#include "tls/openssl_handles.h"
+
 namespace shadowai {
 namespace {
 
 using Bytes = std::vector<uint8_t>;
 
-struct SslCtxDeleter {
-  void operator()(SSL_CTX* ctx) const { SSL_CTX_free(ctx); }
-};
-struct SslDeleter {
-  void operator()(SSL* ssl) const { SSL_free(ssl); }
-};
-
 // What a real OpenSSL client sends first, with SNI and ALPN "h2", "http/1.1"; MAX_FRAGMENT (0: one
 // record) splits it over several records.
 Bytes openSslClientHello(const std::string& serverName, unsigned maxFragment = 0) {
-  std::unique_ptr<SSL_CTX, SslCtxDeleter> ctx(SSL_CTX_new(TLS_client_method()));
-  std::unique_ptr<SSL, SslDeleter> ssl(SSL_new(ctx.get()));
+  SslCtxPtr ctx(SSL_CTX_new(TLS_client_method()));
+  SslPtr ssl(SSL_new(ctx.get()));
   SSL_set_bio(ssl.get(), BIO_new(BIO_s_mem()), BIO_new(BIO_s_mem()));
   SSL_set_connect_state(ssl.get());
   if (!serverName.empty()) {

@@ -13,6 +13,8 @@
 #include <cstdlib>
 #include <utility>
 
+#include "common/stderr_without_waiting.h"
+
 namespace shadowai {
 namespace {
 
@@ -216,7 +218,7 @@ Alerter::~Alerter() {
 
 Status Alerter::send(AlertKind kind, std::string_view message, const AlertFields& fields) {
   // A malformed alert is the caller's bug: refuse it before it spends a token.
-  if (auto checked = checkCallerFields(kind, fields); !checked) return checked;
+  if (auto checked = checkCallerFields(kind, fields); !checked) return reject(checked.error());
   const AlertKindInfo& info = alertKindInfo(kind);
   uint64_t suppressed = 0;
   if (limiter_ && !info.everyEvent) {
@@ -231,7 +233,7 @@ Status Alerter::send(AlertKind kind, std::string_view message, const AlertFields
       std::lock_guard lock(limiterMutex_);
       limiter_->restoreSuppressed(kind, suppressed);
     }
-    return items.error();
+    return reject(items.error());
   }
   Shared::Entry entry{std::move(*items), {}, info.everyEvent};
   if (options_.copyToStderr) entry.stderrLine = alertStderrLine(kind, message, suppressed);
@@ -246,6 +248,17 @@ Status Alerter::send(AlertKind kind, std::string_view message, const AlertFields
   ++shared_->enqueued;
   shared_->wake.notify_one();
   return {};
+}
+
+Status Alerter::reject(Error error) {
+  {
+    std::lock_guard lock(shared_->mutex);
+    ++shared_->counts.rejectedMalformed;
+  }
+  // ERROR names the kind and the field only: a value a caller put where it does not belong is not
+  // repeated anywhere. Not through the writer thread, which may be stuck in journald for long.
+  writeStderrLineWithoutWaiting(std::string(kAlertSyslogIdentifier) + ": alert not sent: " + error.message);
+  return error;
 }
 
 bool Alerter::flush(std::chrono::milliseconds timeout) {

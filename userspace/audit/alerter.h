@@ -40,7 +40,8 @@ struct AlerterOptions {
 };
 
 // What became of the alerts sent since start. Every alert admitted by the rate limiter ends up in
-// exactly one of delivered, lostQueueFull and lostRefused, or is still queued.
+// exactly one of delivered, lostQueueFull and lostRefused, or is still queued; a malformed one is
+// rejected before the rate limiter sees it.
 struct AlertDeliveryCounts {
   uint64_t delivered = 0;
   uint64_t queued = 0;         // waiting for the writer now
@@ -48,6 +49,7 @@ struct AlertDeliveryCounts {
   uint64_t lostRefused = 0;    // journald did not take them (not running)
   uint64_t lostCallRecords = 0;  // of the lost ones, records of intercepted calls (every-event kinds)
   uint64_t lostReports = 0;      // alerts-lost entries delivered, each saying how many were lost before it
+  uint64_t rejectedMalformed = 0;  // refused by send(): a caller set a reserved field (a bug in shadowaid)
 };
 
 // Alerts leave the caller's thread at once: send() formats the entry, queues it and returns, and one
@@ -70,8 +72,11 @@ class Alerter final : public AlertSink {
 
   // Queues one entry and returns without waiting for journald; an alert the rate limiter drops, or
   // that finds the queue full, is counted and is not an error. Fails (one line) only when the fields
-  // break the rules (a reserved field set by the caller); nothing is queued then. On a host with no
-  // journald socket at all libsystemd drops entries silently, by design: run with copyToStderr there.
+  // break the rules (a reserved field set by the caller); nothing is queued then, and the failure is
+  // counted (rejectedMalformed) and logged to stderr here, naming the kind and the field but no
+  // value, without waiting for journald. So a caller with nothing better to do may drop the Status.
+  // On a host with no journald socket at all libsystemd drops entries silently, by design: run with
+  // copyToStderr there.
   Status send(AlertKind kind, std::string_view message, const AlertFields& fields = {}) override;
 
   // Waits until every alert queued before the call was handed to journald (or counted lost), at
@@ -89,6 +94,8 @@ class Alerter final : public AlertSink {
  private:
   struct Shared;
   static void writeAlerts(const std::shared_ptr<Shared>& shared, bool copyToStderr);
+  // Counts and logs an alert refused as malformed; returns ERROR for send() to return.
+  Status reject(Error error);
 
   AlerterOptions options_;
   mutable std::mutex limiterMutex_;

@@ -9,16 +9,21 @@
 #include <unistd.h>
 
 #include <array>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <cstring>
+#include <exception>
 #include <filesystem>
 #include <mutex>
 #include <thread>
-#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "cgroup/cgroup_fs.h"
@@ -34,6 +39,7 @@ namespace asio = boost::asio;
 namespace fs = std::filesystem;
 using Local = asio::local::stream_protocol;
 using Json = nlohmann::json;
+using namespace asio::experimental::awaitable_operators;
 
 constexpr size_t kMaxSocketPathBytes = sizeof(sockaddr_un::sun_path) - 1;
 
@@ -99,6 +105,40 @@ Status clearStaleSocket(const std::string& socketPath) {
   return {};
 }
 
+constexpr auto kAwaitTuple = asio::as_tuple(asio::use_awaitable);
+
+// Writes REPLY unless DEADLINE passes first; false when it was not written whole.
+asio::awaitable<bool> writeReply(Local::socket& socket, asio::steady_timer& deadline, std::string reply) {
+  auto written =
+      co_await (asio::async_write(socket, asio::buffer(reply), kAwaitTuple) || deadline.async_wait(kAwaitTuple));
+  co_return written.index() == 0 && !std::get<0>(std::get<0>(written));
+}
+
+// Keeps SOCKET in OPEN, where stop() finds the sockets to close, while its connection is served.
+class OpenSocketEntry {
+ public:
+  OpenSocketEntry(std::unordered_set<Local::socket*>& open, Local::socket& socket) : open_(open), socket_(&socket) {
+    open_.insert(socket_);
+  }
+  OpenSocketEntry(const OpenSocketEntry&) = delete;
+  OpenSocketEntry& operator=(const OpenSocketEntry&) = delete;
+  ~OpenSocketEntry() { open_.erase(socket_); }
+
+ private:
+  std::unordered_set<Local::socket*>& open_;
+  Local::socket* socket_;
+};
+
+std::string whatOf(const std::exception_ptr& error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& caught) {
+    return caught.what();
+  } catch (...) {
+    return "an exception not derived from std::exception";
+  }
+}
+
 // The cgroup a set_mode request names, spelt as modes are keyed: relative to the cgroup v2 root.
 Result<std::string> targetCgroupOf(const SetModeRequest& request, const std::string& cgroup2Root) {
   if (request.unit) return resolveUnitTarget(*request.unit, cgroup2Root);
@@ -122,9 +162,8 @@ class ControlServer::Impl {
   const std::string& socketPath() const { return options_.socketPath; }
 
  private:
-  class Connection;
-
-  void acceptNext();
+  asio::awaitable<void> acceptConnections();
+  asio::awaitable<void> serve(Local::socket socket);
   std::string handleLine(const std::string& line, const PeerCredentials& peer);
   void log(const std::string& line) const {
     if (options_.log) options_.log(line);
@@ -135,12 +174,13 @@ class ControlServer::Impl {
   const ControlGroup group_;
   Fd lock_;
 
+  // Io thread only: the sockets of the connections being served, so stop() can close them. Declared
+  // before the io_context, whose destruction destroys any coroutine frame still holding one.
+  std::unordered_set<Local::socket*> open_;
   asio::io_context context_;
   Local::acceptor acceptor_{context_};
   asio::steady_timer acceptRetry_{context_};
   std::thread thread_;
-  // Io thread only: the open connections, so stop() can close them.
-  std::unordered_map<Connection*, std::weak_ptr<Connection>> connections_;
 
   std::mutex stopMutex_;
   bool stopped_ = false;
@@ -149,93 +189,63 @@ class ControlServer::Impl {
   ino_t socketInode_ = 0;
 };
 
-// One client connection: peer check, then request lines answered in order, each within the timeout.
-class ControlServer::Impl::Connection : public std::enable_shared_from_this<Connection> {
- public:
-  Connection(Impl& server, Local::socket socket)
-      : server_(server), socket_(std::move(socket)), timer_(server.context_) {}
-  ~Connection() { server_.connections_.erase(this); }
-
-  void start() {
-    server_.connections_.emplace(this, weak_from_this());
-    armTimer();
-    auto peer = peerCredentialsOf(socket_.native_handle());
-    if (!peer) {
-      sendAndClose(encodeErrorReply(peer.error().describe()));
-      return;
+asio::awaitable<void> ControlServer::Impl::acceptConnections() {
+  for (;;) {
+    auto [error, socket] = co_await acceptor_.async_accept(kAwaitTuple);
+    if (error == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
+    if (error) {
+      // EMFILE and friends: wait a little rather than spin; the connection stays in the backlog.
+      log("control socket accept failed: " + error.message());
+      acceptRetry_.expires_after(std::chrono::milliseconds(100));
+      co_await acceptRetry_.async_wait(kAwaitTuple);
+      continue;
     }
-    peer_ = std::move(*peer);
-    if (std::string reason = refusalReason(peer_, server_.group_); !reason.empty()) {
-      server_.log("refused control connection: " + reason);
-      sendAndClose(encodeErrorReply(reason));
-      return;
-    }
-    if (server_.connections_.size() > server_.options_.maxConnections) {
-      sendAndClose(encodeErrorReply("too many control connections; try again"));
-      return;
-    }
-    processBuffered();
-  }
-
-  void close() {
-    timer_.cancel();
-    boost::system::error_code ignored;
-    socket_.close(ignored);
-  }
-
- private:
-  void armTimer() {
-    timer_.expires_after(server_.options_.requestTimeout);
-    timer_.async_wait([self = shared_from_this()](const boost::system::error_code& error) {
-      if (!error) self->close();  // cancelled (re-armed or closed) otherwise
+    ::fcntl(socket.native_handle(), F_SETFD, FD_CLOEXEC);
+    // A connection that throws (handleLine catches the handler's exceptions; this is for the rest)
+    // costs that connection, not the control socket.
+    asio::co_spawn(context_, serve(std::move(socket)), [this](const std::exception_ptr& failure) {
+      if (failure) log("control connection failed: " + whatOf(failure));
     });
   }
+}
 
-  void readMore() {
-    socket_.async_read_some(asio::buffer(readBuffer_),
-                            [self = shared_from_this()](const boost::system::error_code& error, size_t size) {
-                              if (error) {
-                                self->close();
-                                return;
-                              }
-                              self->lines_.append(std::string_view(self->readBuffer_.data(), size));
-                              self->processBuffered();
-                            });
+// One client connection: peer check, then request lines answered in order. A request must arrive,
+// and its reply be read, within the timeout, which starts again after each reply: a client that
+// connects and says nothing cannot hold a connection slot for ever.
+asio::awaitable<void> ControlServer::Impl::serve(Local::socket socket) {
+  const OpenSocketEntry entry(open_, socket);
+  asio::steady_timer deadline(context_);
+  deadline.expires_after(options_.requestTimeout);
+
+  auto peer = peerCredentialsOf(socket.native_handle());
+  std::string refusal = peer ? refusalReason(*peer, group_) : peer.error().describe();
+  if (peer && !refusal.empty()) log("refused control connection: " + refusal);
+  if (refusal.empty() && open_.size() > options_.maxConnections) refusal = "too many control connections; try again";
+  if (!refusal.empty()) {
+    co_await writeReply(socket, deadline, encodeErrorReply(refusal));
+    co_return;
   }
 
-  void processBuffered() {
-    if (auto line = lines_.takeLine()) {
-      write(server_.handleLine(*line, peer_), true);
-    } else if (lines_.overflowed()) {
-      sendAndClose(encodeErrorReply("request too large (limit " + std::to_string(kMaxControlLineBytes) + " bytes)"));
-    } else {
-      readMore();
+  ControlLineBuffer lines;
+  std::array<char, 4096> buffer{};
+  for (;;) {
+    if (auto line = lines.takeLine()) {
+      if (!co_await writeReply(socket, deadline, handleLine(*line, *peer))) co_return;
+      deadline.expires_after(options_.requestTimeout);
+      continue;
     }
+    if (lines.overflowed()) {
+      co_await writeReply(socket, deadline,
+                          encodeErrorReply("request too large (limit " + std::to_string(kMaxControlLineBytes) + " bytes)"));
+      co_return;
+    }
+    auto got = co_await (socket.async_read_some(asio::buffer(buffer), kAwaitTuple) || deadline.async_wait(kAwaitTuple));
+    if (got.index() == 1) co_return;  // the deadline passed: closed without a reply
+    auto [error, size] = std::get<0>(got);
+    if (error) co_return;
+    lines.append(std::string_view(buffer.data(), size));
   }
-
-  void sendAndClose(std::string reply) { write(std::move(reply), false); }
-
-  void write(std::string reply, bool keepOpen) {
-    reply_ = std::move(reply);
-    asio::async_write(socket_, asio::buffer(reply_),
-                      [self = shared_from_this(), keepOpen](const boost::system::error_code& error, size_t) {
-                        if (error || !keepOpen) {
-                          self->close();
-                          return;
-                        }
-                        self->armTimer();
-                        self->processBuffered();
-                      });
-  }
-
-  Impl& server_;
-  Local::socket socket_;
-  asio::steady_timer timer_;
-  PeerCredentials peer_;
-  ControlLineBuffer lines_;
-  std::array<char, 4096> readBuffer_{};
-  std::string reply_;
-};
+}
 
 Status ControlServer::Impl::listen() {
   const std::string& path = options_.socketPath;
@@ -264,28 +274,12 @@ Status ControlServer::Impl::listen() {
 }
 
 void ControlServer::Impl::startThread() {
-  acceptNext();
+  asio::co_spawn(context_, acceptConnections(), [this](const std::exception_ptr& error) {
+    if (error) log("control socket stopped accepting: " + whatOf(error));
+  });
   thread_ = std::thread([this] {
     ::pthread_setname_np(::pthread_self(), "shadowai-ctl");
     context_.run();
-  });
-}
-
-void ControlServer::Impl::acceptNext() {
-  acceptor_.async_accept([this](const boost::system::error_code& error, Local::socket socket) {
-    if (error == asio::error::operation_aborted || !acceptor_.is_open()) return;
-    if (error) {
-      // EMFILE and friends: wait a little rather than spin; the connection stays in the backlog.
-      log("control socket accept failed: " + error.message());
-      acceptRetry_.expires_after(std::chrono::milliseconds(100));
-      acceptRetry_.async_wait([this](const boost::system::error_code& waitError) {
-        if (!waitError && acceptor_.is_open()) acceptNext();
-      });
-      return;
-    }
-    ::fcntl(socket.native_handle(), F_SETFD, FD_CLOEXEC);
-    std::make_shared<Connection>(*this, std::move(socket))->start();
-    acceptNext();
   });
 }
 
@@ -338,12 +332,8 @@ void ControlServer::Impl::stop() {
       boost::system::error_code ignored;
       acceptor_.close(ignored);
       acceptRetry_.cancel();
-      // Hold them all first: a connection whose last reference goes away erases itself from the map.
-      std::vector<std::shared_ptr<Connection>> open;
-      for (auto& [raw, weak] : connections_) {
-        if (auto connection = weak.lock()) open.push_back(std::move(connection));
-      }
-      for (auto& connection : open) connection->close();
+      // Their coroutines see the error and end (erasing themselves from open_ later, not here).
+      for (Local::socket* socket : open_) socket->close(ignored);
     });
     thread_.join();
   }

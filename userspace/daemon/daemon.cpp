@@ -667,7 +667,8 @@ nlohmann::json alertsStatus(const AlertDeliveryCounts& counts) {
           {"lost_queue_full", counts.lostQueueFull},
           {"lost_refused", counts.lostRefused},
           {"lost_call_records", counts.lostCallRecords},
-          {"loss_reports", counts.lostReports}};
+          {"loss_reports", counts.lostReports},
+          {"rejected_malformed", counts.rejectedMalformed}};
 }
 }  // namespace
 
@@ -712,6 +713,7 @@ nlohmann::json Daemon::status() {
         {"refused_over_limit", proxy.refusedOverLimit},
         {"peek_timeouts", proxy.peekTimeouts},
         {"upstream_connect_failures", proxy.upstreamConnectFailures},
+        {"escaped_exceptions", proxy.escapedExceptions},
         {"active", proxy.active},
         {"bytes_up", proxy.bytesUp},
         {"bytes_down", proxy.bytesDown}}},

@@ -268,9 +268,10 @@ asio::awaitable<void> runSession(InterceptHandoff handoff, const InterceptServic
 }  // namespace
 
 void startInterceptSession(InterceptHandoff handoff, const InterceptServices& services, UpstreamPool& pool,
-                           ProxyCounterCells& counters) {
+                           ProxyCounterCells& counters, const EscapedExceptions& escaped) {
   auto executor = handoff.client.get_executor();
-  asio::co_spawn(executor, runSession(std::move(handoff), services, pool, counters), [](const std::exception_ptr&) {});
+  asio::co_spawn(executor, runSession(std::move(handoff), services, pool, counters),
+                 escaped.reporter("serving an intercepted connection"));
 }
 
 }  // namespace shadowai

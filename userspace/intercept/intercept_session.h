@@ -10,8 +10,9 @@
 namespace shadowai {
 
 // Runs on HANDOFF.client's executor; returns at once. SERVICES and POOL must outlive the io_context
-// the connection runs on (the interceptor and the worker's state do).
+// the connection runs on (the interceptor and the worker's state do); an exception that escapes the
+// session ends the connection and goes to ESCAPED.
 void startInterceptSession(InterceptHandoff handoff, const InterceptServices& services, UpstreamPool& pool,
-                           ProxyCounterCells& counters);
+                           ProxyCounterCells& counters, const EscapedExceptions& escaped);
 
 }  // namespace shadowai

@@ -46,8 +46,9 @@ std::unique_ptr<InterceptWorkerState> LlmInterceptor::makeWorkerState(const boos
   return std::make_unique<PoolState>(executor, upstreamTls_, services_.settings.upstream);
 }
 
-void LlmInterceptor::intercept(InterceptHandoff handoff, InterceptWorkerState& state, ProxyCounterCells& counters) {
-  startInterceptSession(std::move(handoff), services_, static_cast<PoolState&>(state).pool, counters);
+void LlmInterceptor::intercept(InterceptHandoff handoff, InterceptWorkerState& state, ProxyCounterCells& counters,
+                               const EscapedExceptions& escaped) {
+  startInterceptSession(std::move(handoff), services_, static_cast<PoolState&>(state).pool, counters, escaped);
 }
 
 }  // namespace shadowai

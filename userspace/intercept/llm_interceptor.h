@@ -29,7 +29,8 @@ class LlmInterceptor final : public ConnectionInterceptor {
                                                         LlmInterceptorOptions options);
 
   std::unique_ptr<InterceptWorkerState> makeWorkerState(const boost::asio::any_io_executor& executor) override;
-  void intercept(InterceptHandoff handoff, InterceptWorkerState& state, ProxyCounterCells& counters) override;
+  void intercept(InterceptHandoff handoff, InterceptWorkerState& state, ProxyCounterCells& counters,
+                 const EscapedExceptions& escaped) override;
 
   // Leaf certificates minted so far and still cached.
   size_t cachedCertificates() const { return leaves_->size(); }

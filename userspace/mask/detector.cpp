@@ -1,11 +1,12 @@
 #include "mask/detector.h"
 
-#include "mask/detector_expression.h"
-
 #include <hs.h>
 
 #include <algorithm>
-#include <memory>
+#include <climits>
+
+#include "mask/detector_expression.h"
+#include "mask/vectorscan_handles.h"
 
 namespace shadowai {
 
@@ -78,14 +79,9 @@ Status checkDetector(const Detector& detector) {
   }
   // The flags DetectorSet compiles with (byte semantics, see detector_expression.h).
   unsigned flags = detectorFlags(detector) | HS_FLAG_SOM_LEFTMOST;
-  hs_expr_info_t* info = nullptr;
-  hs_compile_error_t* error = nullptr;
-  if (hs_expression_info(detectorExpression(detector).c_str(), flags, &info, &error) != HS_SUCCESS) {
-    std::string message = std::string("pattern does not compile: ") + (error ? error->message : "unknown error");
-    hs_free_compile_error(error);
-    return makeError(message);
-  }
-  std::unique_ptr<hs_expr_info_t, decltype(&free)> owned(info, &free);
+  const VectorscanExpressionInfo described = describeExpression(detectorExpression(detector).c_str(), flags);
+  if (!described.info) return makeError("pattern does not compile: " + compileErrorMessage(described.error, "unknown error"));
+  const hs_expr_info_t* info = described.info.get();
   if (info->max_width == UINT_MAX && detector.maxLength == 0) {
     return makeError("pattern can match text of unbounded length; bound every repetition (e.g. {1,64})");
   }

@@ -15,22 +15,12 @@
 #include "mask/match_start_finder.h"
 #include "mask/match_tail.h"
 #include "mask/match_validators.h"
+#include "mask/vectorscan_handles.h"
 #include "mask/vectorscan_scratch.h"
 
 namespace shadowai {
 
 namespace {
-
-struct DatabaseDeleter {
-  void operator()(hs_database_t* database) const { hs_free_database(database); }
-};
-using DatabasePtr = std::unique_ptr<hs_database_t, DatabaseDeleter>;
-
-std::string compileErrorMessage(hs_compile_error_t* error) {
-  std::string message = error != nullptr && error->message != nullptr ? error->message : "unknown error";
-  hs_free_compile_error(error);
-  return message;
-}
 
 struct Candidate {
   uint32_t detector;
@@ -121,8 +111,8 @@ struct DetectorSet::Impl {
   std::vector<Detector> detectors;
   std::vector<size_t> maxLength;  // per detector: the longest match
   std::vector<MatchTail> tails;
-  std::vector<DatabasePtr> fast;      // end offsets only, all detectors over a few databases
-  std::vector<DatabasePtr> confirm;   // per detector, HS_FLAG_SOM_LEFTMOST, when Vectorscan can
+  std::vector<VectorscanDatabasePtr> fast;     // end offsets only, all detectors over a few databases
+  std::vector<VectorscanDatabasePtr> confirm;  // per detector, HS_FLAG_SOM_LEFTMOST, when Vectorscan can
   std::vector<std::optional<MatchStartFinder>> finders;  // per detector, when it cannot
   std::vector<hs_database_t*> all;    // every database, to grow scratch for
   size_t maxWindow = 0;
@@ -162,38 +152,34 @@ Result<std::shared_ptr<const DetectorSet>> DetectorSet::compile(std::vector<Dete
     std::string expression = detectorExpression(detector);
     unsigned detectorFlag = detectorFlags(detector);
 
-    hs_expr_info_t* info = nullptr;
-    hs_compile_error_t* error = nullptr;
-    if (hs_expression_info(expression.c_str(), detectorFlag, &info, &error) != HS_SUCCESS) {
-      return where("pattern does not compile: " + compileErrorMessage(error));
+    const VectorscanExpressionInfo described = describeExpression(expression.c_str(), detectorFlag);
+    if (!described.info) {
+      return where("pattern does not compile: " + compileErrorMessage(described.error, "unknown error"));
     }
     // An exact bound where Vectorscan can derive one; the declared maxLength otherwise.
-    size_t width = info->max_width == UINT_MAX ? detector.maxLength : info->max_width;
-    free(info);
+    size_t width = described.info->max_width == UINT_MAX ? detector.maxLength : described.info->max_width;
     if (width == 0) return where("pattern can match text of unbounded length; bound every repetition");
 
-    hs_database_t* confirm = nullptr;
+    VectorscanCompiled confirm =
+        compileExpression(expression.c_str(), detectorFlag | HS_FLAG_SOM_LEFTMOST, HS_MODE_BLOCK);
     std::optional<MatchStartFinder> finder;
-    if (hs_compile(expression.c_str(), detectorFlag | HS_FLAG_SOM_LEFTMOST, HS_MODE_BLOCK, nullptr, &confirm,
-                   &error) != HS_SUCCESS) {
+    if (!confirm.database) {
       // Vectorscan refuses start-of-match tracking for some bounded patterns ("Pattern is too
       // large"); our own exact automaton finds the same leftmost starts.
-      std::string message = compileErrorMessage(error);
       finder = MatchStartFinder::build(expression, (detectorFlag & HS_FLAG_CASELESS) != 0);
-      if (!finder) return where("pattern does not compile with start-of-match tracking: " + message);
+      if (!finder) {
+        return where("pattern does not compile with start-of-match tracking: " +
+                     compileErrorMessage(confirm.error, "unknown error"));
+      }
     }
-    impl->confirm.emplace_back(confirm);
+    impl->confirm.push_back(std::move(confirm.database));
     impl->finders.push_back(std::move(finder));
     impl->maxLength.push_back(width);
     impl->maxWindow = std::max(impl->maxWindow, width);
     impl->tails.push_back(MatchTail::build(expression, (detectorFlag & HS_FLAG_CASELESS) != 0));
     std::string fastExpression =
         detector.endPassPattern.empty() ? fastPassExpression(expression) : detector.endPassPattern;
-    hs_expr_info_t* fastInfo = nullptr;
-    if (hs_expression_info(fastExpression.c_str(), detectorFlag, &fastInfo, &error) == HS_SUCCESS) {
-      free(fastInfo);
-    } else {
-      hs_free_compile_error(error);
+    if (!describeExpression(fastExpression.c_str(), detectorFlag).info) {
       fastExpression = expression;  // e.g. "(?:\\b)" left empty: keep the exact pattern
     }
     DetectorCategory anchoring = detector.replaceValueOnly ? DetectorCategory::kSecret : detector.category;
@@ -206,21 +192,20 @@ Result<std::shared_ptr<const DetectorSet>> DetectorSet::compile(std::vector<Dete
   for (auto& [key, group] : groups) {
     std::vector<const char*> pointers;
     for (const std::string& expression : group.expressions) pointers.push_back(expression.c_str());
-    hs_database_t* fast = nullptr;
-    hs_compile_error_t* error = nullptr;
-    if (hs_compile_multi(pointers.data(), group.flags.data(), group.ids.data(), static_cast<unsigned>(pointers.size()),
-                         HS_MODE_BLOCK, nullptr, &fast, &error) != HS_SUCCESS) {
-      int index = error != nullptr ? error->expression : -1;
-      std::string message = compileErrorMessage(error);
+    VectorscanCompiled fast = compileExpressions(pointers.data(), group.flags.data(), group.ids.data(),
+                                                 static_cast<unsigned>(pointers.size()), HS_MODE_BLOCK);
+    if (!fast.database) {
+      const int index = fast.error != nullptr ? fast.error->expression : -1;
+      const std::string message = compileErrorMessage(fast.error, "unknown error");
       if (index >= 0) {
         return makeError("detector '" + detectors[group.ids[static_cast<size_t>(index)]].name + "': " + message);
       }
       return makeError("detector set does not compile: " + message);
     }
-    impl->fast.emplace_back(fast);
+    impl->fast.push_back(std::move(fast.database));
   }
-  for (const DatabasePtr& database : impl->fast) impl->all.push_back(database.get());
-  for (const DatabasePtr& database : impl->confirm) impl->all.push_back(database.get());
+  for (const VectorscanDatabasePtr& database : impl->fast) impl->all.push_back(database.get());
+  for (const VectorscanDatabasePtr& database : impl->confirm) impl->all.push_back(database.get());
   impl->detectors = std::move(detectors);
   return std::shared_ptr<const DetectorSet>(new DetectorSet(std::move(impl)));
 }
@@ -254,7 +239,7 @@ Status DetectorSet::scanFrom(std::string_view text, size_t minBegin, const Detec
   thread_local std::vector<Candidate> candidates;
   candidates.clear();
   FastContext fast{&selected, &candidates};
-  for (const DatabasePtr& database : impl_->fast) {
+  for (const VectorscanDatabasePtr& database : impl_->fast) {
     if (hs_scan(database.get(), text.data(), static_cast<unsigned>(text.size()), 0, scratch, onFastMatch, &fast) !=
         HS_SUCCESS) {
       return makeError("Vectorscan scan failed");

@@ -4,17 +4,15 @@
 #include <atomic>
 #include <vector>
 
+#include "mask/vectorscan_handles.h"
+
 namespace shadowai {
 
 namespace {
 
 struct ThreadScratch {
-  hs_scratch_t* scratch = nullptr;
+  VectorscanScratchPtr scratch;
   std::vector<uint64_t> fits;  // families this scratch was grown for
-
-  ~ThreadScratch() {
-    if (scratch != nullptr) hs_free_scratch(scratch);
-  }
 };
 
 // Families are few (one per loaded policy generation); forget them all past this many, which only
@@ -30,14 +28,19 @@ uint64_t newScratchFamilyId() {
 
 hs_scratch_t* threadScratch(uint64_t family, hs_database_t* const* databases, size_t count) {
   thread_local ThreadScratch local;
-  if (std::find(local.fits.begin(), local.fits.end(), family) != local.fits.end()) return local.scratch;
+  if (std::find(local.fits.begin(), local.fits.end(), family) != local.fits.end()) return local.scratch.get();
   for (size_t i = 0; i < count; ++i) {
     if (databases[i] == nullptr) continue;
-    if (hs_alloc_scratch(databases[i], &local.scratch) != HS_SUCCESS) return nullptr;
+    // hs_alloc_scratch replaces the scratch it is given by a larger one when needed (null after a
+    // failure), so ownership goes through it.
+    hs_scratch_t* scratch = local.scratch.release();
+    const hs_error_t grown = hs_alloc_scratch(databases[i], &scratch);
+    local.scratch.reset(scratch);
+    if (grown != HS_SUCCESS) return nullptr;
   }
   if (local.fits.size() >= kRememberedFamilies) local.fits.clear();
   local.fits.push_back(family);
-  return local.scratch;
+  return local.scratch.get();
 }
 
 }  // namespace shadowai

@@ -3,8 +3,9 @@
 #include <hs.h>
 
 #include <cctype>
-#include <cstdlib>
 #include <limits>
+
+#include "mask/vectorscan_handles.h"
 
 namespace shadowai {
 namespace {
@@ -14,20 +15,10 @@ namespace {
 // letters beyond ASCII do. SINGLEMATCH: which expression fired matters, not where or how often.
 constexpr unsigned kPatternFlags = HS_FLAG_UTF8 | HS_FLAG_SINGLEMATCH;
 
-struct DatabaseDeleter {
-  void operator()(hs_database_t* database) const { hs_free_database(database); }
-};
-struct ScratchDeleter {
-  void operator()(hs_scratch_t* scratch) const { hs_free_scratch(scratch); }
-};
-struct CompileErrorDeleter {
-  void operator()(hs_compile_error_t* error) const { hs_free_compile_error(error); }
-};
-
 // One scratch per thread, grown by hs_alloc_scratch to fit every database the thread scans (it
 // returns at once when the scratch is already big enough). A scratch does not refer to a database,
 // so it outlives policy reloads safely.
-thread_local std::unique_ptr<hs_scratch_t, ScratchDeleter> threadScratch;
+thread_local VectorscanScratchPtr threadScratch;
 
 bool isWordByte(unsigned char c) { return std::isalnum(c) != 0 || c == '_'; }
 
@@ -89,7 +80,7 @@ std::optional<std::string> validUtf8Copy(std::string_view text) {
 }  // namespace
 
 struct PromptMatcher::Impl {
-  std::unique_ptr<hs_database_t, DatabaseDeleter> database;
+  VectorscanDatabasePtr database;
 };
 
 PromptMatcher::PromptMatcher(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -123,20 +114,14 @@ std::string wordExpression(std::string_view word) {
 }
 
 std::optional<std::string> PromptMatcher::patternError(const std::string& pattern) {
-  hs_expr_info_t* info = nullptr;
-  hs_compile_error_t* rawError = nullptr;
-  if (hs_expression_info(pattern.c_str(), kPatternFlags, &info, &rawError) != HS_SUCCESS) {
-    std::unique_ptr<hs_compile_error_t, CompileErrorDeleter> error(rawError);
-    return std::string(error ? error->message : "unknown Vectorscan error");
+  if (VectorscanExpressionInfo described = describeExpression(pattern.c_str(), kPatternFlags); !described.info) {
+    return compileErrorMessage(described.error, "unknown Vectorscan error");
   }
-  std::free(info);
   // hs_expression_info accepts what only hs_compile refuses (an empty-matching pattern, for one).
-  hs_database_t* database = nullptr;
-  if (hs_compile(pattern.c_str(), kPatternFlags, HS_MODE_BLOCK, nullptr, &database, &rawError) != HS_SUCCESS) {
-    std::unique_ptr<hs_compile_error_t, CompileErrorDeleter> error(rawError);
-    return std::string(error ? error->message : "unknown Vectorscan error");
+  if (VectorscanCompiled compiled = compileExpression(pattern.c_str(), kPatternFlags, HS_MODE_BLOCK);
+      !compiled.database) {
+    return compileErrorMessage(compiled.error, "unknown Vectorscan error");
   }
-  hs_free_database(database);
   return std::nullopt;
 }
 
@@ -156,12 +141,11 @@ Result<std::unique_ptr<PromptMatcher>> PromptMatcher::compile(const std::vector<
     pointers.push_back(expressions[i].c_str());
     ids.push_back(static_cast<unsigned>(i));
   }
-  hs_database_t* database = nullptr;
-  hs_compile_error_t* rawError = nullptr;
-  if (hs_compile_multi(pointers.data(), flags.data(), ids.data(), static_cast<unsigned>(pointers.size()), HS_MODE_BLOCK,
-                       nullptr, &database, &rawError) != HS_SUCCESS) {
-    std::unique_ptr<hs_compile_error_t, CompileErrorDeleter> error(rawError);
-    std::string message = error ? error->message : "unknown Vectorscan error";
+  VectorscanCompiled compiled = compileExpressions(pointers.data(), flags.data(), ids.data(),
+                                                   static_cast<unsigned>(pointers.size()), HS_MODE_BLOCK);
+  if (!compiled.database) {
+    const VectorscanCompileErrorPtr& error = compiled.error;
+    std::string message = compileErrorMessage(error, "unknown Vectorscan error");
     if (error && error->expression >= 0) {
       size_t index = static_cast<size_t>(error->expression);
       message = (index < patterns.size() ? "pattern " + std::to_string(index + 1)
@@ -171,7 +155,7 @@ Result<std::unique_ptr<PromptMatcher>> PromptMatcher::compile(const std::vector<
     return makeError(message);
   }
   auto impl = std::make_unique<Impl>();
-  impl->database.reset(database);
+  impl->database = std::move(compiled.database);
   return std::unique_ptr<PromptMatcher>(new PromptMatcher(std::move(impl)));
 }
 

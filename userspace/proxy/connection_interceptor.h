@@ -12,6 +12,7 @@
 
 #include "proxy/connection_decision.h"
 #include "proxy/connection_slot.h"
+#include "proxy/escaped_exceptions.h"
 #include "proxy/proxy_counters.h"
 
 namespace shadowai {
@@ -42,8 +43,11 @@ class ConnectionInterceptor {
   virtual std::unique_ptr<InterceptWorkerState> makeWorkerState(const boost::asio::any_io_executor& executor) = 0;
 
   // Called on a worker thread with that worker's STATE; returns at once (the work runs on
-  // HANDOFF.client's executor). COUNTERS are the proxy's, for the bytes and failures it counts.
-  virtual void intercept(InterceptHandoff handoff, InterceptWorkerState& state, ProxyCounterCells& counters) = 0;
+  // HANDOFF.client's executor). COUNTERS are the proxy's, for the bytes and failures it counts;
+  // ESCAPED is where an exception that escapes the connection's coroutine goes. Both outlive the
+  // worker's io_context.
+  virtual void intercept(InterceptHandoff handoff, InterceptWorkerState& state, ProxyCounterCells& counters,
+                         const EscapedExceptions& escaped) = 0;
 };
 
 }  // namespace shadowai

@@ -12,6 +12,7 @@
 
 #include "proxy/connection_decision.h"
 #include "proxy/connection_interceptor.h"
+#include "proxy/escaped_exceptions.h"
 #include "proxy/original_destination.h"
 #include "proxy/proxy_event.h"
 
@@ -29,6 +30,9 @@ struct ProxyCallbacks {
   ConnectionDecider decide;          // required
   EarlyConnectPolicy connectEarly;   // optional; empty: never connect before the decision
   ProxyEventSink onEvent;            // optional
+  // Optional: where the proxy logs what went wrong inside it (EscapedExceptions). Empty: stderr,
+  // without waiting for journald.
+  ProxyLogSink log;
   // Optional: serves kIntercept connections. Without one they are spliced (kInterceptUnavailable).
   std::shared_ptr<ConnectionInterceptor> interceptor;
 };

@@ -164,7 +164,7 @@ asio::awaitable<void> run(AcceptedConnection connection, ProxyContext& context, 
       upstream.reset();
       interceptor->intercept(InterceptHandoff{std::move(client), peeked.peek.takeBytes(), facts,
                                               std::move(decision.target), std::move(slot), std::move(earlyUpstream)},
-                             *workerState, counters);
+                             *workerState, counters, context.escapedExceptions());
       co_return;
     }
     bump(counters.interceptUnavailable);
@@ -201,8 +201,9 @@ asio::awaitable<void> run(AcceptedConnection connection, ProxyContext& context, 
 void serveConnection(AcceptedConnection connection, ProxyContext& context, std::span<uint8_t> scratch,
                      InterceptWorkerState* interceptState, ConnectionSlot slot) {
   auto executor = connection.socket.get_executor();
+  // An exception unwinds run()'s frame, whose guards reset both sockets; it is reported here.
   asio::co_spawn(executor, run(std::move(connection), context, scratch, interceptState, std::move(slot)),
-                 [](const std::exception_ptr&) {});
+                 context.escapedExceptions().reporter("serving a connection"));
 }
 
 }  // namespace shadowai

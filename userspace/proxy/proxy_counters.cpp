@@ -22,6 +22,7 @@ ProxyCounters ProxyCounterCells::snapshot() const {
   out.relayErrors = read(relayErrors);
   out.acceptErrors = read(acceptErrors);
   out.callbackErrors = read(callbackErrors);
+  out.escapedExceptions = read(escapedExceptions);
   out.active = read(active);
   out.bytesUp = read(bytesUp);
   out.bytesDown = read(bytesDown);

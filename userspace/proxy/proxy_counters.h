@@ -26,6 +26,7 @@ struct ProxyCounters {
   uint64_t relayErrors = 0;           // spliced pairs ended by a reset or I/O error (reset passed on)
   uint64_t acceptErrors = 0;          // accept() failures (EMFILE...), each followed by a back-off
   uint64_t callbackErrors = 0;        // lookup or decider threw
+  uint64_t escapedExceptions = 0;     // exceptions that escaped a connection or an accept (logged; a bug)
   uint64_t active = 0;                // connections held now (peeking, connecting or spliced)
   uint64_t bytesUp = 0;               // client to destination, peeked bytes included
   uint64_t bytesDown = 0;             // destination to client
@@ -50,6 +51,7 @@ struct ProxyCounterCells {
   std::atomic<uint64_t> relayErrors{0};
   std::atomic<uint64_t> acceptErrors{0};
   std::atomic<uint64_t> callbackErrors{0};
+  std::atomic<uint64_t> escapedExceptions{0};
   std::atomic<uint64_t> active{0};
   // Written per relayed chunk from every worker: on lines of their own, away from the rest.
   alignas(64) std::atomic<uint64_t> bytesUp{0};

@@ -1,12 +1,9 @@
 #include "proxy/proxy_worker.h"
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#include <chrono>
 
+#include "proxy/accept_loop.h"
 #include "proxy/connection_slot.h"
 #include "proxy/proxy_connection.h"
 #include "proxy/proxy_sockets.h"
@@ -21,11 +18,7 @@ namespace {
 
 // Large enough that a bulk transfer moves in few system calls, shared by all of a worker's relays.
 constexpr size_t kScratchSize = 64 * 1024;
-// After an accept error other than an aborted handshake (EMFILE, ENFILE, ENOBUFS, ...) the pending
-// connection stays queued and the listener stays readable: retrying at once would spin. Back off,
-// doubling up to a second, until accepts succeed again.
-constexpr auto kFirstBackoff = std::chrono::milliseconds(10);
-constexpr auto kLongestBackoff = std::chrono::milliseconds(1000);
+constexpr const char* kAcceptLoop = "running a listener's accept loop";
 
 }  // namespace
 
@@ -49,7 +42,7 @@ Result<uint16_t> ProxyWorker::listen(const tcp::endpoint& endpoint) {
 
 void ProxyWorker::start() {
   for (auto& listener : listeners_) {
-    asio::co_spawn(io_, acceptLoop(listener), [](const std::exception_ptr&) {});
+    asio::co_spawn(io_, acceptLoop(listener), context_.escapedExceptions().reporter(kAcceptLoop));
   }
   thread_ = std::thread([this] { io_.run(); });
 }
@@ -62,7 +55,7 @@ Status ProxyWorker::listenIn(const tcp::endpoint& endpoint, std::shared_ptr<cons
   auto listener = std::make_shared<Listener>(Listener{std::move(*acceptor), std::move(netns)});
   asio::post(io_, [this, listener] {
     listeners_.push_back(listener);
-    asio::co_spawn(io_, acceptLoop(listener), [](const std::exception_ptr&) {});
+    asio::co_spawn(io_, acceptLoop(listener), context_.escapedExceptions().reporter(kAcceptLoop));
   });
   return {};
 }
@@ -84,23 +77,8 @@ void ProxyWorker::stop() {
 }
 
 asio::awaitable<void> ProxyWorker::acceptLoop(std::shared_ptr<Listener> listener) {
-  tcp::acceptor& acceptor = listener->acceptor;
-  asio::steady_timer backoff(io_);
-  auto delay = kFirstBackoff;
-  for (;;) {
-    auto [error, socket] = co_await acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
-    if (error == asio::error::operation_aborted || !acceptor.is_open()) co_return;
-    if (error) {
-      bump(context_.counters().acceptErrors);
-      if (error == asio::error::connection_aborted) continue;  // the client gave up; nothing is stuck
-      backoff.expires_after(delay);
-      co_await backoff.async_wait(asio::as_tuple(asio::use_awaitable));
-      delay = std::min(delay * 2, kLongestBackoff);
-      continue;
-    }
-    delay = kFirstBackoff;
-    admit(std::move(socket), listener->netns);
-  }
+  co_await acceptConnections(listener->acceptor, context_,
+                             [this, &listener](tcp::socket socket) { admit(std::move(socket), listener->netns); });
 }
 
 void ProxyWorker::admit(tcp::socket socket, const std::shared_ptr<const NetworkNamespace>& netns) {

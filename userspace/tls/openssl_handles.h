@@ -1,4 +1,5 @@
-// Owners for the OpenSSL handles the TLS code holds, so no path (early return, error) leaks one.
+// Owners for the OpenSSL handles shadowai holds, so no path (early return, error) leaks one. The
+// one set for the TLS code, the tests and the benchmarks.
 #pragma once
 
 #include <openssl/asn1.h>
@@ -46,6 +47,16 @@ struct SslCtxDeleter {
 struct SslDeleter {
   void operator()(SSL* ssl) const { SSL_free(ssl); }
 };
+// What X509_get_ext_d2i decodes, for code that reads a certificate's extensions back (the tests).
+struct GeneralNamesDeleter {
+  void operator()(GENERAL_NAMES* names) const { GENERAL_NAMES_free(names); }
+};
+struct Asn1BitStringDeleter {
+  void operator()(ASN1_BIT_STRING* bits) const { ASN1_BIT_STRING_free(bits); }
+};
+struct BasicConstraintsDeleter {
+  void operator()(BASIC_CONSTRAINTS* constraints) const { BASIC_CONSTRAINTS_free(constraints); }
+};
 
 using EvpPkeyPtr = std::unique_ptr<EVP_PKEY, EvpPkeyDeleter>;
 using X509Ptr = std::unique_ptr<X509, X509Deleter>;
@@ -58,5 +69,8 @@ using BignumPtr = std::unique_ptr<BIGNUM, BignumDeleter>;
 using Asn1TimePtr = std::unique_ptr<ASN1_TIME, Asn1TimeDeleter>;
 using SslCtxPtr = std::unique_ptr<SSL_CTX, SslCtxDeleter>;
 using SslPtr = std::unique_ptr<SSL, SslDeleter>;
+using GeneralNamesPtr = std::unique_ptr<GENERAL_NAMES, GeneralNamesDeleter>;
+using Asn1BitStringPtr = std::unique_ptr<ASN1_BIT_STRING, Asn1BitStringDeleter>;
+using BasicConstraintsPtr = std::unique_ptr<BASIC_CONSTRAINTS, BasicConstraintsDeleter>;
 
 }  // namespace shadowai
