@@ -1,7 +1,6 @@
 // TLS material a benchmark makes for one run: a throw-away CA and one server certificate it signs,
-// written as PEM files that vanish with the run's private directory, plus owners for the OpenSSL
-// handles the benchmark holds. Header-only because bench/CMakeLists.txt builds each *_bench.cpp on
-// its own.
+// written as PEM files that vanish with the run's private directory. Header-only because
+// bench/CMakeLists.txt builds each *_bench.cpp on its own.
 #pragma once
 
 #include <openssl/bn.h>
@@ -17,20 +16,9 @@
 #include <utility>
 
 #include "common/result.h"
+#include "tls/openssl_handles.h"
 
 namespace shadowai::bench {
-
-struct OpensslFree {
-  void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
-  void operator()(X509* certificate) const { X509_free(certificate); }
-  void operator()(X509_EXTENSION* extension) const { X509_EXTENSION_free(extension); }
-  void operator()(BIGNUM* number) const { BN_free(number); }
-  void operator()(BIO* bio) const { BIO_free(bio); }
-  void operator()(SSL_CTX* context) const { SSL_CTX_free(context); }
-  void operator()(SSL* ssl) const { SSL_free(ssl); }
-};
-template <typename T>
-using OpensslPtr = std::unique_ptr<T, OpensslFree>;
 
 // "what: <first OpenSSL error>"; the rest of the queue is dropped so it cannot confuse the next call.
 inline Error opensslError(const std::string& what) {
@@ -53,9 +41,9 @@ constexpr long kOneDay = 24 * kOneHour;
 
 // A certificate for SUBJECT_CN holding KEY, valid from an hour ago (clock skew between the steps of a
 // run does not matter) for LIFETIME seconds, with a random serial.
-inline Result<OpensslPtr<X509>> newCertificate(const std::string& subjectCn, EVP_PKEY* key, long lifetime) {
-  OpensslPtr<X509> certificate(X509_new());
-  OpensslPtr<BIGNUM> serial(BN_new());
+inline Result<X509Ptr> newCertificate(const std::string& subjectCn, EVP_PKEY* key, long lifetime) {
+  X509Ptr certificate(X509_new());
+  BignumPtr serial(BN_new());
   if (!certificate || !serial) return opensslError("out of memory");
   if (X509_set_version(certificate.get(), X509_VERSION_3) != 1 ||
       BN_rand(serial.get(), 127, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ANY) != 1 ||
@@ -75,7 +63,7 @@ inline Status addExtensions(X509* issuer, X509* subject, std::initializer_list<s
   X509V3_CTX context;
   X509V3_set_ctx(&context, issuer, subject, nullptr, nullptr, 0);
   for (const auto& [nid, value] : extensions) {
-    OpensslPtr<X509_EXTENSION> extension(X509V3_EXT_conf_nid(nullptr, &context, nid, value.c_str()));
+    X509ExtensionPtr extension(X509V3_EXT_conf_nid(nullptr, &context, nid, value.c_str()));
     if (!extension || X509_add_ext(subject, extension.get(), -1) != 1) {
       return opensslError(std::string("cannot add extension ") + OBJ_nid2sn(nid) + "=" + value);
     }
@@ -84,13 +72,13 @@ inline Status addExtensions(X509* issuer, X509* subject, std::initializer_list<s
 }
 
 inline Status writeCertificate(const std::string& path, X509* certificate) {
-  OpensslPtr<BIO> bio(BIO_new_file(path.c_str(), "w"));
+  BioPtr bio(BIO_new_file(path.c_str(), "w"));
   if (!bio || PEM_write_bio_X509(bio.get(), certificate) != 1) return opensslError("cannot write " + path);
   return {};
 }
 
 inline Status writeKey(const std::string& path, EVP_PKEY* key) {
-  OpensslPtr<BIO> bio(BIO_new_file(path.c_str(), "w"));
+  BioPtr bio(BIO_new_file(path.c_str(), "w"));
   if (!bio || PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr) != 1) {
     return opensslError("cannot write " + path);
   }
@@ -103,8 +91,8 @@ inline Status writeKey(const std::string& path, EVP_PKEY* key) {
 // certificate for SERVER_NAME (EC P-256 keys, as most public servers use today, so the handshake
 // costs what a real one does). The CA's key is never written: nothing else is ever signed.
 inline Result<TlsFiles> makeThrowawayPki(const std::string& directory, const std::string& serverName) {
-  OpensslPtr<EVP_PKEY> caKey(EVP_EC_gen("P-256"));
-  OpensslPtr<EVP_PKEY> serverKey(EVP_EC_gen("P-256"));
+  EvpPkeyPtr caKey(EVP_EC_gen("P-256"));
+  EvpPkeyPtr serverKey(EVP_EC_gen("P-256"));
   if (!caKey || !serverKey) return opensslError("cannot generate an EC P-256 key");
 
   auto ca = detail::newCertificate("shadowai bench CA", caKey.get(), detail::kOneDay);

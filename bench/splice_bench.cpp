@@ -503,7 +503,7 @@ struct WorkerReply {
 
 struct ClientConnection {
   Fd socket;
-  OpensslPtr<SSL> ssl;
+  SslPtr ssl;
 };
 
 // The client side, in the worker process. Blocking sockets with timeouts: one connection at a time
@@ -693,7 +693,7 @@ class ClientWorker {
   }
 
   sockaddr_in server_{};
-  OpensslPtr<SSL_CTX> context_;
+  SslCtxPtr context_;
   std::string setupError_;
   const std::vector<uint8_t> payload_;
   std::vector<uint8_t> buffer_;
