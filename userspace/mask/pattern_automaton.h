@@ -5,6 +5,14 @@
 // - whether a text's tail could still grow into a match (DetectorSet::pendingSuffix): an
 //   over-approximating automaton, assertions dropped and wide repetitions relaxed to x* / x+.
 // Both read bytes (no UTF-8 mode), like the Vectorscan databases.
+//
+// Why our own engine and not PCRE2 (measured trial, issue 15 item 5, 2026-12-07, PCRE2 10.42 with
+// JIT, Vectorscan still the first pass): PCRE2 gave the same starts for every end and the same
+// masked output on every bench text, and passed every mask test including every split point, but
+// it has no backward mode, so "may the tail still match" is a forward partial search over each
+// detector's whole window on every stream delta: streamed sparse prose 1.90 -> 0.14 MB/s. Whole
+// texts were even (sparse prose 1.84 -> 1.86 GB/s, both short of the 2 GB/s goal at load ~10).
+// Figures and method: match_tail.h, match_start_finder.h, docs/benchmarks.md ("PCRE2 trial").
 #pragma once
 
 #include <bitset>
