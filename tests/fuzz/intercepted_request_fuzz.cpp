@@ -15,6 +15,7 @@
 #include "body_masking.h"
 #include "credentials/credential_rewrite.h"
 #include "credentials/secret_string.h"
+#include "net/request_target.h"
 #include "intercept/http_headers.h"
 #include "providers/provider_adapter.h"
 
@@ -48,7 +49,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (error || !parser.is_header_done()) return 0;
 
   http::request<http::string_body> request = parser.release();
-  (void)shadowai::pathOf(request.target());
+  // The path never holds the query (a key can sit there), and removing nothing changes nothing.
+  const std::string_view path = shadowai::requestPath(request.target());
+  check(path.find('?') == std::string_view::npos);
+  if (auto unchanged = shadowai::removeQueryParameters(request.target(), [](std::string_view) { return false; })) {
+    check(unchanged->target == request.target() && unchanged->removed.empty());
+  }
   auto adapter = shadowai::adapterFor(family, "host.example", request.method_string(), request.target());
   check(adapter != nullptr);
   (void)adapter->parseRequest(request.target(), request.body());

@@ -335,6 +335,21 @@ TEST_F(InterceptTest, HostHeaderOtherThanTheServerNameIsRefusedWith421) {
   ASSERT_EQ(records.size(), 1u);
 }
 
+// A target the proxy and the provider could split differently (a malformed %-escape next to a
+// query key) is refused with 400 before anything goes upstream.
+TEST_F(InterceptTest, MalformedRequestTargetIsRefusedWith400) {
+  startEnforcing();
+  ASSERT_FALSE(HasFatalFailure());
+  auto malformed = curl({"-sS", "-H", "Content-Type: application/json", "-d", R"({"model":"gpt-4o-mini","messages":[]})",
+                         "-w", "\nSTATUS %{http_code}", "https://api.openai.com/v1/chat/completions?ke%y=sk-x&key=y"});
+  ASSERT_OK(malformed);
+  EXPECT_NE(malformed->output.find("STATUS 400"), std::string::npos) << malformed->output << malformed->errors;
+  EXPECT_NE(malformed->output.find("request target"), std::string::npos) << malformed->output;
+  EXPECT_TRUE(provider_->requests().empty()) << "a malformed target reached the provider";
+  auto records = journal("llm-call-refused", {"SHADOWAI_STATUS=400"}, 1);
+  ASSERT_EQ(records.size(), 1u);
+}
+
 // A workload that does not trust the host CA cannot talk to the provider at all.
 TEST_F(InterceptTest, SdkThatDoesNotTrustTheHostCaFailsAndNothingBypassesTheProxy) {
   startEnforcing();

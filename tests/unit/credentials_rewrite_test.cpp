@@ -106,9 +106,19 @@ TEST(CredentialRewrite, QueryParameterNamesAreDecodedBeforeComparing) {
   // Other parameters keep their exact spelling, encoded or not, and their order.
   EXPECT_EQ(strippedTarget("/m?q=a%20b&key=x&name=caf%C3%A9&flag&z=1+2"), "/m?q=a%20b&name=caf%C3%A9&flag&z=1+2");
   // Look-alikes are not credentials.
-  EXPECT_EQ(strippedTarget("/m?keys=1&monkey=2&key%=3&api_key_hint=4"), "/m?keys=1&monkey=2&key%=3&api_key_hint=4");
+  EXPECT_EQ(strippedTarget("/m?keys=1&monkey=2&key%25=3&api_key_hint=4"), "/m?keys=1&monkey=2&key%25=3&api_key_hint=4");
   EXPECT_EQ(strippedTarget("/m?a=1&&key=x&"), "/m?a=1&&");
   EXPECT_EQ(strippedTarget("/path/key=x"), "/path/key=x");
+}
+
+// A target that is not valid RFC 3986 (here a malformed %-escape, which a server could read either
+// way) cannot be told apart, so its whole query goes; the session refuses such a request anyway.
+TEST(CredentialRewrite, MalformedTargetLosesItsWholeQuery) {
+  std::vector<ClientCredential> found;
+  EXPECT_EQ(strippedTarget("/m?alt=sse&ke%y=AIza-x", &found), "/m");
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].fingerprint, "");
+  EXPECT_EQ(strippedTarget("/m|x?key=AIza-x"), "/m|x");
 }
 
 TEST(CredentialRewrite, InjectsTheManagedKeyTheProvidersWay) {

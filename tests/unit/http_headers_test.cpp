@@ -84,10 +84,5 @@ TEST(EventStreamTest, MediaTypeAnyCaseWithParameters) {
   EXPECT_FALSE(isEventStream(""));
 }
 
-TEST(PathOfTest, QueryIsDropped) {
-  EXPECT_EQ(pathOf("/v1beta/models/g:generateContent?key=secret&alt=sse"), "/v1beta/models/g:generateContent");
-  EXPECT_EQ(pathOf("/v1/models"), "/v1/models");
-}
-
 }  // namespace
 }  // namespace shadowai

@@ -99,7 +99,7 @@ Error JsonSchemaReader::fail(const std::string& pointer, std::string_view messag
 }
 
 Status JsonSchemaReader::checkKnownFields(const nlohmann::json& object, const std::string& pointer,
-                                          std::initializer_list<std::string_view> known) const {
+                                          std::span<const std::string_view> known) const {
   for (const auto& [key, value] : object.items()) {
     if (std::find(known.begin(), known.end(), key) != known.end()) continue;
     if (unknownFieldNames_ == UnknownFieldNames::kShown) return fail(childPointer(pointer, key), "unknown field");

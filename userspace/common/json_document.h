@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <initializer_list>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -54,7 +55,11 @@ class JsonSchemaReader {
   // "SOURCE: POINTER: message" ("SOURCE: message" at the top level).
   virtual Error fail(const std::string& pointer, std::string_view message) const;
   Status checkKnownFields(const nlohmann::json& object, const std::string& pointer,
-                          std::initializer_list<std::string_view> known) const;
+                          std::span<const std::string_view> known) const;
+  Status checkKnownFields(const nlohmann::json& object, const std::string& pointer,
+                          std::initializer_list<std::string_view> known) const {
+    return checkKnownFields(object, pointer, std::span<const std::string_view>(known.begin(), known.size()));
+  }
   Status checkComment(const nlohmann::json& object, const std::string& pointer) const;
 
   const std::string& sourceName_;

@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "net/request_target.h"
 #include "observe/env_keys.h"
 
 namespace shadowai {
@@ -42,32 +43,7 @@ std::string_view authorizationCredential(std::string_view value) {
 
 std::string fingerprintOf(std::string_view value) { return value.empty() ? std::string() : keyFingerprint(value); }
 
-int hexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// Query-string decoding as servers do it: %XX and '+' for space; a malformed escape stays as it is.
-std::string percentDecoded(std::string_view text) {
-  std::string decoded;
-  decoded.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '%' && i + 2 < text.size() && hexValue(text[i + 1]) >= 0 && hexValue(text[i + 2]) >= 0) {
-      decoded += static_cast<char>(hexValue(text[i + 1]) * 16 + hexValue(text[i + 2]));
-      i += 2;
-    } else if (text[i] == '+') {
-      decoded += ' ';
-    } else {
-      decoded += text[i];
-    }
-  }
-  return decoded;
-}
-
-bool isCredentialParameter(std::string_view encodedName) {
-  std::string name = percentDecoded(encodedName);
+bool isCredentialParameter(std::string_view name) {
   for (std::string_view credential : kCredentialParameters) {
     if (equalsIgnoringCase(name, credential)) return true;
   }
@@ -75,36 +51,25 @@ bool isCredentialParameter(std::string_view encodedName) {
 }
 
 void stripQuery(std::string& target, std::vector<ClientCredential>& found) {
-  size_t question = target.find('?');
-  if (question == std::string::npos) return;
-  std::string_view query = std::string_view(target).substr(question + 1);
-  std::string kept;
-  bool removedAny = false;
-  bool first = true;
-  size_t start = 0;
-  while (start <= query.size()) {
-    size_t end = query.find('&', start);
-    if (end == std::string_view::npos) end = query.size();
-    std::string_view parameter = query.substr(start, end - start);
-    size_t equals = parameter.find('=');
-    std::string_view name = parameter.substr(0, equals);
-    if (isCredentialParameter(name)) {
-      std::string value = equals == std::string_view::npos ? std::string() : percentDecoded(parameter.substr(equals + 1));
-      found.push_back({percentDecoded(name) + " query parameter", fingerprintOf(value)});
-      wipeString(value);
-      removedAny = true;
-    } else {
-      if (!first) kept += '&';
-      kept += parameter;
-      first = false;
-    }
-    start = end + 1;
+  std::optional<QueryRemoval> removal = removeQueryParameters(target, isCredentialParameter);
+  if (!removal) {
+    // Not a target in origin form: whatever its query holds cannot be told apart, so none of it goes
+    // on. (The session refuses such a request before it gets here; this is the last line.)
+    const size_t question = target.find('?');
+    if (question == std::string::npos) return;
+    found.push_back({"query string of a malformed request target", ""});
+    std::string rewritten = target.substr(0, question);
+    wipeString(target);
+    target = std::move(rewritten);
+    return;
   }
-  if (!removedAny) return;
-  std::string rewritten = target.substr(0, question);
-  if (!kept.empty()) rewritten += "?" + kept;
+  if (removal->removed.empty()) return;
+  for (RemovedQueryParameter& parameter : removal->removed) {
+    found.push_back({parameter.name + " query parameter", fingerprintOf(parameter.value)});
+    wipeString(parameter.value);
+  }
   wipeString(target);
-  target = std::move(rewritten);
+  target = std::move(removal->target);
 }
 
 }  // namespace

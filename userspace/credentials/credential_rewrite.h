@@ -45,7 +45,8 @@ struct StrippedCredentials {
 };
 
 // Removes every client credential from FIELDS and from TARGET (the request-target; other query
-// parameters keep their order and spelling, and a query left empty loses its '?').
+// parameters keep their order and spelling, and a query left empty loses its '?'). A target that
+// does not parse (net/request_target.h) loses its whole query.
 StrippedCredentials stripClientCredentials(boost::beast::http::fields& fields, std::string& target);
 
 // The same on a request, whatever its body type (http::request<B> is a request_header<>).

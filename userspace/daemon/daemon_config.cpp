@@ -3,7 +3,9 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
-#include <initializer_list>
+#include <array>
+#include <charconv>
+#include <functional>
 #include <limits>
 
 #include "cgroup/cgroup_path.h"
@@ -45,320 +47,357 @@ bool isGroupName(std::string_view name) {
 }
 
 std::string hexText(uint32_t value) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string digits;
-  do {
-    digits.insert(digits.begin(), kHex[value & 0xf]);
-    value >>= 4;
-  } while (value != 0);
-  return "0x" + digits;
+  char digits[8];
+  auto end = std::to_chars(std::begin(digits), std::end(digits), value, 16).ptr;
+  return "0x" + std::string(digits, end);
 }
 
 // "0x5ea1" -> 0x5ea1; nullopt unless it is 0x followed by 1..8 hex digits.
 std::optional<uint32_t> parseHex(std::string_view text) {
   if (text.size() < 3 || text.size() > 10 || text[0] != '0' || (text[1] != 'x' && text[1] != 'X')) return std::nullopt;
   uint32_t value = 0;
-  for (char c : text.substr(2)) {
-    uint32_t digit;
-    if (c >= '0' && c <= '9') {
-      digit = static_cast<uint32_t>(c - '0');
-    } else if (c >= 'a' && c <= 'f') {
-      digit = static_cast<uint32_t>(c - 'a' + 10);
-    } else if (c >= 'A' && c <= 'F') {
-      digit = static_cast<uint32_t>(c - 'A' + 10);
-    } else {
-      return std::nullopt;
-    }
-    value = value << 4 | digit;
-  }
+  const char* end = text.data() + text.size();
+  auto [stop, error] = std::from_chars(text.data() + 2, end, value, 16);
+  if (error != std::errc() || stop != end) return std::nullopt;
   return value;
 }
 
-// Reads one document into a DaemonConfig, field by field, with the JSON pointer of the first bad one.
+bool isAbsolutePath(const Json& value) {
+  if (!value.is_string()) return false;
+  const auto& text = value.get_ref<const std::string&>();
+  return text.size() > 1 ? text.front() == '/' && text.find('\0') == std::string::npos : text == "/";
+}
+
+// Reports a field's errors as "SOURCE: /json/pointer: message".
 class ConfigReader : public JsonSchemaReader {
  public:
   explicit ConfigReader(const std::string& sourceName) : JsonSchemaReader(sourceName) {}
-
-  Result<DaemonConfig> read(const Json& document) {
-    DaemonConfig config;
-    if (!document.is_object()) return fail("", "expected a JSON object");
-    if (auto known = checkKnownFields(document, "",
-                                      {"comment", "state_dir", "runtime_dir", "bpf_pin_dir", "control_socket",
-                                       "control_group", "cgroup", "catalog_file", "catalog_dirs", "proxy",
-                                       "intercept", "credentials_file", "policy_dir", "failure_mode", "heartbeat_timeout_s", "no_sni_catalog_address",
-                                       "sni_wait_ms"});
-        !known) {
-      return known.error();
-    }
-    if (auto comment = checkComment(document, ""); !comment) return comment.error();
-
-    Status status;
-    auto check = [&status](Status step) {
-      if (status.ok() && !step.ok()) status = std::move(step);
-    };
-    check(absolutePath(document, "", "state_dir", config.stateDir));
-    check(absolutePath(document, "", "runtime_dir", config.runtimeDir));
-    check(absolutePath(document, "", "bpf_pin_dir", config.bpfPinDir));
-    // Derived from runtime_dir unless given, so moving the runtime dir moves the socket with it.
-    config.controlSocket = config.runtimeDir + "/control.sock";
-    check(nullablePath(document, "", "control_socket", [&config](std::optional<std::string> path) {
-      if (path) config.controlSocket = std::move(*path);
-    }));
-    check(controlGroup(document, config.controlGroup));
-    check(cgroupPath(document, config.cgroup));
-    check(nullablePath(document, "", "catalog_file",
-                       [&config](std::optional<std::string> path) { config.catalogFile = path.value_or(""); }));
-    check(pathList(document, "", "catalog_dirs", config.catalogDirs));
-    if (status.ok() && document.contains("proxy")) check(readProxy(document["proxy"], "/proxy", config.proxy));
-    if (status.ok() && document.contains("intercept")) {
-      check(readIntercept(document["intercept"], "/intercept", config.intercept));
-    }
-    check(absolutePath(document, "", "credentials_file", config.credentialsFile));
-    check(absolutePath(document, "", "policy_dir", config.policyDir));
-    check(choice(document, "", "failure_mode", {{"closed", FailureMode::kClosed}, {"open", FailureMode::kOpen}},
-                 config.failureMode));
-    check(integer(document, "", "heartbeat_timeout_s", 1, 3600, config.heartbeatTimeout));
-    check(choice(document, "", "no_sni_catalog_address",
-                 {{"alert", NoSniCatalogAddressAction::kAlert}, {"refuse", NoSniCatalogAddressAction::kRefuse}},
-                 config.noSniCatalogAddress));
-    check(integer(document, "", "sni_wait_ms", 0, 60000, config.sniWait));
-    if (!status) return status.error();
-    return config;
-  }
-
- private:
-
-
-
-  static bool isAbsolutePath(const Json& value) {
-    if (!value.is_string()) return false;
-    const auto& text = value.get_ref<const std::string&>();
-    return text.size() > 1 ? text.front() == '/' && text.find('\0') == std::string::npos : text == "/";
-  }
-
-  Status absolutePath(const Json& object, const std::string& pointer, const char* key, std::string& out) const {
-    if (!object.contains(key)) return {};
-    const Json& value = object[key];
-    if (!isAbsolutePath(value)) return fail(childPointer(pointer, key), "expected an absolute path");
-    out = value.get<std::string>();
-    return {};
-  }
-
-  template <typename Assign>
-  Status nullablePath(const Json& object, const std::string& pointer, const char* key, Assign assign) const {
-    if (!object.contains(key)) return {};
-    const Json& value = object[key];
-    if (value.is_null()) {
-      assign(std::nullopt);
-      return {};
-    }
-    if (!isAbsolutePath(value)) return fail(childPointer(pointer, key), "expected an absolute path or null");
-    assign(value.get<std::string>());
-    return {};
-  }
-
-  Status pathList(const Json& object, const std::string& pointer, const char* key,
-                  std::vector<std::string>& out) const {
-    if (!object.contains(key)) return {};
-    const Json& value = object[key];
-    const std::string listPointer = childPointer(pointer, key);
-    if (!value.is_array()) return fail(listPointer, "expected an array of absolute paths");
-    std::vector<std::string> paths;
-    for (size_t i = 0; i < value.size(); ++i) {
-      if (!isAbsolutePath(value[i])) return fail(listPointer + "/" + std::to_string(i), "expected an absolute path");
-      paths.push_back(value[i].get<std::string>());
-    }
-    out = std::move(paths);
-    return {};
-  }
-
-  Status controlGroup(const Json& object, std::optional<std::string>& out) const {
-    if (!object.contains("control_group")) return {};
-    const Json& value = object["control_group"];
-    if (value.is_null()) {
-      out.reset();
-      return {};
-    }
-    if (!value.is_string() || !isGroupName(value.get_ref<const std::string&>())) {
-      return fail("/control_group", "expected a group name or null");
-    }
-    out = value.get<std::string>();
-    return {};
-  }
-
-  Status cgroupPath(const Json& object, std::string& out) const {
-    if (!object.contains("cgroup")) return {};
-    const Json& value = object["cgroup"];
-    if (!value.is_string() || !isCanonicalCgroupPath(value.get_ref<const std::string&>())) {
-      return fail("/cgroup", "expected a cgroup path from the cgroup v2 root, like \"/\" or \"/system.slice\"");
-    }
-    out = value.get<std::string>();
-    return {};
-  }
-
-  template <typename T>
-  Status integer(const Json& object, const std::string& pointer, const char* key, uint64_t min, uint64_t max,
-                 T& out) const {
-    if (!object.contains(key)) return {};
-    auto number = integerIn(object[key], min, max);
-    if (!number) {
-      return fail(childPointer(pointer, key),
-                  "expected an integer " + std::to_string(min) + ".." + std::to_string(max));
-    }
-    if constexpr (std::is_arithmetic_v<T>) {
-      out = static_cast<T>(*number);
-    } else {
-      out = T(static_cast<typename T::rep>(*number));  // a std::chrono::duration
-    }
-    return {};
-  }
-
-  template <typename T>
-  Status choice(const Json& object, const std::string& pointer, const char* key,
-                std::initializer_list<std::pair<std::string_view, T>> choices, T& out) const {
-    if (!object.contains(key)) return {};
-    const Json& value = object[key];
-    if (value.is_string()) {
-      for (const auto& [name, choiceValue] : choices) {
-        if (value.get_ref<const std::string&>() == name) {
-          out = choiceValue;
-          return {};
-        }
-      }
-    }
-    std::string expected = "expected ";
-    size_t index = 0;
-    for (const auto& entry : choices) {
-      if (index > 0) expected += index + 1 == choices.size() ? " or " : ", ";
-      expected += "\"" + std::string(entry.first) + "\"";
-      ++index;
-    }
-    return fail(childPointer(pointer, key), expected);
-  }
-
-  Status listenAddress(const Json& object, const std::string& pointer, const char* key, bool ipv6,
-                       std::optional<std::string>& out) const {
-    if (!object.contains(key)) return {};
-    const Json& value = object[key];
-    if (value.is_null()) {
-      out.reset();
-      return {};
-    }
-    if (!value.is_string() || !(ipv6 ? isIpv6Address(value.get<std::string>()) : isIpv4Address(value.get<std::string>()))) {
-      return fail(childPointer(pointer, key), ipv6 ? "expected an IPv6 address or null" : "expected an IPv4 address or null");
-    }
-    out = value.get<std::string>();
-    return {};
-  }
-
-  Status upstreamMark(const Json& object, const std::string& pointer, uint32_t& out) const {
-    if (!object.contains("upstream_mark")) return {};
-    const Json& value = object["upstream_mark"];
-    std::optional<uint64_t> mark;
-    if (value.is_string()) {
-      mark = parseHex(value.get_ref<const std::string&>());
-    } else {
-      mark = integerIn(value, 0, std::numeric_limits<uint32_t>::max());
-    }
-    // Mark 0 is every unmarked socket: it cannot tell the proxy's own connections apart.
-    if (!mark || *mark == 0) {
-      return fail(childPointer(pointer, "upstream_mark"),
-                  "expected a non-zero 32-bit integer, or a string like \"0x5ea1\"");
-    }
-    out = static_cast<uint32_t>(*mark);
-    return {};
-  }
-
-  Status readIntercept(const Json& object, const std::string& pointer, InterceptConfig& intercept) const {
-    if (!object.is_object()) return fail(pointer, "expected an object");
-    if (auto known = checkKnownFields(object, pointer,
-                                      {"comment", "enabled", "upstream_ca_bundle", "max_request_body_bytes",
-                                       "max_request_header_bytes", "max_buffered_bytes", "max_mask_cpu_ms",
-                                       "response_timeout_ms",
-                                       "client_idle_timeout_s",
-                                       "upstream_idle_timeout_s"});
-        !known) {
-      return known;
-    }
-    if (auto comment = checkComment(object, pointer); !comment) return comment;
-    if (object.contains("enabled")) {
-      if (!object["enabled"].is_boolean()) return fail(pointer + "/enabled", "expected true or false");
-      intercept.enabled = object["enabled"].get<bool>();
-    }
-    if (auto bundle = nullablePath(object, pointer, "upstream_ca_bundle",
-                                   [&](std::optional<std::string> path) { intercept.upstreamCaBundle = path.value_or(""); });
-        !bundle) {
-      return bundle;
-    }
-    Status status;
-    auto check = [&status](Status step) {
-      if (status.ok() && !step.ok()) status = std::move(step);
-    };
-    check(integer(object, pointer, "max_request_body_bytes", 1024, 1ull << 32, intercept.maxRequestBodyBytes));
-    check(integer(object, pointer, "max_request_header_bytes", 1024, 1u << 20, intercept.maxRequestHeaderBytes));
-    check(integer(object, pointer, "max_buffered_bytes", 0, 1ull << 40, intercept.maxBufferedBytes));
-    check(integer(object, pointer, "max_mask_cpu_ms", 10, 600000, intercept.maxMaskCpu));
-    check(integer(object, pointer, "response_timeout_ms", 100, 3600000, intercept.responseTimeout));
-    check(integer(object, pointer, "client_idle_timeout_s", 1, 86400, intercept.clientIdleTimeout));
-    check(integer(object, pointer, "upstream_idle_timeout_s", 1, 3600, intercept.upstreamIdleTimeout));
-    return status;
-  }
-
-  Status readProxy(const Json& object, const std::string& pointer, ProxyConfig& proxy) const {
-    if (!object.is_object()) return fail(pointer, "expected an object");
-    if (auto known = checkKnownFields(object, pointer,
-                                      {"comment", "listen_ipv4", "listen_ipv6", "port", "redirect_ports", "threads",
-                                       "peek_timeout_ms", "idle_timeout_s", "connect_timeout_ms", "max_connections",
-                                       "upstream_mark"});
-        !known) {
-      return known;
-    }
-    if (auto comment = checkComment(object, pointer); !comment) return comment;
-    if (auto v4 = listenAddress(object, pointer, "listen_ipv4", false, proxy.listenIpv4); !v4) return v4;
-    if (auto v6 = listenAddress(object, pointer, "listen_ipv6", true, proxy.listenIpv6); !v6) return v6;
-    if (!proxy.listenIpv4 && !proxy.listenIpv6) {
-      return fail(pointer, "listen_ipv4 and listen_ipv6 are both null: the proxy needs at least one address");
-    }
-    if (auto port = integer(object, pointer, "port", 1, 65535, proxy.port); !port) return port;
-    if (object.contains("redirect_ports")) {
-      const Json& ports = object["redirect_ports"];
-      const std::string portsPointer = pointer + "/redirect_ports";
-      if (!ports.is_array() || ports.empty()) return fail(portsPointer, "expected a non-empty array of ports");
-      std::vector<uint16_t> parsed;
-      for (size_t i = 0; i < ports.size(); ++i) {
-        auto port = integerIn(ports[i], 1, 65535);
-        if (!port) return fail(portsPointer + "/" + std::to_string(i), "expected an integer 1..65535");
-        if (std::find(parsed.begin(), parsed.end(), *port) != parsed.end()) {
-          return fail(portsPointer + "/" + std::to_string(i), "duplicate port " + std::to_string(*port));
-        }
-        parsed.push_back(static_cast<uint16_t>(*port));
-      }
-      proxy.redirectPorts = std::move(parsed);
-    }
-    // Redirecting the proxy's own port to itself would loop every connection.
-    if (std::find(proxy.redirectPorts.begin(), proxy.redirectPorts.end(), proxy.port) != proxy.redirectPorts.end()) {
-      return fail(pointer + "/port", "the proxy port must not be one of redirect_ports");
-    }
-    if (auto threads = integer(object, pointer, "threads", 0, 1024, proxy.threads); !threads) return threads;
-    if (auto peek = integer(object, pointer, "peek_timeout_ms", 1, 600000, proxy.peekTimeout); !peek) return peek;
-    if (auto idle = integer(object, pointer, "idle_timeout_s", 1, 86400, proxy.idleTimeout); !idle) return idle;
-    if (auto connect = integer(object, pointer, "connect_timeout_ms", 1, 600000, proxy.connectTimeout); !connect) {
-      return connect;
-    }
-    if (auto max = integer(object, pointer, "max_connections", 1, 1000000, proxy.maxConnections); !max) return max;
-    return upstreamMark(object, pointer, proxy.upstreamMark);
-  }
-
+  Error error(const std::string& pointer, std::string_view message) const { return fail(pointer, message); }
+  using JsonSchemaReader::checkComment;
+  using JsonSchemaReader::checkKnownFields;
 };
+
+// One field of the file: its name, how its value is read (it is present) and how it is written back
+// (toJson). The tables below are the one list of the file's fields.
+template <typename Object>
+struct Field {
+  std::string_view name;
+  std::function<Status(const ConfigReader&, const Json& value, const std::string& pointer, Object&)> read;
+  std::function<Json(const Object&)> write;
+};
+
+template <typename Object>
+using Fields = std::vector<Field<Object>>;
+
+template <typename Object>
+Field<Object> absolutePath(std::string_view name, std::string Object::*member) {
+  return {name,
+          [member](const ConfigReader& reader, const Json& value, const std::string& pointer, Object& object) -> Status {
+            if (!isAbsolutePath(value)) return reader.error(pointer, "expected an absolute path");
+            object.*member = value.get<std::string>();
+            return {};
+          },
+          [member](const Object& object) { return Json(object.*member); }};
+}
+
+// An absolute path or null, held as "" for null.
+template <typename Object>
+Field<Object> absolutePathOrNull(std::string_view name, std::string Object::*member) {
+  return {name,
+          [member](const ConfigReader& reader, const Json& value, const std::string& pointer, Object& object) -> Status {
+            if (value.is_null()) {
+              (object.*member).clear();
+              return {};
+            }
+            if (!isAbsolutePath(value)) return reader.error(pointer, "expected an absolute path or null");
+            object.*member = value.get<std::string>();
+            return {};
+          },
+          [member](const Object& object) { return (object.*member).empty() ? Json(nullptr) : Json(object.*member); }};
+}
+
+template <typename Object>
+Field<Object> absolutePaths(std::string_view name, std::vector<std::string> Object::*member) {
+  return {name,
+          [member](const ConfigReader& reader, const Json& value, const std::string& pointer, Object& object) -> Status {
+            if (!value.is_array()) return reader.error(pointer, "expected an array of absolute paths");
+            std::vector<std::string> paths;
+            for (size_t i = 0; i < value.size(); ++i) {
+              if (!isAbsolutePath(value[i])) return reader.error(childPointer(pointer, i), "expected an absolute path");
+              paths.push_back(value[i].get<std::string>());
+            }
+            object.*member = std::move(paths);
+            return {};
+          },
+          [member](const Object& object) { return Json(object.*member); }};
+}
+
+template <typename Object>
+Field<Object> boolean(std::string_view name, bool Object::*member) {
+  return {name,
+          [member](const ConfigReader& reader, const Json& value, const std::string& pointer, Object& object) -> Status {
+            if (!value.is_boolean()) return reader.error(pointer, "expected true or false");
+            object.*member = value.get<bool>();
+            return {};
+          },
+          [member](const Object& object) { return Json(object.*member); }};
+}
+
+// An integer in [MIN, MAX] into a number or a std::chrono::duration (the name says its unit).
+template <typename Object, typename T>
+Field<Object> integer(std::string_view name, uint64_t min, uint64_t max, T Object::*member) {
+  return {name,
+          [=](const ConfigReader& reader, const Json& value, const std::string& pointer, Object& object) -> Status {
+            auto number = integerIn(value, min, max);
+            if (!number) {
+              return reader.error(pointer, "expected an integer " + std::to_string(min) + ".." + std::to_string(max));
+            }
+            if constexpr (std::is_arithmetic_v<T>) {
+              object.*member = static_cast<T>(*number);
+            } else {
+              object.*member = T(static_cast<typename T::rep>(*number));
+            }
+            return {};
+          },
+          [member](const Object& object) {
+            if constexpr (std::is_arithmetic_v<T>) {
+              return Json(object.*member);
+            } else {
+              return Json((object.*member).count());
+            }
+          }};
+}
+
+template <typename T, size_t N>
+using Choices = std::array<std::pair<std::string_view, T>, N>;
+
+template <typename Object, typename T, size_t N>
+Field<Object> choice(std::string_view name, const Choices<T, N>& choices, T Object::*member) {
+  return {name,
+          [&choices, member](const ConfigReader& reader, const Json& value, const std::string& pointer,
+                             Object& object) -> Status {
+            if (value.is_string()) {
+              for (const auto& [text, choiceValue] : choices) {
+                if (value.get_ref<const std::string&>() == text) {
+                  object.*member = choiceValue;
+                  return {};
+                }
+              }
+            }
+            std::string expected = "expected ";
+            for (size_t i = 0; i < N; ++i) {
+              if (i > 0) expected += i + 1 == N ? " or " : ", ";
+              expected += "\"" + std::string(choices[i].first) + "\"";
+            }
+            return reader.error(pointer, expected);
+          },
+          [&choices, member](const Object& object) {
+            for (const auto& [text, choiceValue] : choices) {
+              if (object.*member == choiceValue) return Json(text);
+            }
+            return Json(nullptr);
+          }};
+}
+
+template <typename Object>
+Field<Object> listenAddress(std::string_view name, int family, std::optional<std::string> Object::*member) {
+  return {name,
+          [=](const ConfigReader& reader, const Json& value, const std::string& pointer, Object& object) -> Status {
+            if (value.is_null()) {
+              (object.*member).reset();
+              return {};
+            }
+            const bool valid = value.is_string() && (family == AF_INET6 ? isIpv6Address(value.get<std::string>())
+                                                                        : isIpv4Address(value.get<std::string>()));
+            if (!valid) {
+              return reader.error(pointer, family == AF_INET6 ? "expected an IPv6 address or null"
+                                                              : "expected an IPv4 address or null");
+            }
+            object.*member = value.get<std::string>();
+            return {};
+          },
+          [member](const Object& object) { return object.*member ? Json(*(object.*member)) : Json(nullptr); }};
+}
+
+// Reads the fields of OBJECT that JSON holds, in table order, stopping at the first error.
+template <typename Object>
+Status readFields(const ConfigReader& reader, const Fields<Object>& fields, const Json& json,
+                  const std::string& pointer, Object& object) {
+  if (!json.is_object()) return reader.error(pointer, pointer.empty() ? "expected a JSON object" : "expected an object");
+  std::vector<std::string_view> known{"comment"};
+  for (const Field<Object>& field : fields) known.push_back(field.name);
+  if (auto status = reader.checkKnownFields(json, pointer, known); !status) return status;
+  if (auto status = reader.checkComment(json, pointer); !status) return status;
+  for (const Field<Object>& field : fields) {
+    if (!json.contains(field.name)) continue;
+    if (auto status = field.read(reader, json[std::string(field.name)], childPointer(pointer, field.name), object);
+        !status) {
+      return status;
+    }
+  }
+  return {};
+}
+
+template <typename Object>
+Json writeFields(const Fields<Object>& fields, const Object& object) {
+  Json json = Json::object();
+  for (const Field<Object>& field : fields) json[std::string(field.name)] = field.write(object);
+  return json;
+}
+
+// A nested object, read with its own table, then checked as a whole by VALIDATE.
+template <typename Nested>
+using Validation = Status (*)(const ConfigReader&, const std::string& pointer, const Nested&);
+
+template <typename Object, typename Nested>
+Field<Object> nested(std::string_view name, Nested Object::*member, const Fields<Nested>& fields,
+                     Validation<Nested> validate = nullptr) {
+  return {name,
+          [=, &fields](const ConfigReader& reader, const Json& value, const std::string& pointer,
+                       Object& object) -> Status {
+            if (auto status = readFields(reader, fields, value, pointer, object.*member); !status) return status;
+            return validate ? validate(reader, pointer, object.*member) : Status{};
+          },
+          [member, &fields](const Object& object) { return writeFields(fields, object.*member); }};
+}
+
+constexpr Choices<FailureMode, 2> kFailureModes{{{"closed", FailureMode::kClosed}, {"open", FailureMode::kOpen}}};
+constexpr Choices<NoSniCatalogAddressAction, 2> kNoSniActions{
+    {{"alert", NoSniCatalogAddressAction::kAlert}, {"refuse", NoSniCatalogAddressAction::kRefuse}}};
+
+const Fields<ProxyConfig>& proxyFields() {
+  static const Fields<ProxyConfig> fields{
+      listenAddress("listen_ipv4", AF_INET, &ProxyConfig::listenIpv4),
+      listenAddress("listen_ipv6", AF_INET6, &ProxyConfig::listenIpv6),
+      integer("port", 1, 65535, &ProxyConfig::port),
+      {"redirect_ports",
+       [](const ConfigReader& reader, const Json& value, const std::string& pointer, ProxyConfig& proxy) -> Status {
+         if (!value.is_array() || value.empty()) return reader.error(pointer, "expected a non-empty array of ports");
+         std::vector<uint16_t> ports;
+         for (size_t i = 0; i < value.size(); ++i) {
+           auto port = integerIn(value[i], 1, 65535);
+           if (!port) return reader.error(childPointer(pointer, i), "expected an integer 1..65535");
+           if (std::find(ports.begin(), ports.end(), *port) != ports.end()) {
+             return reader.error(childPointer(pointer, i), "duplicate port " + std::to_string(*port));
+           }
+           ports.push_back(static_cast<uint16_t>(*port));
+         }
+         proxy.redirectPorts = std::move(ports);
+         return {};
+       },
+       [](const ProxyConfig& proxy) { return Json(proxy.redirectPorts); }},
+      integer("threads", 0, 1024, &ProxyConfig::threads),
+      integer("peek_timeout_ms", 1, 600000, &ProxyConfig::peekTimeout),
+      integer("idle_timeout_s", 1, 86400, &ProxyConfig::idleTimeout),
+      integer("connect_timeout_ms", 1, 600000, &ProxyConfig::connectTimeout),
+      integer("max_connections", 1, 1000000, &ProxyConfig::maxConnections),
+      {"upstream_mark",
+       [](const ConfigReader& reader, const Json& value, const std::string& pointer, ProxyConfig& proxy) -> Status {
+         std::optional<uint64_t> mark = integerIn(value, 0, std::numeric_limits<uint32_t>::max());
+         if (value.is_string()) mark = parseHex(value.get_ref<const std::string&>());
+         // Mark 0 is every unmarked socket: it cannot tell the proxy's own connections apart.
+         if (!mark || *mark == 0) {
+           return reader.error(pointer, "expected a non-zero 32-bit integer, or a string like \"0x5ea1\"");
+         }
+         proxy.upstreamMark = static_cast<uint32_t>(*mark);
+         return {};
+       },
+       [](const ProxyConfig& proxy) { return Json(hexText(proxy.upstreamMark)); }},
+  };
+  return fields;
+}
+
+Status validateProxy(const ConfigReader& reader, const std::string& pointer, const ProxyConfig& proxy) {
+  if (!proxy.listenIpv4 && !proxy.listenIpv6) {
+    return reader.error(pointer, "listen_ipv4 and listen_ipv6 are both null: the proxy needs at least one address");
+  }
+  // Redirecting the proxy's own port to itself would loop every connection.
+  if (std::find(proxy.redirectPorts.begin(), proxy.redirectPorts.end(), proxy.port) != proxy.redirectPorts.end()) {
+    return reader.error(pointer + "/port", "the proxy port must not be one of redirect_ports");
+  }
+  return {};
+}
+
+const Fields<InterceptConfig>& interceptFields() {
+  static const Fields<InterceptConfig> fields{
+      boolean("enabled", &InterceptConfig::enabled),
+      absolutePathOrNull("upstream_ca_bundle", &InterceptConfig::upstreamCaBundle),
+      integer("max_request_body_bytes", 1024, 1ull << 32, &InterceptConfig::maxRequestBodyBytes),
+      integer("max_request_header_bytes", 1024, 1u << 20, &InterceptConfig::maxRequestHeaderBytes),
+      integer("max_buffered_bytes", 0, 1ull << 40, &InterceptConfig::maxBufferedBytes),
+      integer("max_mask_cpu_ms", 10, 600000, &InterceptConfig::maxMaskCpu),
+      integer("response_timeout_ms", 100, 3600000, &InterceptConfig::responseTimeout),
+      integer("client_idle_timeout_s", 1, 86400, &InterceptConfig::clientIdleTimeout),
+      integer("upstream_idle_timeout_s", 1, 3600, &InterceptConfig::upstreamIdleTimeout),
+  };
+  return fields;
+}
+
+const Fields<DaemonConfig>& daemonFields() {
+  static const Fields<DaemonConfig> fields{
+      absolutePath("state_dir", &DaemonConfig::stateDir),
+      absolutePath("runtime_dir", &DaemonConfig::runtimeDir),
+      absolutePath("bpf_pin_dir", &DaemonConfig::bpfPinDir),
+      // null (or absent): <runtime_dir>/control.sock, filled in once runtime_dir is known (parse).
+      absolutePathOrNull("control_socket", &DaemonConfig::controlSocket),
+      {"control_group",
+       [](const ConfigReader& reader, const Json& value, const std::string& pointer, DaemonConfig& config) -> Status {
+         if (value.is_null()) {
+           config.controlGroup.reset();
+           return {};
+         }
+         if (!value.is_string() || !isGroupName(value.get_ref<const std::string&>())) {
+           return reader.error(pointer, "expected a group name or null");
+         }
+         config.controlGroup = value.get<std::string>();
+         return {};
+       },
+       [](const DaemonConfig& config) { return config.controlGroup ? Json(*config.controlGroup) : Json(nullptr); }},
+      {"cgroup",
+       [](const ConfigReader& reader, const Json& value, const std::string& pointer, DaemonConfig& config) -> Status {
+         if (!value.is_string() || !isCanonicalCgroupPath(value.get_ref<const std::string&>())) {
+           return reader.error(pointer, "expected a cgroup path from the cgroup v2 root, like \"/\" or \"/system.slice\"");
+         }
+         config.cgroup = value.get<std::string>();
+         return {};
+       },
+       [](const DaemonConfig& config) { return Json(config.cgroup); }},
+      absolutePathOrNull("catalog_file", &DaemonConfig::catalogFile),
+      absolutePaths("catalog_dirs", &DaemonConfig::catalogDirs),
+      nested("proxy", &DaemonConfig::proxy, proxyFields(), validateProxy),
+      nested("intercept", &DaemonConfig::intercept, interceptFields()),
+      absolutePath("credentials_file", &DaemonConfig::credentialsFile),
+      absolutePath("policy_dir", &DaemonConfig::policyDir),
+      choice("failure_mode", kFailureModes, &DaemonConfig::failureMode),
+      integer("heartbeat_timeout_s", 1, 3600, &DaemonConfig::heartbeatTimeout),
+      choice("no_sni_catalog_address", kNoSniActions, &DaemonConfig::noSniCatalogAddress),
+      integer("sni_wait_ms", 0, 60000, &DaemonConfig::sniWait),
+  };
+  return fields;
+}
+
+template <typename T, size_t N>
+std::string_view nameOf(const Choices<T, N>& choices, T value) {
+  for (const auto& [text, choiceValue] : choices) {
+    if (choiceValue == value) return text;
+  }
+  return "";
+}
 
 }  // namespace
 
 Result<DaemonConfig> DaemonConfig::parse(std::string_view json, const std::string& sourceName) {
   auto document = parseJsonDocument(json, sourceName);
   if (!document) return document.error();
-  return ConfigReader(sourceName).read(*document);
+  DaemonConfig config;
+  config.controlSocket.clear();
+  if (auto status = readFields(ConfigReader(sourceName), daemonFields(), *document, "", config); !status) {
+    return status.error();
+  }
+  // Derived from runtime_dir unless given, so moving the runtime dir moves the socket with it.
+  if (config.controlSocket.empty()) config.controlSocket = config.runtimeDir + "/control.sock";
+  return config;
 }
-
 Result<DaemonConfig> DaemonConfig::fromFile(const std::string& path) {
   auto text = readFile(path);
   if (!text) return makeError("cannot read configuration " + path, text.error().errnum);
@@ -374,55 +413,10 @@ Result<DaemonConfig> DaemonConfig::fromDefaultFile(const std::string& path) {
   return parse(*text, path);
 }
 
-nlohmann::json DaemonConfig::toJson() const {
-  auto optionalText = [](const std::optional<std::string>& text) { return text ? Json(*text) : Json(nullptr); };
-  Json proxyJson = {
-      {"listen_ipv4", optionalText(proxy.listenIpv4)},
-      {"listen_ipv6", optionalText(proxy.listenIpv6)},
-      {"port", proxy.port},
-      {"redirect_ports", proxy.redirectPorts},
-      {"threads", proxy.threads},
-      {"peek_timeout_ms", proxy.peekTimeout.count()},
-      {"idle_timeout_s", proxy.idleTimeout.count()},
-      {"connect_timeout_ms", proxy.connectTimeout.count()},
-      {"max_connections", proxy.maxConnections},
-      {"upstream_mark", hexText(proxy.upstreamMark)},
-  };
-  Json interceptJson = {
-      {"enabled", intercept.enabled},
-      {"upstream_ca_bundle", intercept.upstreamCaBundle.empty() ? Json(nullptr) : Json(intercept.upstreamCaBundle)},
-      {"max_request_body_bytes", intercept.maxRequestBodyBytes},
-      {"max_request_header_bytes", intercept.maxRequestHeaderBytes},
-      {"max_buffered_bytes", intercept.maxBufferedBytes},
-      {"max_mask_cpu_ms", intercept.maxMaskCpu.count()},
-      {"response_timeout_ms", intercept.responseTimeout.count()},
-      {"client_idle_timeout_s", intercept.clientIdleTimeout.count()},
-      {"upstream_idle_timeout_s", intercept.upstreamIdleTimeout.count()},
-  };
-  return Json{
-      {"state_dir", stateDir},
-      {"runtime_dir", runtimeDir},
-      {"bpf_pin_dir", bpfPinDir},
-      {"control_socket", controlSocket},
-      {"control_group", optionalText(controlGroup)},
-      {"cgroup", cgroup},
-      {"catalog_file", catalogFile.empty() ? Json(nullptr) : Json(catalogFile)},
-      {"catalog_dirs", catalogDirs},
-      {"proxy", proxyJson},
-      {"intercept", interceptJson},
-      {"credentials_file", credentialsFile},
-      {"policy_dir", policyDir},
-      {"failure_mode", toString(failureMode)},
-      {"heartbeat_timeout_s", heartbeatTimeout.count()},
-      {"no_sni_catalog_address", toString(noSniCatalogAddress)},
-      {"sni_wait_ms", sniWait.count()},
-  };
-}
+nlohmann::json DaemonConfig::toJson() const { return writeFields(daemonFields(), *this); }
 
-std::string_view toString(FailureMode mode) { return mode == FailureMode::kOpen ? "open" : "closed"; }
+std::string_view toString(FailureMode mode) { return nameOf(kFailureModes, mode); }
 
-std::string_view toString(NoSniCatalogAddressAction action) {
-  return action == NoSniCatalogAddressAction::kRefuse ? "refuse" : "alert";
-}
+std::string_view toString(NoSniCatalogAddressAction action) { return nameOf(kNoSniActions, action); }
 
 }  // namespace shadowai

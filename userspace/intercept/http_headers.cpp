@@ -89,8 +89,6 @@ bool isIdentityEncoded(std::string_view contentEncoding) {
   return encoding.empty() || boost::algorithm::iequals(encoding, "identity");
 }
 
-std::string_view pathOf(std::string_view target) { return target.substr(0, target.find('?')); }
-
 std::string misdirectionOf(const http::fields& fields, std::string_view target, std::string_view serverName) {
   if (target.empty() || target.front() != '/') return "the request target is not a path on " + std::string(serverName);
   auto hosts = fields.equal_range(http::field::host);

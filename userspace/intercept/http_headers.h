@@ -31,9 +31,6 @@ bool isIdentityEncoded(std::string_view contentEncoding);
 // given twice, or with another coding the proxy would have to decode). VERSION as Beast gives it (11).
 std::string requestFramingProblem(const boost::beast::http::fields& fields, unsigned version);
 
-// The request target without its query string: what alerts may show (a query can hold a key).
-std::string_view pathOf(std::string_view target);
-
 // Why a request may not go to the host the TLS connection was verified for, "" when it may: its
 // target must be in origin form ("/path?query"; an absolute URI could name another host), and it
 // must carry exactly one Host header naming SERVER_NAME (any case, with or without ":443").

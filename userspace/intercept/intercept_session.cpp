@@ -18,6 +18,7 @@
 #include "intercept/http_headers.h"
 #include "intercept/refusal_response.h"
 #include "mask/json_splice.h"
+#include "net/request_target.h"
 #include "providers/json_text.h"
 #include "providers/provider_adapter.h"
 #include "proxy/proxy_sockets.h"
@@ -138,7 +139,7 @@ asio::awaitable<void> serveRequests(ClientStream& client, const InterceptHandoff
     InterceptedCall call;
     call.target = handoff.target;
     call.method = std::string(header.method_string());
-    call.path = std::string(pathOf(header.target()));
+    call.path = std::string(requestPath(header.target()));
     auto adapter = adapterFor(target.apiFamily, target.host, header.method_string(), header.target());
     call.api = adapter->api();
 
@@ -174,12 +175,17 @@ asio::awaitable<void> serveRequests(ClientStream& client, const InterceptHandoff
     reserveJsonPadding(request.body());
     const bool keepAlive = request.keep_alive();
     call.requestBytes = request.body().size();
-    // 421 Misdirected Request: this connection cannot serve that host. 400 for a body of an API we
-    // read that nests deeper than any reader of it may go (whatever the policy, it is never forwarded).
+    // 421 Misdirected Request: this connection cannot serve that host. 400 for a target that is not
+    // a valid path and query, and for a body of an API we read that nests deeper than any reader of
+    // it may go (whatever the policy, neither is ever forwarded).
     unsigned refusedStatus = 0;
     if (std::string misdirected = misdirectionOf(request.base(), request.target(), target.host); !misdirected.empty()) {
       refusedStatus = 421;
       call.reason = std::move(misdirected);
+    } else if (!parseRequestTarget(request.target())) {
+      // A target the provider could split differently (net/request_target.h): never forwarded.
+      refusedStatus = 400;
+      call.reason = "the request target is not a valid path and query (RFC 3986)";
     } else if (adapter->api() != ApiKind::kUnknown && jsonNestsDeeperThan(request.body())) {
       refusedStatus = 400;
       call.reason = jsonTooDeepMessage(kRequestBody);

@@ -1,7 +1,7 @@
 #include "providers/gemini_adapter.h"
 
+#include "net/request_target.h"
 #include "providers/json_text.h"
-#include "providers/request_target.h"
 
 namespace shadowai {
 
@@ -106,7 +106,7 @@ Result<ParsedRequest> GeminiAdapter::parseRequest(std::string_view target, std::
   if (!json) return json.error();
   ParsedRequest request;
   request.api = api();
-  if (auto method = geminiMethod(splitTarget(target).path)) {
+  if (auto method = geminiMethod(requestPath(target))) {
     request.model = std::string(method->model);
     request.streaming = method->method == "streamGenerateContent";
   }

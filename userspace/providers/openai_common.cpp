@@ -1,11 +1,12 @@
 #include "providers/openai_common.h"
 
-#include "providers/request_target.h"
+#include "net/request_target.h"
+#include "providers/api_paths.h"
 
 namespace shadowai {
 
 void readOpenAiModelAndStream(std::string_view target, const Json& body, ParsedRequest& request) {
-  if (auto deployment = azureDeployment(splitTarget(target).path)) {
+  if (auto deployment = azureDeployment(requestPath(target))) {
     request.model = std::string(*deployment);
   } else {
     request.model = stringMember(body, "model");

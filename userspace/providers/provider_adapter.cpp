@@ -9,7 +9,8 @@
 #include "providers/openai_completions_adapter.h"
 #include "providers/openai_embeddings_adapter.h"
 #include "providers/openai_responses_adapter.h"
-#include "providers/request_target.h"
+#include "net/request_target.h"
+#include "providers/api_paths.h"
 #include "providers/unknown_api_adapter.h"
 
 namespace shadowai {
@@ -46,7 +47,7 @@ std::unique_ptr<ProviderAdapter> openAiAdapterFor(std::string_view path) {
 
 std::unique_ptr<ProviderAdapter> adapterFor(std::string_view apiFamily, std::string_view /*host*/,
                                             std::string_view method, std::string_view target) {
-  std::string_view path = splitTarget(target).path;
+  std::string_view path = requestPath(target);
   std::unique_ptr<ProviderAdapter> adapter;
   // Every API we parse is a POST with a JSON body; GETs (model lists, retrievals) carry no prompt.
   if (method == "POST") {
