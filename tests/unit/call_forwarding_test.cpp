@@ -28,7 +28,7 @@
 #include "intercept/upstream_tls_context.h"
 #include "observe/env_keys.h"
 #include "recording_alert_sink.h"
-#include "scratch_dir.h"
+#include "support/temp_dir.h"
 #include "tls/certificate_builder.h"
 #include "tls/certificate_name.h"
 #include "tls/leaf_cert.h"
@@ -220,7 +220,7 @@ class CallForwardingTest : public ::testing::Test {
   }
 
   asio::io_context io_;
-  ScratchDir caDir_;
+  test::TempDir caDir_;
   std::unique_ptr<LocalCa> ca_;
   std::unique_ptr<LeafCert> leaf_;
   std::unique_ptr<asio::ssl::context> clientFacingTls_;

@@ -24,7 +24,7 @@
 
 #include "common/fd.h"
 #include "intercept/upstream_tls_context.h"
-#include "scratch_dir.h"
+#include "support/temp_dir.h"
 #include "tls/certificate_builder.h"
 #include "tls/certificate_name.h"
 #include "tls/leaf_cert.h"
@@ -214,7 +214,7 @@ class UpstreamPoolTest : public ::testing::Test {
 
   // Declared first, destroyed last: the servers' and pool's sockets go before their io_context.
   asio::io_context io_{1};
-  ScratchDir caDir_;
+  test::TempDir caDir_;
   std::unique_ptr<LocalCa> ca_;
   std::unique_ptr<LeafCert> leaf_;
   std::unique_ptr<UpstreamPool> pool_;
@@ -364,7 +364,7 @@ TEST_F(UpstreamPoolTest, KeepsAtMostMaxIdlePerKeyAndMaxIdleTotal) {
 
 TEST_F(UpstreamPoolTest, UntrustedCertificateIsATlsErrorThatSaysCertificate) {
   TestTlsServer server(io_, *leaf_);
-  ScratchDir otherDir;
+  test::TempDir otherDir;
   auto otherCa = LocalCa::loadOrCreate(otherDir.path());
   ASSERT_TRUE(otherCa);
   UpstreamPool pool(io_.get_executor(), clientContext(LocalCa::certificatePath(otherDir.path())), {});
