@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "intercept/scenario.h"
+#include "shared/server_socket.h"
 
 namespace shadowai::bench::intercept {
 namespace {
@@ -77,22 +78,11 @@ class BeastUpstreamServer final : public UpstreamServer {
       : wire_(wire), eventGap_(eventGap), io_(threads) {}
 
   Status configure(const test::LeafFiles& leaf) {
-    boost::system::error_code error;
-    tls_.use_certificate_chain_file(leaf.certPath, error);
-    if (!error) tls_.use_private_key_file(leaf.keyPath, asio::ssl::context::pem, error);
-    if (error) return makeError("server certificate: " + error.message());
-    SSL_CTX* native = tls_.native_handle();
-    SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
-    SSL_CTX_set_alpn_select_cb(native, selectHttp11, nullptr);
+    if (auto loaded = useServerCertificate(tls_, leaf); !loaded) return loaded;
+    SSL_CTX_set_alpn_select_cb(tls_.native_handle(), selectHttp11, nullptr);
     // Session tickets as OpenSSL sends them by default (two per TLS 1.3 handshake), like real
     // providers: clients and proxies must read them before a connection is quiet.
-    const tcp::endpoint endpoint(asio::ip::make_address_v4(kUpstreamAddress), kHttpsPort);
-    acceptor_.open(endpoint.protocol(), error);
-    if (!error) acceptor_.set_option(tcp::acceptor::reuse_address(true), error);
-    if (!error) acceptor_.bind(endpoint, error);
-    if (!error) acceptor_.listen(1024, error);
-    if (error) return makeError(std::string("cannot listen on ") + kUpstreamAddress + ":443: " + error.message());
-    return {};
+    return listenOn(acceptor_, kUpstreamAddress, kHttpsPort, 1024);
   }
 
   asio::awaitable<void> acceptLoop() {

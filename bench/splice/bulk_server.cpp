@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "shared/server_socket.h"
 #include "splice/scenario.h"
 #include "splice/transfer.h"
 
@@ -54,23 +55,11 @@ class AsioBulkServer final : public BulkServer {
   AsioBulkServer() : payload_(pseudoRandomBytes(kChunk)), sink_(kChunk) {}
 
   Status configure(const test::LeafFiles& leaf) {
-    boost::system::error_code error;
-    tls_.use_certificate_chain_file(leaf.certPath, error);
-    if (!error) tls_.use_private_key_file(leaf.keyPath, asio::ssl::context::pem, error);
-    if (error) return makeError("server certificate: " + error.message());
-    SSL_CTX* native = tls_.native_handle();
-    SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
+    if (auto loaded = useServerCertificate(tls_, leaf); !loaded) return loaded;
     // Every handshake is a full one, and nothing follows it unasked: no tickets to send or to read.
-    SSL_CTX_set_num_tickets(native, 0);
-    SSL_CTX_set_session_cache_mode(native, SSL_SESS_CACHE_OFF);
-
-    const tcp::endpoint endpoint(asio::ip::make_address_v4(kServerAddress), kServerPort);
-    acceptor_.open(endpoint.protocol(), error);
-    if (!error) acceptor_.set_option(tcp::acceptor::reuse_address(true), error);
-    if (!error) acceptor_.bind(endpoint, error);
-    if (!error) acceptor_.listen(kListenBacklog, error);
-    if (error) return makeError(std::string("cannot listen on ") + kServerAddress + ":443: " + error.message());
-    return {};
+    SSL_CTX_set_num_tickets(tls_.native_handle(), 0);
+    SSL_CTX_set_session_cache_mode(tls_.native_handle(), SSL_SESS_CACHE_OFF);
+    return listenOn(acceptor_, kServerAddress, kServerPort, kListenBacklog);
   }
 
   asio::awaitable<void> acceptLoop() {
