@@ -59,6 +59,7 @@
 #include "observe/flow_tracker.h"
 #include "observe/process_attributor.h"
 #include "shared/bench_run.h"
+#include "shared/report.h"
 #include "shared/cgroup_membership.h"
 #include "shared/statistics.h"
 #include "support/test_cgroup.h"
@@ -935,11 +936,8 @@ int run(const Options& options) {
     benchMessage("interrupted");
     return 130;
   }
-  if (options.json) {
-    std::printf("%s\n", toJson(options, summary).dump(2).c_str());
-  } else {
-    printHuman(options, summary);
-  }
+  printReport(
+      options.json, [&] { return toJson(options, summary); }, [&] { printHuman(options, summary); });
   return 0;
 }
 

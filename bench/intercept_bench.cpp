@@ -55,6 +55,7 @@
 #include "intercept/wire.h"
 #include "shared/bench_daemon.h"
 #include "shared/bench_run.h"
+#include "shared/report.h"
 #include "support/journald.h"
 #include "support/run_command.h"
 #include "support/shadowaid_under_test.h"
@@ -223,11 +224,8 @@ int run(const Options& options) {
   summary.journaldRestarts = context.journaldRestarts;
   summary.interceptedCallsWithJournald = context.interceptedCallsWithJournald;
   summary.loadAfter = loadAverage();
-  if (options.json) {
-    std::printf("%s\n", toJson(options, summary).dump(2).c_str());
-  } else {
-    printHuman(options, summary);
-  }
+  printReport(
+      options.json, [&] { return toJson(options, summary); }, [&] { printHuman(options, summary); });
   return 0;
 }
 

@@ -43,6 +43,7 @@
 
 #include "shared/bench_daemon.h"
 #include "shared/bench_run.h"
+#include "shared/report.h"
 #include "shared/process_figures.h"
 #include "splice/bulk_server.h"
 #include "splice/client_worker.h"
@@ -162,11 +163,8 @@ int run(const Options& options) {
   summary.splicedConnections = context.splicedConnections;
   summary.serverHandshakeFailures = (*server)->handshakeFailures();
   summary.loadAfter = loadAverage();
-  if (options.json) {
-    std::printf("%s\n", toJson(options, summary).dump(2).c_str());
-  } else {
-    printHuman(options, summary);
-  }
+  printReport(
+      options.json, [&] { return toJson(options, summary); }, [&] { printHuman(options, summary); });
   return 0;
 }
 

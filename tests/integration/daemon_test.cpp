@@ -137,22 +137,11 @@ class DaemonTest : public ::testing::Test {
   RunResult run(std::vector<std::string> argv, const TestCgroup* cgroup = nullptr) {
     SpawnOptions options;
     if (cgroup) options.cgroupDirectory = cgroup->path();
-    auto result = runCommand(std::move(argv), 60s, options);
-    EXPECT_TRUE(result) << result.error().describe();
-    return result ? *result : RunResult{};
+    return expectRan(runCommand(std::move(argv), 60s, options));
   }
 
-  RunResult cli(std::vector<std::string> args) {
-    auto result = daemon_->cli(std::move(args));
-    EXPECT_TRUE(result) << result.error().describe();
-    return result ? *result : RunResult{};
-  }
-
-  json status() {
-    auto result = daemon_->status();
-    EXPECT_TRUE(result) << result.error().describe();
-    return result ? *result : json();
-  }
+  RunResult cli(std::vector<std::string> args) { return expectRan(daemon_->cli(std::move(args))); }
+  json status() { return expectStatus(*daemon_); }
 
   // PREFIX runs the daemon under another command (e.g. prlimit to give it a small fd limit).
   void startDaemon(std::vector<std::string> prefix = {}) {
@@ -270,14 +259,7 @@ class DaemonTest : public ::testing::Test {
 
   // Alerts of KIND (its short name) with every FIELD=VALUE given; waits for COUNT of them.
   std::vector<json> alerts(const std::string& kind, std::vector<std::string> matches, size_t count = 1) {
-    auto entries = daemon_->waitForAlerts(kind, std::move(matches), count);
-    EXPECT_TRUE(entries) << entries.error().describe();
-    if (entries) {
-      for (const auto& entry : *entries) {
-        EXPECT_EQ(undeclaredAlertFields(entry), std::vector<std::string>{}) << entry.dump();
-      }
-    }
-    return entries ? *entries : std::vector<json>{};
+    return expectAlerts(*daemon_, kind, std::move(matches), count);
   }
 
   TestJournald journald_;

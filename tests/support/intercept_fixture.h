@@ -136,23 +136,9 @@ class InterceptFixture : public ::testing::Test {
     }));
   }
 
-  RunResult run(std::vector<std::string> argv) {
-    auto result = runCommand(std::move(argv));
-    EXPECT_TRUE(result) << result.error().describe();
-    return result ? *result : RunResult{};
-  }
-
-  RunResult cli(std::vector<std::string> args) {
-    auto result = daemon_->cli(std::move(args));
-    EXPECT_TRUE(result) << result.error().describe();
-    return result ? *result : RunResult{};
-  }
-
-  json status() {
-    auto result = daemon_->status();
-    EXPECT_TRUE(result) << result.error().describe();
-    return result ? *result : json();
-  }
+  RunResult run(std::vector<std::string> argv) { return expectRan(runCommand(std::move(argv))); }
+  RunResult cli(std::vector<std::string> args) { return expectRan(daemon_->cli(std::move(args))); }
+  json status() { return expectStatus(*daemon_); }
 
   // Starts the daemon with the configuration and credentials written so far (defaults when none)
   // and puts the workload cgroup in enforce mode.
@@ -184,14 +170,7 @@ class InterceptFixture : public ::testing::Test {
   }
 
   std::vector<json> journal(const std::string& kind, std::vector<std::string> matches, size_t count) {
-    auto entries = daemon_->waitForAlerts(kind, std::move(matches), count);
-    EXPECT_TRUE(entries) << entries.error().describe();
-    if (entries) {
-      for (const auto& entry : *entries) {
-        EXPECT_EQ(undeclaredAlertFields(entry), std::vector<std::string>{}) << entry.dump();
-      }
-    }
-    return entries ? *entries : std::vector<json>{};
+    return expectAlerts(*daemon_, kind, std::move(matches), count);
   }
 
   // No managed key anywhere in what shadowaid wrote to the journal or its own output.
