@@ -24,6 +24,7 @@
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -47,7 +48,6 @@
 #include <thread>
 #include <vector>
 
-#include "bench_world.h"
 #include "bpf/kernel_support.h"
 #include "bpf/libbpf_log.h"
 #include "bpf/observer.h"
@@ -58,6 +58,12 @@
 #include "observe/address_names.h"
 #include "observe/flow_tracker.h"
 #include "observe/process_attributor.h"
+#include "shared/bench_run.h"
+#include "shared/report.h"
+#include "shared/cgroup_membership.h"
+#include "shared/statistics.h"
+#include "support/test_cgroup.h"
+#include "support/test_namespace.h"
 
 namespace shadowai::bench {
 namespace {
@@ -73,24 +79,6 @@ constexpr auto kFinishTrackingFor = std::chrono::seconds(2);
 constexpr int kAcceptWaitMs = 1000;
 constexpr uint64_t kWarmupConnects = 1000;
 constexpr double kRatioGoal = 1.15;
-
-std::atomic<bool> stopRequested{false};
-
-void onStopSignal(int) { stopRequested.store(true); }
-
-void installStopHandlers() {
-  struct sigaction action {};
-  action.sa_handler = onStopSignal;
-  sigemptyset(&action.sa_mask);
-  sigaction(SIGINT, &action, nullptr);
-  sigaction(SIGTERM, &action, nullptr);
-}
-
-uint64_t nowNs() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
-}
 
 // CPU time of every thread of the process, user and system: it includes the consumer thread and the
 // softirq work loopback does on behalf of the sender.
@@ -590,20 +578,6 @@ struct VariantFigures {
   ConsumerReport events;
 };
 
-double median(std::vector<double> values) {
-  if (values.empty()) return 0;
-  std::sort(values.begin(), values.end());
-  const size_t middle = values.size() / 2;
-  return values.size() % 2 == 1 ? values[middle] : (values[middle - 1] + values[middle]) / 2;
-}
-
-double percentile(std::vector<uint32_t>& values, double fraction) {
-  if (values.empty()) return 0;
-  const size_t index = std::min(values.size() - 1, static_cast<size_t>(fraction * static_cast<double>(values.size())));
-  std::nth_element(values.begin(), values.begin() + static_cast<ptrdiff_t>(index), values.end());
-  return values[index];
-}
-
 void addEvents(ConsumerReport& into, const ConsumerReport& from) {
   into.connectEvents += from.connectEvents;
   into.otherEvents += from.otherEvents;
@@ -720,12 +694,6 @@ Result<std::vector<ProgramStatsRun>> measureProgramStats(const Options& options,
 
 // ---------------------------------------------------------------------------------------------
 // Reporting
-
-std::string kernelRelease() {
-  utsname name{};
-  if (::uname(&name) != 0) return "unknown";
-  return name.release;
-}
 
 struct Summary {
   std::vector<VariantFigures> cost;
@@ -904,17 +872,17 @@ void printHuman(const Options& options, Summary& summary) {
 
 int run(const Options& options) {
   if (::geteuid() != 0) {
-    std::fprintf(stderr, "connect_bench: needs root (it loads BPF programs and creates a cgroup)\n");
+    benchMessage("needs root (it loads BPF programs and creates a cgroup)");
     return 1;
   }
   auto fail = [](const Error& error) {
-    std::fprintf(stderr, "connect_bench: %s\n", error.describe().c_str());
+    benchMessage(error.describe());
     return 1;
   };
   routeLibbpfLog(false);
   if (auto support = checkKernelSupport(); !support) return fail(support.error());
   // Before any thread: unshare() only moves the calling thread.
-  if (auto entered = enterOwnNetworkNamespace(); !entered) return fail(entered.error());
+  if (auto entered = enterBenchWorld(); !entered) return fail(entered.error());
   installStopHandlers();
 
   std::vector<Endpoint> endpoints;
@@ -928,10 +896,12 @@ int run(const Options& options) {
   if (!catalog) return fail(catalog.error());
   auto cgroup2Root = findCgroup2Mount();
   if (!cgroup2Root) return fail(cgroup2Root.error());
-  auto cgroup = BenchCgroup::create();
+  auto cgroup = test::TestCgroup::create("connect-bench");
   if (!cgroup) return fail(cgroup.error());
-  // After the listeners, so the server side stays outside the observed cgroup.
-  if (auto joined = cgroup->join(); !joined) return fail(joined.error());
+  // After the listeners, so the server side stays outside the observed cgroup; out again before the
+  // cgroup is removed.
+  auto membership = CgroupMembership::join(*cgroup);
+  if (!membership) return fail(membership.error());
 
   ConsumerSetup setup;
   setup.catalog = &*catalog;
@@ -963,14 +933,11 @@ int run(const Options& options) {
     }
   }
   if (stopRequested.load()) {
-    std::fprintf(stderr, "connect_bench: interrupted\n");
+    benchMessage("interrupted");
     return 130;
   }
-  if (options.json) {
-    std::printf("%s\n", toJson(options, summary).dump(2).c_str());
-  } else {
-    printHuman(options, summary);
-  }
+  printReport(
+      options.json, [&] { return toJson(options, summary); }, [&] { printHuman(options, summary); });
   return 0;
 }
 
@@ -992,5 +959,8 @@ int main(int argc, char** argv) {
                "also turn on BPF statistics (system-wide, briefly) and show the kernel time per program");
   app.add_flag("--json", options.json, "print the figures as JSON");
   CLI11_PARSE(app, argc, argv);
-  return shadowai::bench::run(options);
+  shadowai::bench::benchName() = "connect_bench";
+  const int status = shadowai::bench::run(options);  // its world is down when it returns
+  shadowai::test::leaveTestScratch();
+  return status;
 }

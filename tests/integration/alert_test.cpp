@@ -227,7 +227,7 @@ TEST_F(AlertTest, AlertsLostWhileJournaldIsDownAreCountedAndReportedWhenItIsBack
   EXPECT_EQ(counts.lostQueueFull, 0u);
   EXPECT_EQ(counts.lostReports, 0u);
 
-  ASSERT_OK(journald_.restartForTest());
+  ASSERT_OK(journald_.startDaemon());
   auto reports = journald_.waitForEntries({matchOf(AlertField::kAlert, "alerts-lost")}, 1, kWait);
   ASSERT_OK(reports);
   ASSERT_EQ(reports->size(), 1u);

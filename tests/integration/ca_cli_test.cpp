@@ -17,7 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/file_util.h"
-#include "support/child_process.h"
+#include "support/run_command.h"
 #include "support/require_root.h"
 #include "support/temp_dir.h"
 #include "support/test_namespace.h"
@@ -40,12 +40,6 @@ constexpr const char* kDebianTool = "/usr/sbin/update-ca-certificates";
 constexpr const char* kAnchorFile = "/usr/local/share/ca-certificates/shadowai-local-ca.crt";
 constexpr const char* kBundle = "/etc/ssl/certs/ca-certificates.crt";
 
-struct RunResult {
-  int exitCode = -1;
-  std::string out;
-  std::string err;
-};
-
 class CaCliTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -59,12 +53,12 @@ class CaCliTest : public ::testing::Test {
   }
 
   static RunResult run(std::vector<std::string> argv) {
-    auto child = ChildProcess::spawn(std::move(argv));
-    EXPECT_TRUE(child) << child.error().describe();
-    if (!child) return {};
-    auto status = child->wait(60s);
-    EXPECT_TRUE(status) << status.error().describe();
-    return RunResult{status ? *status : -1, child->stdoutText(), child->stderrText()};
+    const std::string command = argv.front();
+    auto result = runCommand(std::move(argv), 60s);
+    EXPECT_TRUE(result) << result.error().describe();
+    if (!result) return {};
+    EXPECT_NE(result->exitCode, -1) << command << " did not exit within 60 s; killed it";
+    return *result;
   }
 
   RunResult ca(std::vector<std::string> args, std::vector<std::string> prefix = {}) const {

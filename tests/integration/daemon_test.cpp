@@ -20,6 +20,9 @@
 #include "support/dnsmasq.h"
 #include "support/journald.h"
 #include "support/require_root.h"
+#include "support/run_command.h"
+#include "support/shadowaid_under_test.h"
+#include "support/test_daemon.h"
 #include "support/temp_dir.h"
 #include "support/test_ca.h"
 #include "support/test_cgroup.h"
@@ -40,12 +43,6 @@ constexpr const char* kContainerGateway = "10.77.0.1";
 constexpr const char* kContainerSite = "10.77.0.3";
 constexpr const char* kContainerAddress = "10.77.0.2";
 
-struct RunResult {
-  int exitCode = -1;
-  std::string out;
-  std::string err;
-};
-
 class DaemonTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -55,9 +52,6 @@ class DaemonTest : public ::testing::Test {
     auto dir = TempDir::create("shadowaid-test");
     ASSERT_TRUE(dir);
     dir_ = std::make_unique<TempDir>(std::move(*dir));
-    pinDir_ = dir_->filePath("bpf");
-    std::filesystem::create_directories(pinDir_);
-    ASSERT_TRUE(mountPrivateFilesystem("bpf", pinDir_));
 
     anthropicV6_ = testIpv6Address(3);
     ASSERT_TRUE(setHostsFile(std::string("127.0.0.1 localhost\n::1 localhost\n") + kOpenAi + " api.openai.com\n" +
@@ -87,15 +81,18 @@ class DaemonTest : public ::testing::Test {
     auto other = attach_->createChild("other");
     ASSERT_TRUE(other);
     other_ = std::make_unique<TestCgroup>(std::move(*other));
+
+    auto daemon = createTestDaemon(dir_->path(), attach_->relativePath(), journald_);
+    ASSERT_TRUE(daemon) << daemon.error().describe();
+    daemon_ = std::move(*daemon);
     writeConfig("closed");
   }
 
   void TearDown() override {
-    daemon_.reset();
-    if (!pinDir_.empty()) {
-      RunResult removed = run({SHADOWAI_DAEMON_BINARY, "--config", configPath(), "--remove-pins"});
-      EXPECT_EQ(removed.exitCode, 0) << removed.err;
-    }
+    if (!daemon_) return;
+    daemon_->kill();
+    auto removed = daemon_->removePins();
+    EXPECT_TRUE(removed) << removed.error().describe();
   }
 
   static std::string largePayload(size_t size, unsigned seed) {
@@ -122,64 +119,34 @@ class DaemonTest : public ::testing::Test {
     return std::make_unique<TlsTestServer>(std::move(*server));
   }
 
-  std::string configPath() const { return dir_->filePath("shadowaid.json"); }
-  std::string socketPath() const { return dir_->filePath("run/control.sock"); }
+  std::string configPath() const { return daemon_->configPath(); }
 
   void writeConfig(const std::string& failureMode, const json& extra = json::object()) {
-    json config = {
-        {"state_dir", dir_->filePath("state")},
-        {"runtime_dir", dir_->filePath("run")},
-        {"bpf_pin_dir", pinDir_},
-        {"control_socket", socketPath()},
-        {"control_group", nullptr},
-        {"cgroup", attach_->relativePath()},
-        {"catalog_dirs", json::array()},
+    json overrides = {
         {"failure_mode", failureMode},
         {"heartbeat_timeout_s", 1},
-        {"proxy", {{"listen_ipv4", "127.0.0.1"}, {"listen_ipv6", "::1"}, {"port", 15443}}},
         // The test's provider servers have certificates from the test CA, not from the system store.
         {"intercept", {{"upstream_ca_bundle", ca_->certPath()}}},
         {"credentials_file", dir_->filePath("credentials.json")},
-        {"policy_dir", SHADOWAI_SOURCE_RULES_DIR "/policy.d"},
     };
-    config.update(extra);
-    ASSERT_TRUE(writeFileAtomic(configPath(), config.dump(2)));
+    overrides.update(extra);
+    auto written = daemon_->writeConfig(overrides);
+    ASSERT_TRUE(written) << written.error().describe();
   }
 
   RunResult run(std::vector<std::string> argv, const TestCgroup* cgroup = nullptr) {
     SpawnOptions options;
     if (cgroup) options.cgroupDirectory = cgroup->path();
-    auto child = ChildProcess::spawn(std::move(argv), options);
-    EXPECT_TRUE(child) << child.error().describe();
-    if (!child) return {};
-    auto status = child->wait(60s);
-    return RunResult{status ? *status : -1, child->stdoutText(), child->stderrText()};
+    return expectRan(runCommand(std::move(argv), 60s, options));
   }
 
-  RunResult cli(std::vector<std::string> args) {
-    std::vector<std::string> argv = {SHADOWAI_CLI_BINARY, "--socket", socketPath()};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return run(argv);
-  }
-
-  json status() {
-    RunResult result = cli({"status", "--json"});
-    EXPECT_EQ(result.exitCode, 0) << result.err;
-    return result.exitCode == 0 ? json::parse(result.out) : json();
-  }
+  RunResult cli(std::vector<std::string> args) { return expectRan(daemon_->cli(std::move(args))); }
+  json status() { return expectStatus(*daemon_); }
 
   // PREFIX runs the daemon under another command (e.g. prlimit to give it a small fd limit).
   void startDaemon(std::vector<std::string> prefix = {}) {
-    prefix.insert(prefix.end(), {SHADOWAI_DAEMON_BINARY, "--config", configPath()});
-    auto daemon = ChildProcess::spawn(prefix);
-    ASSERT_TRUE(daemon) << daemon.error().describe();
-    daemon_ = std::make_unique<ChildProcess>(std::move(*daemon));
-    for (int attempt = 0; attempt < 200; ++attempt) {
-      if (cli({"status", "--json"}).exitCode == 0) return;
-      ASSERT_TRUE(daemon_->running()) << daemon_->describeOutput();
-      std::this_thread::sleep_for(50ms);
-    }
-    FAIL() << "shadowaid did not come up\n" << daemon_->describeOutput();
+    auto started = daemon_->start(std::move(prefix));
+    ASSERT_TRUE(started) << started.error().describe();
   }
 
   // A process in the workload cgroup holding VARIABLE=KEY in its environment, once /proc shows it
@@ -200,12 +167,11 @@ class DaemonTest : public ::testing::Test {
   }
 
   void enforce(const TestCgroup& cgroup) {
-    RunResult result = cli({"enforce", "--cgroup", cgroup.relativePath()});
-    ASSERT_EQ(result.exitCode, 0) << result.out << result.err;
+    auto enforced = daemon_->enforce(cgroup.relativePath());
+    ASSERT_TRUE(enforced) << enforced.error().describe();
   }
 
-  // The daemon's own CA, which signs what enforced workloads see of LLM hosts.
-  std::string daemonCaPath() const { return dir_->filePath("state/ca/ca.pem"); }
+  std::string daemonCaPath() const { return daemon_->caPath(); }
 
   // Both CAs in one bundle, for a client that may or may not be intercepted (after startDaemon()).
   std::string bothCasPath() {
@@ -293,27 +259,17 @@ class DaemonTest : public ::testing::Test {
 
   // Alerts of KIND (its short name) with every FIELD=VALUE given; waits for COUNT of them.
   std::vector<json> alerts(const std::string& kind, std::vector<std::string> matches, size_t count = 1) {
-    matches.insert(matches.begin(), "SHADOWAI_ALERT=" + kind);
-    matches.insert(matches.begin(), "SYSLOG_IDENTIFIER=shadowaid");
-    auto entries = journald_.waitForEntries(matches, count, 10s);
-    EXPECT_TRUE(entries) << entries.error().describe();
-    if (entries) {
-      for (const auto& entry : *entries) {
-        EXPECT_EQ(undeclaredAlertFields(entry), std::vector<std::string>{}) << entry.dump();
-      }
-    }
-    return entries ? *entries : std::vector<json>{};
+    return expectAlerts(*daemon_, kind, std::move(matches), count);
   }
 
   TestJournald journald_;
   std::unique_ptr<TempDir> dir_;
-  std::string pinDir_;
   std::string anthropicV6_;
   std::unique_ptr<DnsmasqServer> dns_;
   std::unique_ptr<TestCa> ca_;
   std::unique_ptr<TlsTestServer> openAi_, anthropic_, plainSite_;
   std::unique_ptr<TestCgroup> attach_, workload_, other_;
-  std::unique_ptr<ChildProcess> daemon_;
+  std::unique_ptr<ShadowaidUnderTest> daemon_;
 };
 
 TEST_F(DaemonTest, EnforcedLlmCallIsInterceptedAndOthersAreUntouched) {
@@ -639,7 +595,7 @@ TEST_F(DaemonTest, AStartThatFailsOnItsPolicyLeavesTheKernelAsItFoundIt) {
   ASSERT_TRUE(attached) << attached.error().describe();
   EXPECT_EQ(*attached, 0u) << "a failed start left its programs attached";
   std::vector<std::string> pins;  // a bpffs of its own also holds the kernel's maps.debug and progs.debug
-  for (const auto& entry : std::filesystem::directory_iterator(pinDir_)) {
+  for (const auto& entry : std::filesystem::directory_iterator(daemon_->pinDir())) {
     if (!entry.path().filename().string().ends_with(".debug")) pins.push_back(entry.path().filename());
   }
   EXPECT_EQ(pins, std::vector<std::string>{}) << "a failed start left pins behind";
@@ -730,7 +686,7 @@ TEST_F(DaemonTest, WorksWithOnlyTheCapabilitiesOfTheShippedUnit) {
   EXPECT_EQ(daemonStatus->find("CapBnd:\t000001ffffffffff"), std::string::npos) << *daemonStatus;
   EXPECT_NE(daemonStatus->find("NoNewPrivs:\t1"), std::string::npos) << *daemonStatus;
   struct stat socketStat {};
-  ASSERT_EQ(::stat(socketPath().c_str(), &socketStat), 0);
+  ASSERT_EQ(::stat(daemon_->socketPath().c_str(), &socketStat), 0);
   EXPECT_EQ(socketStat.st_gid, controlGid) << "the control socket was not handed to its group";
   EXPECT_EQ(socketStat.st_mode & 0777, 0660u);
 
@@ -888,7 +844,7 @@ TEST_F(DaemonTest, AScanWhereShadowaidEnforcesReportsEnforcedCallsWithTheirRealD
   ASSERT_TRUE(before);
   const std::string reportPath = dir_->filePath("scan.json");
   auto scan = ChildProcess::spawn({SHADOWAI_SCAN_BINARY, "--cgroup", attach_->relativePath(), "--duration", "120s",
-                                   "--format", "json", "--output", reportPath, "--shadowaid-pins", pinDir_});
+                                   "--format", "json", "--output", reportPath, "--shadowaid-pins", daemon_->pinDir()});
   ASSERT_TRUE(scan) << scan.error().describe();
   for (int i = 0; i < 200; ++i) {
     auto now = attachedProgramCount(attach_->path(), BPF_CGROUP_INET_INGRESS);

@@ -43,13 +43,13 @@ class PolicyTest : public InterceptFixture {
 
   // Everything shadowaid wrote: the journal and its own output.
   std::string everythingLogged() {
-    auto entries = journald_.waitForEntries({"SYSLOG_IDENTIFIER=shadowaid"}, 1, 10s);
+    auto entries = daemon_->waitForJournal();
     EXPECT_TRUE(entries) << entries.error().describe();
     std::string text;
     if (entries) {
       for (const auto& entry : *entries) text += entry.dump() + "\n";
     }
-    if (daemon_) text += daemon_->stdoutText() + daemon_->stderrText();
+    text += daemon_->output();
     return text;
   }
 };

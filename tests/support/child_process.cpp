@@ -25,18 +25,19 @@ struct SpawnFailure {
   int stage;
   int errnum;
 };
-enum SpawnStage : int { kJoinCgroup = 1, kChangeDirectory, kRedirect, kExec };
+enum SpawnStage : int { kJoinCgroup = 1, kChangeDirectory, kRedirect, kLimit, kExec };
 
 const char* describeStage(int stage) {
   switch (stage) {
     case kJoinCgroup: return "cannot join the cgroup";
     case kChangeDirectory: return "cannot change to the working directory";
     case kRedirect: return "cannot redirect stdio";
+    case kLimit: return "cannot set RLIMIT_NOFILE";
     default: return "cannot exec";
   }
 }
 
-std::vector<std::string> mergedEnvironment(const std::vector<std::pair<std::string, std::string>>& extra) {
+std::vector<std::string> mergedEnvironment(const SpawnOptions& options) {
   std::map<std::string, std::string> variables;
   for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
     std::string text(*entry);
@@ -44,7 +45,8 @@ std::vector<std::string> mergedEnvironment(const std::vector<std::pair<std::stri
     if (equals == std::string::npos) continue;
     variables[text.substr(0, equals)] = text.substr(equals + 1);
   }
-  for (const auto& [name, value] : extra) variables[name] = value;
+  for (const auto& name : options.unsetEnvironment) variables.erase(name);
+  for (const auto& [name, value] : options.environment) variables[name] = value;
   std::vector<std::string> merged;
   for (const auto& [name, value] : variables) merged.push_back(name + "=" + value);
   return merged;
@@ -90,10 +92,9 @@ Fd openForChild(const std::string& path, int flags) {
   ::_exit(127);
 }
 
-// After fork, in the child: only async-signal-safe calls from here to exec.
-[[noreturn]] void runChild(pid_t parent, const SpawnOptions& options, int errorPipe, int cgroupProcs,
-                           int stdinFd, int stdoutFd, int stderrFd, const char* program, char** argv,
-                           char** envp) {
+// After fork, in the child: default signal handling, and tied to its parent as OPTIONS say.
+// Async-signal-safe calls only.
+void becomeChild(pid_t parent, const SpawnOptions& options) {
   sigset_t none;
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -102,9 +103,21 @@ Fd openForChild(const std::string& path, int flags) {
   for (int signal = 1; signal < NSIG; ++signal) {
     if (signal != SIGKILL && signal != SIGSTOP) ::sigaction(signal, &defaultAction, nullptr);
   }
-  if (options.killWhenParentDies) {
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (options.ownProcessGroup) ::setpgid(0, 0);
+  if (options.parentDeathSignal != 0) {
+    ::prctl(PR_SET_PDEATHSIG, options.parentDeathSignal);
     if (::getppid() != parent) ::_exit(127);  // the parent died before prctl took effect
+  }
+}
+
+// After fork, in the child: only async-signal-safe calls from here to exec.
+[[noreturn]] void runChild(pid_t parent, const SpawnOptions& options, int errorPipe, int cgroupProcs,
+                           int stdinFd, int stdoutFd, int stderrFd, const char* program, char** argv,
+                           char** envp) {
+  becomeChild(parent, options);
+  if (options.openFileLimit) {
+    const rlimit limit{*options.openFileLimit, *options.openFileLimit};
+    if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) failInChild(errorPipe, kLimit);
   }
   if (cgroupProcs >= 0 && ::write(cgroupProcs, "0", 1) != 1) failInChild(errorPipe, kJoinCgroup);
   if (!options.workingDirectory.empty() && ::chdir(options.workingDirectory.c_str()) != 0) {
@@ -133,7 +146,7 @@ Result<ChildProcess> ChildProcess::spawn(std::vector<std::string> argv, SpawnOpt
   ChildProcess child;
   child.command_ = joined(argv);
 
-  std::vector<std::string> environment = mergedEnvironment(options.environment);
+  std::vector<std::string> environment = mergedEnvironment(options);
   auto program = findProgram(argv[0], environment);
   if (!program) return program.error();
   std::vector<char*> argvPointers = pointerArray(argv);
@@ -142,7 +155,11 @@ Result<ChildProcess> ChildProcess::spawn(std::vector<std::string> argv, SpawnOpt
   Fd stdinFd = openForChild("/dev/null", O_RDONLY);
   if (!stdinFd) return errnoError("cannot open /dev/null");
   Fd stdoutFd, stderrFd;
-  if (options.captureOutput) {
+  if (options.outputFd >= 0) {
+    stdoutFd.reset(::fcntl(options.outputFd, F_DUPFD_CLOEXEC, 3));
+    stderrFd.reset(::fcntl(options.outputFd, F_DUPFD_CLOEXEC, 3));
+    if (!stdoutFd || !stderrFd) return errnoError("cannot duplicate the output descriptor");
+  } else if (options.captureOutput) {
     auto dir = TempDir::create("shadowai-child");
     if (!dir) return dir.error();
     child.outputDir_ = std::make_unique<TempDir>(std::move(dir).value());
@@ -180,6 +197,23 @@ Result<ChildProcess> ChildProcess::spawn(std::vector<std::string> argv, SpawnOpt
   }
   child.pidfd_.reset(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
   if (!child.pidfd_) return errnoError("pidfd_open failed for " + child.command_);
+  return child;
+}
+
+Result<ChildProcess> ChildProcess::forkRunning(const std::function<int()>& body, SpawnOptions options) {
+  ChildProcess child;
+  child.command_ = "a forked worker";
+  const pid_t parent = ::getpid();
+  const pid_t pid = ::fork();
+  if (pid < 0) return errnoError("cannot fork a worker");
+  if (pid == 0) {
+    becomeChild(parent, options);
+    // _exit: the parent's atexit handlers and static destructors are not the worker's to run.
+    ::_exit(body());
+  }
+  child.pid_ = pid;
+  child.pidfd_.reset(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+  if (!child.pidfd_) return errnoError("pidfd_open failed for a forked worker");
   return child;
 }
 

@@ -2,25 +2,16 @@
 
 #include <openssl/ssl.h>
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/redirect_error.hpp>
-#include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
 #include <condition_variable>
 #include <mutex>
 #include <optional>
-#include <thread>
 
 #include "support/fake_provider_answers.h"
+#include "support/tls_listener.h"
 
 namespace shadowai::test {
 namespace {
@@ -28,8 +19,7 @@ namespace {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
-using tcp = asio::ip::tcp;
-using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+using TlsStream = TlsServerStream;
 
 // Long enough for a slow CI machine, short enough that a stuck client cannot hold a test for minutes;
 // also how long an idle keep-alive connection stays open.
@@ -45,13 +35,6 @@ struct FakeProvider::Impl {
       : options(std::move(providerOptions)), answerText(options.answerText), eventDelay(options.eventDelay) {}
 
   FakeProviderOptions options;
-  // Declared before io and acceptor so it outlives the connections io destroys on shutdown.
-  asio::ssl::context tls{asio::ssl::context::tls_server};
-  asio::io_context io{1};
-  tcp::acceptor acceptor{io};
-  std::thread thread;
-  uint16_t port = 0;
-
   mutable std::mutex mutex;
   mutable std::condition_variable changed;
   std::string answerText;
@@ -60,48 +43,19 @@ struct FakeProvider::Impl {
   bool holdStreams = false;   // streams stop after their first event until releaseStreams()
   size_t streamsHeld = 0;     // streams waiting at the gate now
   uint64_t answers = 0;
-  size_t connections = 0;
-  size_t handshakeFailures = 0;
   std::vector<FakeProviderRequest> requests;
+  // Last: destroyed first, so its thread is joined before the state above goes.
+  std::unique_ptr<TlsListener> listener;
 
-  asio::awaitable<void> acceptLoop() {
-    for (;;) {
-      boost::system::error_code error;
-      tcp::socket socket = co_await acceptor.async_accept(onError(error));
-      if (error == asio::error::operation_aborted || !acceptor.is_open()) co_return;
-      if (error) continue;
-      size_t index = 0;
-      {
-        std::lock_guard lock(mutex);
-        index = connections++;
-      }
-      asio::co_spawn(io, serve(std::move(socket), index), asio::detached);
-    }
-  }
-
-  asio::awaitable<void> serve(tcp::socket socket, size_t connection) {
-    TlsStream stream(std::move(socket), tls);
-    beast::get_lowest_layer(stream).expires_after(kIoTimeout);
-    boost::system::error_code error;
-    co_await stream.async_handshake(asio::ssl::stream_base::server, onError(error));
-    if (error) {
-      std::lock_guard lock(mutex);
-      ++handshakeFailures;
-      changed.notify_all();
-      co_return;
-    }
-    const char* servername = SSL_get_servername(stream.native_handle(), TLSEXT_NAMETYPE_host_name);
-    const std::string sni = servername != nullptr ? servername : "";
+  asio::awaitable<void> serve(TlsStream& stream, const TlsConnection& connection) {
     beast::flat_buffer buffer;
-    while (co_await answerOneRequest(stream, buffer, sni, connection)) {
+    while (co_await answerOneRequest(stream, buffer, connection)) {
     }
-    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
-    co_await stream.async_shutdown(onError(error));
   }
 
   // Reads, records and answers one request; true when the connection stays open for another.
-  asio::awaitable<bool> answerOneRequest(TlsStream& stream, beast::flat_buffer& buffer, const std::string& sni,
-                                         size_t connection) {
+  asio::awaitable<bool> answerOneRequest(TlsStream& stream, beast::flat_buffer& buffer,
+                                         const TlsConnection& connection) {
     boost::system::error_code error;
     http::request_parser<http::string_body> parser;
     parser.body_limit(kMaxRequestBody);
@@ -118,12 +72,8 @@ struct FakeProvider::Impl {
 
     const auto& message = parser.get();
     FakeProviderRequest request;
-    request.sni = sni;
-    request.connection = connection;
-    request.method = std::string(message.method_string());
-    request.target = std::string(message.target());
-    for (const auto& field : message) request.headers.emplace_back(field.name_string(), field.value());
-    request.body = message.body();
+    static_cast<RecordedRequest&>(request) = recordRequest(message, connection);
+    request.connection = connection.index;
     fake_provider::Answer answer = record(std::move(request));
 
     const bool keepAlive = message.keep_alive();
@@ -177,7 +127,7 @@ struct FakeProvider::Impl {
     co_await http::async_write_header(stream, serializer, onError(error));
     if (error) co_return false;
     const std::chrono::milliseconds delay = currentDelay();
-    asio::steady_timer timer(io);
+    asio::steady_timer timer(listener->io());
     for (size_t i = 0; i < answer.events.size(); ++i) {
       if (i == 1) co_await waitAtTheGate(timer);
       if (i > 0 && delay.count() > 0) {
@@ -224,29 +174,12 @@ struct FakeProvider::Impl {
 
 Result<FakeProvider> FakeProvider::start(FakeProviderOptions options) {
   auto impl = std::make_unique<Impl>(std::move(options));
-  boost::system::error_code error;
-  auto address = asio::ip::make_address(impl->options.address, error);
-  if (error) return makeError("FakeProvider: not an IP address: " + impl->options.address);
-
-  impl->tls.set_options(asio::ssl::context::no_sslv2 | asio::ssl::context::no_sslv3 |
-                        asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
-  impl->tls.use_certificate_chain_file(impl->options.certPath, error);
-  if (error) return makeError("FakeProvider: cannot load " + impl->options.certPath + ": " + error.message());
-  impl->tls.use_private_key_file(impl->options.keyPath, asio::ssl::context::pem, error);
-  if (error) return makeError("FakeProvider: cannot load " + impl->options.keyPath + ": " + error.message());
-
-  const tcp::endpoint endpoint(address, impl->options.port);
-  const std::string where = impl->options.address + " port " + std::to_string(impl->options.port);
-  impl->acceptor.open(endpoint.protocol(), error);
-  if (!error) impl->acceptor.set_option(tcp::acceptor::reuse_address(true), error);
-  if (!error && address.is_v6()) impl->acceptor.set_option(asio::ip::v6_only(true), error);
-  if (!error) impl->acceptor.bind(endpoint, error);
-  if (!error) impl->acceptor.listen(asio::socket_base::max_listen_connections, error);
-  if (error) return makeError("FakeProvider: cannot listen on " + where + ": " + error.message());
-  impl->port = impl->acceptor.local_endpoint().port();
-
-  asio::co_spawn(impl->io, impl->acceptLoop(), asio::detached);
-  impl->thread = std::thread([raw = impl.get()] { raw->io.run(); });
+  const FakeProviderOptions& settings = impl->options;
+  auto listener = TlsListener::start(
+      "FakeProvider", settings.address, settings.port, settings.certPath, settings.keyPath,
+      [raw = impl.get()](TlsStream& stream, const TlsConnection& connection) { return raw->serve(stream, connection); });
+  if (!listener) return listener.error();
+  impl->listener = std::move(*listener);
   return FakeProvider(std::move(impl));
 }
 
@@ -254,13 +187,9 @@ FakeProvider::FakeProvider(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) 
 FakeProvider::FakeProvider(FakeProvider&&) noexcept = default;
 FakeProvider& FakeProvider::operator=(FakeProvider&&) noexcept = default;
 
-FakeProvider::~FakeProvider() {
-  if (!impl_) return;  // moved from
-  impl_->io.stop();
-  if (impl_->thread.joinable()) impl_->thread.join();
-}
+FakeProvider::~FakeProvider() = default;
 
-uint16_t FakeProvider::port() const { return impl_->port; }
+uint16_t FakeProvider::port() const { return impl_->listener->port(); }
 const std::string& FakeProvider::address() const { return impl_->options.address; }
 
 void FakeProvider::setAnswerText(std::string text) {
@@ -298,15 +227,9 @@ void FakeProvider::clearFixedReply() {
   impl_->fixedReply.reset();
 }
 
-size_t FakeProvider::connectionCount() const {
-  std::lock_guard lock(impl_->mutex);
-  return impl_->connections;
-}
+size_t FakeProvider::connectionCount() const { return impl_->listener->connectionCount(); }
 
-size_t FakeProvider::failedHandshakes() const {
-  std::lock_guard lock(impl_->mutex);
-  return impl_->handshakeFailures;
-}
+size_t FakeProvider::failedHandshakes() const { return impl_->listener->failedHandshakes(); }
 
 std::vector<FakeProviderRequest> FakeProvider::requests() const {
   std::lock_guard lock(impl_->mutex);

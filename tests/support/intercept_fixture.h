@@ -20,7 +20,10 @@
 #include "support/fake_provider.h"
 #include "support/journald.h"
 #include "support/require_root.h"
+#include "support/run_command.h"
 #include "support/sdk_clients.h"
+#include "support/shadowaid_under_test.h"
+#include "support/test_daemon.h"
 #include "support/temp_dir.h"
 #include "support/test_ca.h"
 #include "support/test_cgroup.h"
@@ -43,13 +46,7 @@ inline constexpr const char* kOtherAddress = "127.0.0.3";  // for tests that nee
 inline constexpr const char* kManagedOpenAi = "sk-managed-openai-0123456789abcdef";
 inline constexpr const char* kManagedAnthropic = "sk-ant-managed-0123456789abcdef";
 inline constexpr const char* kManagedGemini = "AIza-managed-gemini-0123456789abcdef";
-inline constexpr int kProxyPort = 15443;
-
-struct RunResult {
-  int exitCode = -1;
-  std::string out;
-  std::string err;
-};
+inline constexpr int kProxyPort = ShadowaidUnderTest::kProxyPort;
 
 class InterceptFixture : public ::testing::Test {
  protected:
@@ -61,9 +58,6 @@ class InterceptFixture : public ::testing::Test {
     auto dir = TempDir::create("intercept-test");
     ASSERT_OK(dir);
     dir_ = std::make_unique<TempDir>(std::move(*dir));
-    pinDir_ = dir_->filePath("bpf");
-    std::filesystem::create_directories(pinDir_);
-    ASSERT_TRUE(mountPrivateFilesystem("bpf", pinDir_));
 
     auto ca = TestCa::create(dir_->path());
     ASSERT_OK(ca);
@@ -91,14 +85,17 @@ class InterceptFixture : public ::testing::Test {
     auto workload = attach_->createChild("workload");
     ASSERT_OK(workload);
     workload_ = std::make_unique<TestCgroup>(std::move(*workload));
+
+    auto daemon = createTestDaemon(dir_->path(), attach_->relativePath(), journald_);
+    ASSERT_OK(daemon);
+    daemon_ = std::move(*daemon);
   }
 
   void TearDown() override {
-    daemon_.reset();
-    if (!pinDir_.empty() && dir_) {
-      RunResult removed = run({SHADOWAI_DAEMON_BINARY, "--config", configPath(), "--remove-pins"});
-      EXPECT_EQ(removed.exitCode, 0) << removed.err;
-    }
+    if (!daemon_) return;
+    daemon_->kill();
+    auto removed = daemon_->removePins();
+    EXPECT_TRUE(removed) << removed.error().describe();
   }
 
   void pointHostsAt(const std::string& address) {
@@ -109,10 +106,9 @@ class InterceptFixture : public ::testing::Test {
     ASSERT_TRUE(setHostsFile(hosts));
   }
 
-  std::string configPath() const { return dir_->filePath("shadowaid.json"); }
-  std::string socketPath() const { return dir_->filePath("run/control.sock"); }
+  std::string configPath() const { return daemon_->configPath(); }
   std::string credentialsPath() const { return dir_->filePath("credentials.json"); }
-  std::string daemonCaPath() const { return dir_->filePath("state/ca/ca.pem"); }
+  std::string daemonCaPath() const { return daemon_->caPath(); }
 
   // The managed keys of the three providers; MODE for calls no key covers.
   void writeCredentials(const std::string& mode, bool withKeys = true) {
@@ -130,63 +126,27 @@ class InterceptFixture : public ::testing::Test {
   void writeConfig(const json& intercept = json::object()) {
     json interceptSection = {{"upstream_ca_bundle", ca_->certPath()}};
     interceptSection.update(intercept);
-    json config = {
-        {"state_dir", dir_->filePath("state")},
-        {"runtime_dir", dir_->filePath("run")},
-        {"bpf_pin_dir", pinDir_},
-        {"control_socket", socketPath()},
-        {"control_group", nullptr},
-        {"cgroup", attach_->relativePath()},
-        {"catalog_dirs", json::array()},
+    ASSERT_OK(daemon_->writeConfig({
         // One worker, so one upstream pool: which calls share a connection does not depend on which
         // worker the kernel gave each client connection to.
         {"proxy", {{"listen_ipv4", "127.0.0.1"}, {"listen_ipv6", "::1"}, {"port", kProxyPort}, {"threads", 1}}},
         {"intercept", interceptSection},
         {"credentials_file", credentialsPath()},
         {"policy_dir", policyDir_},
-    };
-    ASSERT_TRUE(writeFileAtomic(configPath(), config.dump(2)));
+    }));
   }
 
-  RunResult run(std::vector<std::string> argv) {
-    auto child = ChildProcess::spawn(std::move(argv));
-    EXPECT_TRUE(child) << child.error().describe();
-    if (!child) return {};
-    auto status = child->wait(60s);
-    return RunResult{status ? *status : -1, child->stdoutText(), child->stderrText()};
-  }
-
-  RunResult cli(std::vector<std::string> args) {
-    std::vector<std::string> argv = {SHADOWAI_CLI_BINARY, "--socket", socketPath()};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return run(argv);
-  }
-
-  json status() {
-    RunResult result = cli({"status", "--json"});
-    EXPECT_EQ(result.exitCode, 0) << result.err;
-    return result.exitCode == 0 ? json::parse(result.out) : json();
-  }
+  RunResult run(std::vector<std::string> argv) { return expectRan(runCommand(std::move(argv))); }
+  RunResult cli(std::vector<std::string> args) { return expectRan(daemon_->cli(std::move(args))); }
+  json status() { return expectStatus(*daemon_); }
 
   // Starts the daemon with the configuration and credentials written so far (defaults when none)
   // and puts the workload cgroup in enforce mode.
   void startEnforcing() {
     if (!std::filesystem::exists(configPath())) writeConfig();
     if (!std::filesystem::exists(credentialsPath())) writeCredentials("require-managed");
-    auto daemon = ChildProcess::spawn({SHADOWAI_DAEMON_BINARY, "--config", configPath()});
-    ASSERT_OK(daemon);
-    daemon_ = std::make_unique<ChildProcess>(std::move(*daemon));
-    bool up = false;
-    for (int attempt = 0; attempt < 200 && !up; ++attempt) {
-      up = cli({"status", "--json"}).exitCode == 0;
-      if (!up) {
-        ASSERT_TRUE(daemon_->running()) << daemon_->describeOutput();
-        std::this_thread::sleep_for(50ms);
-      }
-    }
-    ASSERT_TRUE(up) << "shadowaid did not come up\n" << daemon_->describeOutput();
-    RunResult enforced = cli({"enforce", "--cgroup", workload_->relativePath()});
-    ASSERT_EQ(enforced.exitCode, 0) << enforced.out << enforced.err;
+    ASSERT_OK(daemon_->start());
+    ASSERT_OK(daemon_->enforce(workload_->relativePath()));
   }
 
   SpawnOptions inWorkload() const {
@@ -210,25 +170,16 @@ class InterceptFixture : public ::testing::Test {
   }
 
   std::vector<json> journal(const std::string& kind, std::vector<std::string> matches, size_t count) {
-    matches.insert(matches.begin(), "SHADOWAI_ALERT=" + kind);
-    matches.insert(matches.begin(), "SYSLOG_IDENTIFIER=shadowaid");
-    auto entries = journald_.waitForEntries(matches, count, 10s);
-    EXPECT_TRUE(entries) << entries.error().describe();
-    if (entries) {
-      for (const auto& entry : *entries) {
-        EXPECT_EQ(undeclaredAlertFields(entry), std::vector<std::string>{}) << entry.dump();
-      }
-    }
-    return entries ? *entries : std::vector<json>{};
+    return expectAlerts(*daemon_, kind, std::move(matches), count);
   }
 
   // No managed key anywhere in what shadowaid wrote to the journal or its own output.
   void expectNoManagedKeyLogged() {
-    auto everything = journald_.waitForEntries({"SYSLOG_IDENTIFIER=shadowaid"}, 1, 10s);
+    auto everything = daemon_->waitForJournal();
     ASSERT_OK(everything);
     std::string text;
     for (const auto& entry : *everything) text += entry.dump() + "\n";
-    if (daemon_) text += daemon_->stdoutText() + daemon_->stderrText();
+    text += daemon_->output();
     for (const char* key : {kManagedOpenAi, kManagedAnthropic, kManagedGemini}) {
       EXPECT_EQ(text.find(key), std::string::npos) << "a managed key was logged";
     }
@@ -238,12 +189,11 @@ class InterceptFixture : public ::testing::Test {
   std::string policyDir_ = SHADOWAI_SOURCE_RULES_DIR "/policy.d";
   TestJournald journald_;
   std::unique_ptr<TempDir> dir_;
-  std::string pinDir_;
   std::unique_ptr<TestCa> ca_;
   LeafFiles leaf_;
   std::unique_ptr<FakeProvider> provider_;
   std::unique_ptr<TestCgroup> attach_, workload_;
-  std::unique_ptr<ChildProcess> daemon_;
+  std::unique_ptr<ShadowaidUnderTest> daemon_;
 };
 
 }  // namespace shadowai::test

@@ -12,6 +12,7 @@
 
 #include "audit/alert_fields.h"
 #include "common/fd.h"
+#include "common/file_util.h"
 #include "support/test_namespace.h"
 
 namespace shadowai::test {
@@ -35,6 +36,11 @@ struct JournalDirectory {
   const char* path;
   bool onlyIfPresent;
 };
+// With a configuration drop-in, /run/systemd as a whole instead of its journal/ (journald reads
+// drop-ins from /run/systemd/journald.conf.d, which must not be written on the host).
+constexpr const char* kRunSystemd = "/run/systemd";
+constexpr const char* kDropInDirectory = "/run/systemd/journald.conf.d";
+constexpr auto kStopTimeout = 10s;
 constexpr JournalDirectory kPrivateDirectories[] = {
     {"/run/systemd/journal", false},
     {"/run/log/journal", false},
@@ -76,7 +82,18 @@ Result<std::string> runJournalctl(std::vector<std::string> args) {
 
 TestJournald::~TestJournald() { stop(); }
 
+Status TestJournald::available() {
+  if (::access(kBinary, X_OK) != 0) {
+    return makeError(std::string("systemd-journald not found at ") + kBinary + " (Debian package systemd)");
+  }
+  return {};
+}
+
 Status TestJournald::mountPrivateDirectory(const std::string& directory) {
+  // Already on a tmpfs of ours (a configuration drop-in mounted all of /run/systemd).
+  for (const auto& mounted : mounted_) {
+    if (directory.rfind(mounted + "/", 0) == 0) return {};
+  }
   if (exists(directory)) {
     if (auto mounted = mountPrivateFilesystem("tmpfs", directory); !mounted) return mounted;
     mounted_.push_back(directory);
@@ -99,8 +116,12 @@ Status TestJournald::mountPrivateDirectory(const std::string& directory) {
 Status TestJournald::start() {
   if (process_) return makeError("the test journald is already running");
   if (!insideTestNamespaces()) return makeError("refusing to start a journald outside the test namespaces");
-  if (::access(kBinary, X_OK) != 0) {
-    return makeError(std::string("systemd-journald not found at ") + kBinary + " (Debian package systemd)");
+  if (auto ok = available(); !ok) return ok;
+  if (!configuration_.empty()) {
+    if (auto written = writeConfiguration(); !written) {
+      stop();
+      return written;
+    }
   }
   for (const auto& directory : kPrivateDirectories) {
     if (directory.onlyIfPresent && !exists(directory.path)) continue;
@@ -112,15 +133,26 @@ Status TestJournald::start() {
   return spawnDaemon();
 }
 
+Status TestJournald::writeConfiguration() {
+  if (!exists(kRunSystemd)) {
+    return makeError(std::string(kRunSystemd) + " does not exist; refusing to create directories on the host");
+  }
+  if (auto mounted = mountPrivateFilesystem("tmpfs", kRunSystemd); !mounted) return mounted;
+  mounted_.push_back(kRunSystemd);
+  for (const char* directory : {"/run/systemd/journal", kDropInDirectory}) {
+    if (::mkdir(directory, 0755) != 0) return errnoError(std::string("cannot create ") + directory);
+  }
+  return writeFileAtomic(std::string(kDropInDirectory) + "/shadowai-test.conf", "[Journal]\n" + configuration_);
+}
+
 Status TestJournald::spawnDaemon() {
   SpawnOptions options;
-  options.environment = {
-      // Without systemd as PID 1 journald logs to the kernel log, i.e. the host's dmesg; keep its
-      // chatter in its own stderr.
-      {"SYSTEMD_LOG_TARGET", "console"},
-      // Never tell a service manager the test runs under that "journald" is ready.
-      {"NOTIFY_SOCKET", ""},
-  };
+  // Without systemd as PID 1 journald logs to the kernel log, i.e. the host's dmesg; keep its
+  // chatter in its own stderr.
+  options.environment = {{"SYSTEMD_LOG_TARGET", "console"}};
+  // Never tell a service manager the test runs under that "journald" is ready, nor take its sockets.
+  options.unsetEnvironment = {"NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "JOURNAL_STREAM", "LISTEN_FDS",
+                              "LISTEN_PID"};
   auto spawned = ChildProcess::spawn({kBinary}, std::move(options));
   if (!spawned) {
     stop();
@@ -166,11 +198,21 @@ Status TestJournald::killDaemonForTest() {
   return {};
 }
 
-Status TestJournald::restartForTest() {
+void TestJournald::stopDaemon() {
+  if (!running()) return;
+  if (process_->sendSignal(SIGTERM)) (void)process_->wait(kStopTimeout);  // killed after the timeout
+}
+
+Status TestJournald::startDaemon() {
   if (mounted_.empty()) return makeError("the test journald was never started");
+  if (running()) return {};
   process_.reset();
   return spawnDaemon();
 }
+
+bool TestJournald::running() { return process_ && process_->running(); }
+
+pid_t TestJournald::pid() { return running() ? process_->pid() : 0; }
 
 Status TestJournald::pauseForTest() {
   if (!process_) return makeError("the test journald is not running");

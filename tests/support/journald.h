@@ -1,7 +1,8 @@
 // TestJournald: a real systemd-journald of the test's own, inside the test's mount namespace, so a
 // test sends alerts through the ordinary client path (sd_journal_sendv to /run/systemd/journal/socket)
 // and reads them back with journalctl, as a user would, without ever reaching the host's journal.
-// It starts with an empty journal: a test never sees another test's entries.
+// It starts with an empty journal: a test never sees another test's entries. Benchmarks use it too,
+// so that the daemon's alerts cost what they cost on a real host without reaching the host's journal.
 #pragma once
 
 #include <chrono>
@@ -9,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -26,21 +28,32 @@ class TestJournald {
   // Where clients send: journald's native protocol socket.
   static constexpr const char* kSocketPath = "/run/systemd/journal/socket";
 
-  TestJournald() = default;
+  // CONFIGURATION: settings of journald.conf's [Journal] section for this journald (e.g.
+  // "Storage=volatile\nRateLimitBurst=0\n"), written to a drop-in in /run/systemd/journald.conf.d,
+  // which takes a private tmpfs over all of /run/systemd instead of /run/systemd/journal alone.
+  explicit TestJournald(std::string configuration = {}) : configuration_(std::move(configuration)) {}
   ~TestJournald();
   TestJournald(const TestJournald&) = delete;
   TestJournald& operator=(const TestJournald&) = delete;
 
+  // Whether this host has what it takes: the binary, and the directories start() mounts over.
+  static Status available();
+
   // Mounts the private directories (see journald.cpp for why each one) and starts journald; returns
   // once it accepts entries and answers `journalctl --sync`. Only inside the test namespaces.
   Status start();
+  // Stops journald (SIGTERM, SIGKILL after 10 s) but keeps the private mounts and the journal:
+  // clients now fail at once (nobody listens on the socket). startDaemon() brings it back.
+  void stopDaemon();
+  // Starts journald again on the same mounts and journal, after stopDaemon() or killDaemonForTest().
+  Status startDaemon();
+  bool running();
+  pid_t pid();  // 0 when it is not running
   // Kills journald (by its pid) and unmounts what start() mounted; the destructor does this too.
   void stop();
   // Kills journald but keeps the private mounts, so clients now fail to send (nobody listens on the
   // socket) instead of reaching whatever journald the host has.
   Status killDaemonForTest();
-  // Starts journald again after killDaemonForTest(), on the same journal.
-  Status restartForTest();
   // SIGSTOP and SIGCONT: journald stops reading its socket, as when it is stuck on a slow disk, and
   // clients block once the socket's queue is full.
   Status pauseForTest();
@@ -67,9 +80,11 @@ class TestJournald {
 
  private:
   Status mountPrivateDirectory(const std::string& directory);
+  Status writeConfiguration();
   // Spawns journald on the mounted directories and waits until it serves.
   Status spawnDaemon();
 
+  std::string configuration_;
   std::vector<std::string> mounted_;  // mount points, in mount order
   std::unique_ptr<ChildProcess> process_;
 };

@@ -3,21 +3,13 @@
 #include <openssl/ssl.h>
 #include <strings.h>
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ip/v6_only.hpp>
-#include <boost/asio/ssl.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
 #include <condition_variable>
 #include <mutex>
-#include <thread>
+
+#include "support/tls_listener.h"
 
 namespace shadowai::test {
 namespace {
@@ -25,7 +17,6 @@ namespace {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
-using tcp = asio::ip::tcp;
 
 // Long enough for a slow CI machine, short enough that a stuck client cannot hold a test for minutes.
 constexpr auto kIoTimeout = std::chrono::seconds(30);
@@ -44,64 +35,27 @@ struct TlsTestServer::Impl {
   explicit Impl(TlsServerOptions serverOptions) : options(std::move(serverOptions)) {}
 
   TlsServerOptions options;
-  // Declared before io and acceptor so it outlives the connections io destroys on shutdown.
-  asio::ssl::context tls{asio::ssl::context::tls_server};
-  asio::io_context io{1};
-  tcp::acceptor acceptor{io};
-  std::thread thread;
-  uint16_t port = 0;
-
   mutable std::mutex mutex;
   mutable std::condition_variable changed;
-  size_t connections = 0;
-  size_t handshakeFailures = 0;
   std::vector<std::string> snis;
   std::vector<RecordedRequest> requests;
+  // Last: destroyed first, so its thread is joined before the state above goes.
+  std::unique_ptr<TlsListener> listener;
 
-  asio::awaitable<void> acceptLoop() {
-    for (;;) {
-      boost::system::error_code error;
-      tcp::socket socket = co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, error));
-      if (error == asio::error::operation_aborted || !acceptor.is_open()) co_return;
-      if (error) continue;
-      {
-        std::lock_guard lock(mutex);
-        ++connections;
-      }
-      asio::co_spawn(io, serve(std::move(socket)), asio::detached);
-    }
-  }
-
-  asio::awaitable<void> serve(tcp::socket socket) {
-    boost::system::error_code peerError;
-    const std::string clientAddress = socket.remote_endpoint(peerError).address().to_string();
-    beast::ssl_stream<beast::tcp_stream> stream(std::move(socket), tls);
-    beast::get_lowest_layer(stream).expires_after(kIoTimeout);
-    boost::system::error_code error;
-    co_await stream.async_handshake(asio::ssl::stream_base::server, asio::redirect_error(asio::use_awaitable, error));
-    if (error) {
-      std::lock_guard lock(mutex);
-      ++handshakeFailures;
-      changed.notify_all();
-      co_return;
-    }
-    const char* servername = SSL_get_servername(stream.native_handle(), TLSEXT_NAMETYPE_host_name);
-    std::string sni = servername != nullptr ? servername : "";
+  asio::awaitable<void> serve(TlsServerStream& stream, const TlsConnection& connection) {
     {
       std::lock_guard lock(mutex);
-      snis.push_back(sni);
+      snis.push_back(connection.sni);
       changed.notify_all();
     }
     if (options.mode == TlsServerMode::kEcho) {
       co_await echo(stream);
     } else {
-      co_await answerOneRequest(stream, std::move(sni), clientAddress);
+      co_await answerOneRequest(stream, connection);
     }
-    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
-    co_await stream.async_shutdown(asio::redirect_error(asio::use_awaitable, error));
   }
 
-  asio::awaitable<void> echo(beast::ssl_stream<beast::tcp_stream>& stream) {
+  asio::awaitable<void> echo(TlsServerStream& stream) {
     char buffer[16384];
     boost::system::error_code error;
     for (;;) {
@@ -113,8 +67,7 @@ struct TlsTestServer::Impl {
     }
   }
 
-  asio::awaitable<void> answerOneRequest(beast::ssl_stream<beast::tcp_stream>& stream, std::string sni,
-                                         std::string clientAddress) {
+  asio::awaitable<void> answerOneRequest(TlsServerStream& stream, const TlsConnection& connection) {
     boost::system::error_code error;
     beast::flat_buffer buffer;
     http::request_parser<http::string_body> parser;
@@ -122,13 +75,7 @@ struct TlsTestServer::Impl {
     co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, error));
     if (error) co_return;
     const auto& message = parser.get();
-    RecordedRequest request;
-    request.sni = std::move(sni);
-    request.clientAddress = std::move(clientAddress);
-    request.method = std::string(message.method_string());
-    request.target = std::string(message.target());
-    for (const auto& field : message) request.headers.emplace_back(field.name_string(), field.value());
-    request.body = message.body();
+    RecordedRequest request = recordRequest(message, connection);
 
     TlsResponse reply = options.handler ? options.handler(request) : options.response;
     {
@@ -159,29 +106,12 @@ Result<TlsTestServer> TlsTestServer::start(const std::string& address, uint16_t 
 
 Result<TlsTestServer> TlsTestServer::start(TlsServerOptions options) {
   auto impl = std::make_unique<Impl>(std::move(options));
-  boost::system::error_code error;
-  auto address = asio::ip::make_address(impl->options.address, error);
-  if (error) return makeError("TlsTestServer: not an IP address: " + impl->options.address);
-
-  impl->tls.set_options(asio::ssl::context::no_sslv2 | asio::ssl::context::no_sslv3 |
-                        asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
-  impl->tls.use_certificate_chain_file(impl->options.certPath, error);
-  if (error) return makeError("TlsTestServer: cannot load " + impl->options.certPath + ": " + error.message());
-  impl->tls.use_private_key_file(impl->options.keyPath, asio::ssl::context::pem, error);
-  if (error) return makeError("TlsTestServer: cannot load " + impl->options.keyPath + ": " + error.message());
-
-  const tcp::endpoint endpoint(address, impl->options.port);
-  const std::string where = impl->options.address + " port " + std::to_string(impl->options.port);
-  impl->acceptor.open(endpoint.protocol(), error);
-  if (!error) impl->acceptor.set_option(tcp::acceptor::reuse_address(true), error);
-  if (!error && address.is_v6()) impl->acceptor.set_option(asio::ip::v6_only(true), error);
-  if (!error) impl->acceptor.bind(endpoint, error);
-  if (!error) impl->acceptor.listen(asio::socket_base::max_listen_connections, error);
-  if (error) return makeError("TlsTestServer: cannot listen on " + where + ": " + error.message());
-  impl->port = impl->acceptor.local_endpoint().port();
-
-  asio::co_spawn(impl->io, impl->acceptLoop(), asio::detached);
-  impl->thread = std::thread([raw = impl.get()] { raw->io.run(); });
+  const TlsServerOptions& settings = impl->options;
+  auto listener = TlsListener::start(
+      "TlsTestServer", settings.address, settings.port, settings.certPath, settings.keyPath,
+      [raw = impl.get()](TlsServerStream& stream, const TlsConnection& connection) { return raw->serve(stream, connection); });
+  if (!listener) return listener.error();
+  impl->listener = std::move(*listener);
   return TlsTestServer(std::move(impl));
 }
 
@@ -190,26 +120,14 @@ TlsTestServer::TlsTestServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)
 TlsTestServer::TlsTestServer(TlsTestServer&&) noexcept = default;
 TlsTestServer& TlsTestServer::operator=(TlsTestServer&&) noexcept = default;
 
-TlsTestServer::~TlsTestServer() {
-  if (!impl_) return;  // moved from
-  impl_->io.stop();
-  if (impl_->thread.joinable()) impl_->thread.join();
-  // Impl's members go next: the acceptor, then io_context (destroying the connections still in
-  // flight), then the TLS context they used.
-}
+TlsTestServer::~TlsTestServer() = default;
 
-uint16_t TlsTestServer::port() const { return impl_->port; }
+uint16_t TlsTestServer::port() const { return impl_->listener->port(); }
 const std::string& TlsTestServer::address() const { return impl_->options.address; }
 
-size_t TlsTestServer::connectionCount() const {
-  std::lock_guard lock(impl_->mutex);
-  return impl_->connections;
-}
+size_t TlsTestServer::connectionCount() const { return impl_->listener->connectionCount(); }
 
-size_t TlsTestServer::failedHandshakes() const {
-  std::lock_guard lock(impl_->mutex);
-  return impl_->handshakeFailures;
-}
+size_t TlsTestServer::failedHandshakes() const { return impl_->listener->failedHandshakes(); }
 
 std::vector<std::string> TlsTestServer::sniSeen() const {
   std::lock_guard lock(impl_->mutex);

@@ -24,6 +24,7 @@
 #include "daemon/call_alerts.h"
 #include "observe/detection.h"
 #include "observe/env_keys.h"
+#include "support/workload_process.h"
 
 namespace shadowai {
 namespace {
@@ -268,14 +269,9 @@ void expectCarriedBy(AlertKind kind, const AlertFields& fields) {
 }
 
 ProcessIdentity everyProcessDetail() {
-  ProcessIdentity process;
-  process.pid = 1234;
-  process.uid = 1000;
-  process.userName = "alice";
-  process.comm = "python3";
-  process.exe = "/usr/bin/python3.11";
+  ProcessIdentity process = test::serviceProcess(1234, "docker-" + std::string(64, 'a') + ".scope", 1000, "alice",
+                                                 "python3", "/usr/bin/python3.11");
   process.cmdline = "python3 etl.py";
-  process.cgroupPath = "/system.slice/docker-" + std::string(64, 'a') + ".scope";
   return process;
 }
 

@@ -28,9 +28,7 @@
 #include "intercept/upstream_tls_context.h"
 #include "observe/env_keys.h"
 #include "recording_alert_sink.h"
-#include "scratch_dir.h"
-#include "tls/certificate_builder.h"
-#include "tls/certificate_name.h"
+#include "support/local_ca_for_test.h"
 #include "tls/leaf_cert.h"
 #include "tls/local_ca.h"
 
@@ -108,17 +106,14 @@ class FakeOpenAi {
 class CallForwardingTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto ca = LocalCa::loadOrCreate(caDir_.path());
+    auto ca = test::LocalCaForTest::create();
     ASSERT_TRUE(ca) << ca.error().describe();
-    ca_ = std::make_unique<LocalCa>(std::move(ca).value());
-    auto key = generateP256Key();
-    auto name = parseCertificateName(kProviderHost);
-    ASSERT_TRUE(key && name);
-    auto leaf = mintLeafCert(*ca_, key->get(), *name, std::chrono::system_clock::now(), 24h);
+    ca_ = std::make_unique<test::LocalCaForTest>(std::move(ca).value());
+    auto leaf = ca_->mintLeaf(kProviderHost);
     ASSERT_TRUE(leaf) << leaf.error().describe();
     leaf_ = std::make_unique<LeafCert>(std::move(leaf).value());
     provider_.emplace(io_, *leaf_);
-    auto upstreamTls = makeUpstreamTlsContext(LocalCa::certificatePath(caDir_.path()));
+    auto upstreamTls = makeUpstreamTlsContext(ca_->certificatePath());
     ASSERT_TRUE(upstreamTls) << upstreamTls.error().describe();
     pool_.emplace(io_.get_executor(), *upstreamTls, UpstreamPoolOptions{});
     target_->providerId = "openai";
@@ -220,8 +215,7 @@ class CallForwardingTest : public ::testing::Test {
   }
 
   asio::io_context io_;
-  ScratchDir caDir_;
-  std::unique_ptr<LocalCa> ca_;
+  std::unique_ptr<test::LocalCaForTest> ca_;
   std::unique_ptr<LeafCert> leaf_;
   std::unique_ptr<asio::ssl::context> clientFacingTls_;
   std::optional<FakeOpenAi> provider_;

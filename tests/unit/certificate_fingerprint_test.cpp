@@ -7,7 +7,7 @@
 #include <cstdio>
 #include <string>
 
-#include "scratch_dir.h"
+#include "support/temp_dir.h"
 #include "tls/local_ca.h"
 
 namespace shadowai {
@@ -22,7 +22,7 @@ TEST(CertificateFingerprintTest, UpperCaseHexPairsJoinedByColons) {
 }
 
 TEST(CertificateFingerprintTest, Sha256OfTheCaMatchesOpenSslCommandLine) {
-  ScratchDir dir;
+  test::TempDir dir;
   auto ca = LocalCa::loadOrCreate(dir.path());
   ASSERT_TRUE(ca) << ca.error().describe();
   auto fingerprint = sha256Fingerprint(ca->certificate());

@@ -1,4 +1,4 @@
-#include "scratch_dir.h"
+#include "support/temp_dir.h"
 #include "cgroup/cgroup_fs.h"
 
 #include <gtest/gtest.h>
@@ -21,7 +21,7 @@ namespace fs = std::filesystem;
 
 const std::string kMountinfoDir = std::string(SHADOWAI_TEST_DATA_DIR) + "/mountinfo/";
 
-using TempDir = ScratchDir;
+using test::TempDir;
 
 void writeText(const std::string& path, const std::string& text) {
   std::ofstream(path, std::ios::binary) << text;

@@ -10,11 +10,10 @@
 
 #include "intercept/intercept_target.h"
 #include "recording_alert_sink.h"
+#include "support/workload_process.h"
 
 namespace shadowai {
 namespace {
-
-const std::string kShippedCatalog = std::string(SHADOWAI_SOURCE_RULES_DIR) + "/endpoints.json";
 
 constexpr uint32_t kWorkloadPid = 4242;
 constexpr uint64_t kWorkloadCgroupId = 777;
@@ -28,21 +27,16 @@ std::string fieldOf(const AlertFields& fields, AlertField field) {
 
 // The workload every test connection comes from, as /proc would name it.
 ProcessIdentity billingEtl(uint32_t pid, uint64_t cgroupId) {
-  ProcessIdentity process;
-  process.pid = static_cast<int>(pid);
+  ProcessIdentity process =
+      test::serviceProcess(static_cast<int>(pid), "billing-etl.service", 1001, "etl", "python3", "/usr/bin/python3.11");
   process.cgroupId = cgroupId;
-  process.uid = 1001;
-  process.userName = "etl";
-  process.comm = "python3";
-  process.exe = "/usr/bin/python3.11";
-  process.cgroupPath = "/system.slice/billing-etl.service";
   return process;
 }
 
 class ConnectionRouterTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto catalog = Catalog::load(kShippedCatalog, {});
+    auto catalog = test::loadShippedCatalog();
     ASSERT_TRUE(catalog) << catalog.error().describe();
     catalog_.emplace(std::move(*catalog));
     // What DNS answers on the wire said: the workload resolved api.openai.com to this address.

@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "scratch_dir.h"
+#include "support/temp_dir.h"
 
 namespace shadowai {
 namespace {
@@ -22,7 +22,7 @@ constexpr const char* kSecret = "sk-test-SECRETVALUE-0123456789";
 const std::string kValidFile = std::string(R"({"mode": "require-managed", "keys": [{"provider": "openai", "key": ")") +
                                kSecret + R"("}]})";
 
-std::string writeFile(const ScratchDir& dir, const std::string& name, const std::string& content, mode_t mode) {
+std::string writeFile(const test::TempDir& dir, const std::string& name, const std::string& content, mode_t mode) {
   std::string path = dir.path() + "/" + name;
   std::ofstream(path) << content;
   ::chmod(path.c_str(), mode);
@@ -36,7 +36,7 @@ std::string loadError(const std::string& path) {
 }
 
 TEST(CredentialStore, LoadsAPrivateFile) {
-  ScratchDir dir;
+  test::TempDir dir;
   std::string path = writeFile(dir, "credentials.json", kValidFile, 0600);
   auto store = CredentialStore::load(path);
   ASSERT_TRUE(store) << store.error().describe();
@@ -50,7 +50,7 @@ TEST(CredentialStore, LoadsAPrivateFile) {
 }
 
 TEST(CredentialStore, RefusesFilesOthersCanReadOrWrite) {
-  ScratchDir dir;
+  test::TempDir dir;
   std::string path = writeFile(dir, "credentials.json", kValidFile, 0644);
   EXPECT_EQ(loadError(path), path + ": mode 0644: must not be readable by group or others (chmod 600)");
   ::chmod(path.c_str(), 0640);
@@ -64,7 +64,7 @@ TEST(CredentialStore, RefusesFilesOthersCanReadOrWrite) {
 }
 
 TEST(CredentialStore, FollowsSymlinksButChecksTheFileTheyLeadTo) {
-  ScratchDir dir;
+  test::TempDir dir;
   std::string loose = writeFile(dir, "loose.json", kValidFile, 0644);
   std::string tight = writeFile(dir, "tight.json", kValidFile, 0600);
   fs::create_symlink(loose, dir.path() + "/to-loose.json");
@@ -77,7 +77,7 @@ TEST(CredentialStore, FollowsSymlinksButChecksTheFileTheyLeadTo) {
 }
 
 TEST(CredentialStore, RefusesAFileOwnedBySomeoneElse) {
-  ScratchDir dir;
+  test::TempDir dir;
   std::string path = writeFile(dir, "credentials.json", kValidFile, 0600);
   const uid_t stranger = ::geteuid() == 4242 ? 4243 : 4242;
   auto store = CredentialStore::loadWithTrustedOwnersForTest(path, {stranger});
@@ -88,7 +88,7 @@ TEST(CredentialStore, RefusesAFileOwnedBySomeoneElse) {
 }
 
 TEST(CredentialStore, RefusesWhatIsNotARegularFile) {
-  ScratchDir dir;
+  test::TempDir dir;
   fs::create_directory(dir.path() + "/credentials.json");
   ::chmod((dir.path() + "/credentials.json").c_str(), 0700);
   EXPECT_EQ(loadError(dir.path() + "/credentials.json"), dir.path() + "/credentials.json: not a regular file");
@@ -98,7 +98,7 @@ TEST(CredentialStore, RefusesWhatIsNotARegularFile) {
 }
 
 TEST(CredentialStore, AMissingFileIsAnEmptyPassThroughStore) {
-  ScratchDir dir;
+  test::TempDir dir;
   auto store = CredentialStore::load(dir.path() + "/credentials.json");
   ASSERT_TRUE(store) << store.error().describe();
   EXPECT_TRUE(store->keys().empty());
@@ -109,7 +109,7 @@ TEST(CredentialStore, AMissingFileIsAnEmptyPassThroughStore) {
 }
 
 TEST(CredentialStore, FormatErrorsNameTheFileAndNeverTheKey) {
-  ScratchDir dir;
+  test::TempDir dir;
   std::string path = writeFile(dir, "credentials.json",
                                std::string(R"({"mode": "pass-through", "keys": [{"provider": "openai", "key": ")") +
                                    kSecret + R"(", "labl": "x"}]})",
@@ -177,7 +177,7 @@ TEST(CredentialStore, ModeFallsBackToTheFilesMode) {
 }
 
 TEST(CredentialStore, DescribeNeverShowsKeys) {
-  ScratchDir dir;
+  test::TempDir dir;
   std::string path = writeFile(dir, "credentials.json", kValidFile, 0600);
   auto store = CredentialStore::load(path);
   ASSERT_TRUE(store) << store.error().describe();

@@ -8,27 +8,19 @@
 #include <string>
 
 #include "recording_alert_sink.h"
+#include "support/workload_process.h"
 
 namespace shadowai {
 namespace {
 
-const std::string kShippedCatalog = std::string(SHADOWAI_SOURCE_RULES_DIR) + "/endpoints.json";
-
 ProcessIdentity reportsJob(int pid) {
-  ProcessIdentity process;
-  process.pid = pid;
-  process.uid = 1002;
-  process.userName = "reports";
-  process.comm = "node";
-  process.exe = "/usr/bin/node";
-  process.cgroupPath = "/system.slice/reports.service";
-  return process;
+  return test::serviceProcess(pid, "reports.service", 1002, "reports", "node", "/usr/bin/node");
 }
 
 class DetectionAlertsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto catalog = Catalog::load(kShippedCatalog, {});
+    auto catalog = test::loadShippedCatalog();
     ASSERT_TRUE(catalog) << catalog.error().describe();
     catalog_.emplace(std::move(*catalog));
     alerts_.emplace(*catalog_, sink_, [this](uint32_t pid, uint64_t) {

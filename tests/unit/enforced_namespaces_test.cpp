@@ -9,7 +9,7 @@
 #include <fstream>
 
 #include "net/network_namespace.h"
-#include "scratch_dir.h"
+#include "support/temp_dir.h"
 
 namespace shadowai {
 namespace {
@@ -28,7 +28,7 @@ class EnforcedNamespacesTest : public ::testing::Test {
     return findEnforcedNamespaces(scratch_.path(), modes, notOurs_);
   }
 
-  ScratchDir scratch_;
+  test::TempDir scratch_;
   const pid_t self_ = ::getpid();
   // A daemon in another namespace than this test's, so the test's own is "a container's".
   const OwnNamespace notOurs_{1, 1};

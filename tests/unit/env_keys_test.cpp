@@ -1,4 +1,4 @@
-#include "scratch_dir.h"
+#include "support/temp_dir.h"
 #include "observe/env_keys.h"
 
 #include <gtest/gtest.h>
@@ -24,7 +24,7 @@ using namespace std::string_view_literals;
 
 const std::set<std::string> kKeyNames = {"OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY"};
 
-using TempDir = ScratchDir;
+using test::TempDir;
 
 // A child we started, killed by its pid and reaped whatever the test's outcome.
 class SpawnedChild {

@@ -12,7 +12,7 @@
 #include <thread>
 #include <vector>
 
-#include "scratch_dir.h"
+#include "support/temp_dir.h"
 #include "tls/certificate_name.h"
 #include "tls/openssl_handles.h"
 
@@ -54,7 +54,7 @@ class LeafCertCacheTest : public ::testing::Test {
     return X509_STORE_CTX_get_error(context.get());
   }
 
-  ScratchDir dir_;
+  test::TempDir dir_;
   std::unique_ptr<LocalCa> ca_;
 };
 

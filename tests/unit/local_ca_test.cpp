@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "common/file_util.h"
-#include "scratch_dir.h"
+#include "support/temp_dir.h"
 #include "tls/openssl_handles.h"
 
 namespace shadowai {
@@ -47,7 +47,7 @@ class LocalCaTest : public ::testing::Test {
   std::string keyPath() const { return LocalCa::keyPath(dir_.path()); }
   std::string certPath() const { return LocalCa::certificatePath(dir_.path()); }
 
-  ScratchDir dir_;
+  test::TempDir dir_;
 };
 
 TEST_F(LocalCaTest, CreatedOnceThenReloaded) {
@@ -100,7 +100,7 @@ TEST_F(LocalCaTest, CorruptCertificateRefusedAndKept) {
 
 TEST_F(LocalCaTest, CertificateOfAnotherKeyRefused) {
   LocalCa original = create();
-  ScratchDir other;
+  test::TempDir other;
   auto stranger = LocalCa::loadOrCreate(other.path());
   ASSERT_TRUE(stranger);
   ASSERT_TRUE(writeFileAtomic(certPath(), stranger->certificatePem()));

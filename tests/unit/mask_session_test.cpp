@@ -7,7 +7,7 @@
 #include <regex>
 
 #include "mask_test_values.h"
-#include "scratch_dir.h"
+#include "support/temp_dir.h"
 
 namespace shadowai {
 namespace {
@@ -110,7 +110,7 @@ TEST(MaskSession, HitsCountPerDetectorAndSiteWithoutValues) {
 }
 
 TEST(MaskPseudonymKey, CreatesAPrivateKeyFileAndReadsItBack) {
-  ScratchDir dir;
+  test::TempDir dir;
   std::string path = dir.path() + "/pseudonym.key";
   auto created = PseudonymKey::loadOrCreate(path);
   ASSERT_TRUE(created.ok()) << created.error().describe();
@@ -121,14 +121,14 @@ TEST(MaskPseudonymKey, CreatesAPrivateKeyFileAndReadsItBack) {
   auto loaded = PseudonymKey::loadOrCreate(path);
   ASSERT_TRUE(loaded.ok());
   EXPECT_EQ(loaded->bytes(), created->bytes());
-  ScratchDir other;
+  test::TempDir other;
   auto fresh = PseudonymKey::loadOrCreate(other.path() + "/k");
   ASSERT_TRUE(fresh.ok());
   EXPECT_NE(fresh->bytes(), created->bytes());
 }
 
 TEST(MaskPseudonymKey, RefusesOpenModesAndWrongSizes) {
-  ScratchDir dir;
+  test::TempDir dir;
   std::string open = dir.path() + "/open.key";
   std::ofstream(open) << std::string(32, 'k');
   ::chmod(open.c_str(), 0644);

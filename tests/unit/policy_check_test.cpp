@@ -6,7 +6,7 @@
 #include "policy_test_util.h"
 #include "common/file_util.h"
 #include "common/run_command.h"
-#include "scratch_dir.h"
+#include "support/temp_dir.h"
 
 namespace shadowai {
 namespace {
@@ -148,7 +148,7 @@ TEST(PolicyCheck, MissingOrBadRuleId) {
 }
 
 TEST(PolicyCheck, DuplicateRuleIdsAcrossFiles) {
-  ScratchDir dir;
+  test::TempDir dir;
   writeText(dir.path() + "/00-a.json", withRules(R"({"id": "same", "allow": {}})"));
   writeText(dir.path() + "/10-b.json", withRules(R"({"id": "other", "allow": {}}, {"id": "same", "allow": {}})"));
   std::vector<PolicyProblem> problems = Policy::check(dir.path());
@@ -214,7 +214,7 @@ TEST(PolicyCheck, CustomDetectorNameClashesWithABuiltin) {
 }
 
 TEST(PolicyCheck, CustomDetectorDefinedTwice) {
-  ScratchDir dir;
+  test::TempDir dir;
   const std::string detector = withDetectors(R"({"name": "codename", "label": "CODE", "words": ["orion"]})");
   writeText(dir.path() + "/00-a.json", detector);
   writeText(dir.path() + "/10-b.json", detector);
@@ -227,7 +227,7 @@ TEST(PolicyCheck, CustomDetectorDefinedTwice) {
 }
 
 TEST(PolicyCheck, CustomDetectorsOfOtherFilesCanBeReferenced) {
-  ScratchDir dir;
+  test::TempDir dir;
   writeText(dir.path() + "/00-rules.json", withRules(R"({"id": "r", "mask": {"detectors": ["codename"]}})"));
   writeText(dir.path() + "/10-detectors.json",
             withDetectors(R"({"name": "codename", "label": "CODE", "words": ["orion"]})"));
@@ -355,7 +355,7 @@ TEST(PolicyCheck, EveryProblemIsReportedNotOnlyTheFirst) {
 }
 
 TEST(PolicyCheck, ProblemsOfSeveralFilesNameTheirFile) {
-  ScratchDir dir;
+  test::TempDir dir;
   writeText(dir.path() + "/00-a.json", "{");
   writeText(dir.path() + "/10-b.json", R"({"rules": []})");
   std::vector<PolicyProblem> problems = Policy::check(dir.path());
@@ -368,7 +368,7 @@ TEST(PolicyCheck, ProblemsOfSeveralFilesNameTheirFile) {
 }
 
 TEST(PolicyCheck, DirectoryWithoutPolicyFiles) {
-  ScratchDir dir;
+  test::TempDir dir;
   writeText(dir.path() + "/README", "x");
   std::vector<PolicyProblem> problems = Policy::check(dir.path());
   ASSERT_EQ(problems.size(), 1u) << describeAll(problems);
@@ -378,7 +378,7 @@ TEST(PolicyCheck, DirectoryWithoutPolicyFiles) {
 }
 
 TEST(PolicyCheck, MissingPath) {
-  ScratchDir dir;
+  test::TempDir dir;
   std::vector<PolicyProblem> problems = Policy::check(dir.path() + "/nope");
   ASSERT_EQ(problems.size(), 1u) << describeAll(problems);
   EXPECT_EQ(problems[0].file, dir.path() + "/nope");
@@ -386,7 +386,7 @@ TEST(PolicyCheck, MissingPath) {
 }
 
 TEST(PolicyCheck, ASingleFileIsAPolicy) {
-  ScratchDir dir;
+  test::TempDir dir;
   writeText(dir.path() + "/site.policy", withRules(R"({"id": "r", "allow": {}})"));
   auto policy = Policy::load(dir.path() + "/site.policy");
   ASSERT_TRUE(policy.ok()) << policy.error().message;
@@ -397,7 +397,7 @@ TEST(PolicyCheck, ASingleFileIsAPolicy) {
 // Without a path, `shadowai policy check` checks the policy the daemon would load: the policy_dir of
 // the configuration (--config here), not a fixed directory.
 TEST(PolicyCheckCommand, WithoutAPathChecksThePolicyDirOfTheConfiguration) {
-  ScratchDir scratch;
+  test::TempDir scratch;
   const std::string policyDir = scratch.path() + "/policy.d";
   std::filesystem::create_directories(policyDir);
   ASSERT_TRUE(writeFileAtomic(policyDir + "/10-broken.json", "{\"version\": 1, \"rules\": [{\"id\": 5}]}"));

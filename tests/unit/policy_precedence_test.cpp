@@ -5,7 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "policy_test_util.h"
-#include "scratch_dir.h"
+#include "support/temp_dir.h"
 
 namespace shadowai {
 namespace {
@@ -146,7 +146,7 @@ TEST(PolicyPrecedence, PromptRulesAreListedInOrderUntilARuleFiresOnCallFacts) {
 }
 
 TEST(PolicyPrecedence, RulesAreTakenInFileNameOrderAcrossADirectory) {
-  ScratchDir dir;
+  test::TempDir dir;
   // Written in reverse so that creation order cannot pass for name order.
   writeText(dir.path() + "/50-site.json", policyWith(R"(
     {"id": "site", "mask": {"detectors": ["email"], "replacement": "redact"}},
@@ -170,7 +170,7 @@ TEST(PolicyPrecedence, RulesAreTakenInFileNameOrderAcrossADirectory) {
 }
 
 TEST(PolicyPrecedence, AllowMayNameABlockRuleOfALaterFile) {
-  ScratchDir dir;
+  test::TempDir dir;
   writeText(dir.path() + "/10-allow.json", policyWith(R"({"id": "lab", "allow": {"rules": ["no-openai"]}})"));
   writeText(dir.path() + "/20-block.json", policyWith(R"({"id": "no-openai", "block": {"providers": ["openai"]}})"));
   auto policy = Policy::load(dir.path());

@@ -1,4 +1,4 @@
-#include "scratch_dir.h"
+#include "support/temp_dir.h"
 #include "observe/process_info.h"
 
 #include <gtest/gtest.h>
@@ -17,7 +17,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-using TempDir = ScratchDir;
+using test::TempDir;
 
 void writeBytes(const std::string& path, std::string_view bytes) {
   std::ofstream(path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));

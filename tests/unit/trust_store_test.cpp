@@ -8,7 +8,7 @@
 #include <filesystem>
 
 #include "common/file_util.h"
-#include "scratch_dir.h"
+#include "support/temp_dir.h"
 #include "tls/local_ca.h"
 #include "tls/openssl_handles.h"
 
@@ -51,13 +51,13 @@ class TrustStoreTest : public ::testing::Test {
     return "cat " + path(kDebianAnchors) + "/*.crt > " + path("/etc/ssl/certs/ca-certificates.crt");
   }
 
-  LocalCa makeCa(const ScratchDir& dir) {
+  LocalCa makeCa(const test::TempDir& dir) {
     auto ca = LocalCa::loadOrCreate(dir.path());
     EXPECT_TRUE(ca) << ca.error().describe();
     return std::move(ca).value();
   }
 
-  ScratchDir root_;
+  test::TempDir root_;
 };
 
 TEST_F(TrustStoreTest, NoStoreNamesWhatWasLookedFor) {
@@ -127,7 +127,7 @@ TEST_F(TrustStoreTest, DebianWinsWhenBothArePresent) {
 }
 
 TEST_F(TrustStoreTest, BundleContainsFindsTheCertificateAmongOthers) {
-  ScratchDir caDir, otherDir;
+  test::TempDir caDir, otherDir;
   LocalCa ca = makeCa(caDir);
   LocalCa other = makeCa(otherDir);
   const std::string bundle = path("/bundle.pem");
@@ -141,7 +141,7 @@ TEST_F(TrustStoreTest, BundleContainsFindsTheCertificateAmongOthers) {
 }
 
 TEST_F(TrustStoreTest, BundleContainsReadsTrustedCertificateBlocks) {
-  ScratchDir caDir;
+  test::TempDir caDir;
   LocalCa ca = makeCa(caDir);
   BioPtr bio(BIO_new(BIO_s_mem()));
   ASSERT_EQ(PEM_write_bio_X509_AUX(bio.get(), ca.certificate()), 1);
@@ -154,7 +154,7 @@ TEST_F(TrustStoreTest, BundleContainsReadsTrustedCertificateBlocks) {
 }
 
 TEST_F(TrustStoreTest, BundleContainsReportsAMissingBundle) {
-  ScratchDir caDir;
+  test::TempDir caDir;
   LocalCa ca = makeCa(caDir);
   auto contains = bundleContains(path("/nope.pem"), ca.certificate());
   ASSERT_FALSE(contains);
@@ -162,7 +162,7 @@ TEST_F(TrustStoreTest, BundleContainsReportsAMissingBundle) {
 }
 
 TEST_F(TrustStoreTest, InstallWritesTheAnchorRunsTheToolAndChecksTheBundle) {
-  ScratchDir caDir;
+  test::TempDir caDir;
   LocalCa ca = makeCa(caDir);
   TrustStore store = debianStore(concatenateAnchors());
 
@@ -182,7 +182,7 @@ TEST_F(TrustStoreTest, InstallWritesTheAnchorRunsTheToolAndChecksTheBundle) {
 }
 
 TEST_F(TrustStoreTest, InstallReplacesTheAnchorOfAnotherCa) {
-  ScratchDir oldDir, newDir;
+  test::TempDir oldDir, newDir;
   LocalCa oldCa = makeCa(oldDir);
   LocalCa newCa = makeCa(newDir);
   TrustStore store = debianStore(concatenateAnchors());
@@ -195,7 +195,7 @@ TEST_F(TrustStoreTest, InstallReplacesTheAnchorOfAnotherCa) {
 }
 
 TEST_F(TrustStoreTest, AFailingToolIsOneLineWithItsLastOutput) {
-  ScratchDir caDir;
+  test::TempDir caDir;
   LocalCa ca = makeCa(caDir);
   TrustStore store = debianStore("echo 'Updating certificates in /etc/ssl/certs...'; echo 'E: cannot write' >&2; exit 1");
   auto installed = installInTrustStore(store, ca.certificatePem(), ca.certificate());
@@ -204,7 +204,7 @@ TEST_F(TrustStoreTest, AFailingToolIsOneLineWithItsLastOutput) {
 }
 
 TEST_F(TrustStoreTest, AToolThatLeavesTheCaOutOfTheBundleIsAnError) {
-  ScratchDir caDir;
+  test::TempDir caDir;
   LocalCa ca = makeCa(caDir);
   TrustStore store = debianStore(": > " + path("/etc/ssl/certs/ca-certificates.crt"));
   auto installed = installInTrustStore(store, ca.certificatePem(), ca.certificate());

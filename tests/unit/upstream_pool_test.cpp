@@ -24,9 +24,8 @@
 
 #include "common/fd.h"
 #include "intercept/upstream_tls_context.h"
-#include "scratch_dir.h"
-#include "tls/certificate_builder.h"
-#include "tls/certificate_name.h"
+#include "support/local_ca_for_test.h"
+#include "support/temp_dir.h"
 #include "tls/leaf_cert.h"
 #include "tls/local_ca.h"
 
@@ -151,17 +150,14 @@ UpstreamError takeError(const UpstreamConnectResult& result) {
 class UpstreamPoolTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto ca = LocalCa::loadOrCreate(caDir_.path());
+    auto ca = test::LocalCaForTest::create();
     ASSERT_TRUE(ca) << ca.error().describe();
-    ca_ = std::make_unique<LocalCa>(std::move(ca).value());
+    ca_ = std::make_unique<test::LocalCaForTest>(std::move(ca).value());
     leaf_ = mintLeaf(kServerName);
   }
 
   std::unique_ptr<LeafCert> mintLeaf(const std::string& name) {
-    auto key = generateP256Key();
-    auto parsed = parseCertificateName(name);
-    EXPECT_TRUE(key && parsed);
-    auto leaf = mintLeafCert(*ca_, key->get(), *parsed, std::chrono::system_clock::now(), 24h);
+    auto leaf = ca_->mintLeaf(name);
     EXPECT_TRUE(leaf) << leaf.error().describe();
     return std::make_unique<LeafCert>(std::move(leaf).value());
   }
@@ -174,7 +170,7 @@ class UpstreamPoolTest : public ::testing::Test {
 
   UpstreamPool& makePool(UpstreamPoolOptions options = {}) {
     pool_ = std::make_unique<UpstreamPool>(io_.get_executor(),
-                                           clientContext(LocalCa::certificatePath(caDir_.path())), options);
+                                           clientContext(ca_->certificatePath()), options);
     return *pool_;
   }
 
@@ -214,8 +210,7 @@ class UpstreamPoolTest : public ::testing::Test {
 
   // Declared first, destroyed last: the servers' and pool's sockets go before their io_context.
   asio::io_context io_{1};
-  ScratchDir caDir_;
-  std::unique_ptr<LocalCa> ca_;
+  std::unique_ptr<test::LocalCaForTest> ca_;
   std::unique_ptr<LeafCert> leaf_;
   std::unique_ptr<UpstreamPool> pool_;
 };
@@ -364,7 +359,7 @@ TEST_F(UpstreamPoolTest, KeepsAtMostMaxIdlePerKeyAndMaxIdleTotal) {
 
 TEST_F(UpstreamPoolTest, UntrustedCertificateIsATlsErrorThatSaysCertificate) {
   TestTlsServer server(io_, *leaf_);
-  ScratchDir otherDir;
+  test::TempDir otherDir;
   auto otherCa = LocalCa::loadOrCreate(otherDir.path());
   ASSERT_TRUE(otherCa);
   UpstreamPool pool(io_.get_executor(), clientContext(LocalCa::certificatePath(otherDir.path())), {});
