@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <set>
 
 #include "common/file_util.h"
@@ -108,8 +109,8 @@ TEST(BuiltinDetectors, TheFieldsOnlyBuiltinsHaveAreRead) {
 }
 
 TEST(BuiltinDetectors, AValidatorIsNamedAndAnUnknownNameIsOneLineNamingTheFileAndDetector) {
-  EXPECT_EQ(onlyProblem(fileWith(R"(, "validator": "lunh")")),
-            "detectors.json: /detectors/0/validator: unknown validator \"lunh\" of detector \"test-token\" (did you "
+  EXPECT_EQ(onlyProblem(fileWith(R"(, "validator": "luhm")")),
+            "detectors.json: /detectors/0/validator: unknown validator \"luhm\" of detector \"test-token\" (did you "
             "mean \"luhn\"?); expected one of none, luhn, iban-checksum, us-ssn, ipv4, ipv6, jwt, high-entropy, "
             "not-placeholder, basic-credentials, password-value, national-phone");
   for (std::string_view name : matchValidatorNames()) {
@@ -174,28 +175,30 @@ TEST(BuiltinDetectors, APolicyFileCannotUseTheBuiltinOnlyFields) {
 // fails the check.
 TEST(BuiltinDetectors, PolicyCheckReportsABadBuiltinFile) {
   ScratchDir dir;
-  ASSERT_TRUE(writeFileAtomic(dir.path() + "/00-default.json", R"({"version": 1, "rules": []})"));
-  ASSERT_TRUE(writeFileAtomic(dir.path() + "/detectors.json", fileWith(R"(, "validator": "lunh")")));
-  auto bad = runCommand({SHADOWAI_CLI_BINARY, "policy", "check", dir.path(), "--detectors", dir.path() + "/detectors.json"});
+  const std::string policyDir = dir.path() + "/policy.d";
+  std::filesystem::create_directories(policyDir);
+  ASSERT_TRUE(writeFileAtomic(policyDir + "/00-default.json", R"({"version": 1, "rules": []})"));
+  ASSERT_TRUE(writeFileAtomic(dir.path() + "/detectors.json", fileWith(R"(, "validator": "luhm")")));
+  auto bad = runCommand({SHADOWAI_CLI_BINARY, "policy", "check", policyDir, "--detectors", dir.path() + "/detectors.json"});
   ASSERT_TRUE(bad) << bad.error().describe();
   EXPECT_EQ(bad->exitCode, 2) << bad->output;
-  EXPECT_EQ(bad->output, dir.path() + "/detectors.json: /detectors/0/validator: unknown validator \"lunh\" of detector "
+  EXPECT_EQ(bad->output, dir.path() + "/detectors.json: /detectors/0/validator: unknown validator \"luhm\" of detector "
                                       "\"test-token\" (did you mean \"luhn\"?); expected one of none, luhn, "
                                       "iban-checksum, us-ssn, ipv4, ipv6, jwt, high-entropy, not-placeholder, "
                                       "basic-credentials, password-value, national-phone\n");
 
-  auto missing = runCommand({SHADOWAI_CLI_BINARY, "policy", "check", dir.path(), "--detectors", dir.path() + "/none.json"});
+  auto missing = runCommand({SHADOWAI_CLI_BINARY, "policy", "check", policyDir, "--detectors", dir.path() + "/none.json"});
   ASSERT_TRUE(missing) << missing.error().describe();
   EXPECT_EQ(missing->exitCode, 2) << missing->output;
   EXPECT_EQ(missing->output, dir.path() + "/none.json: cannot read: No such file or directory\n");
 
-  auto shipped = runCommand({SHADOWAI_CLI_BINARY, "policy", "check", dir.path(), "--detectors", kShippedFile});
+  auto shipped = runCommand({SHADOWAI_CLI_BINARY, "policy", "check", policyDir, "--detectors", kShippedFile});
   ASSERT_TRUE(shipped) << shipped.error().describe();
   EXPECT_EQ(shipped->exitCode, 0) << shipped->output;
   EXPECT_EQ(shipped->output, "policy OK: 1 file, 0 rules, 0 custom detectors, " +
                                  std::to_string(shippedDetectors().size()) + " built-in detectors\n");
 
-  auto json = runCommand({SHADOWAI_CLI_BINARY, "policy", "check", dir.path(), "--json", "--detectors", kShippedFile});
+  auto json = runCommand({SHADOWAI_CLI_BINARY, "policy", "check", policyDir, "--json", "--detectors", kShippedFile});
   ASSERT_TRUE(json) << json.error().describe();
   EXPECT_THAT(json->output, HasSubstr("\"detectors_file\": \"" + kShippedFile + "\""));
   EXPECT_THAT(json->output, Not(HasSubstr("\"valid\": false")));
