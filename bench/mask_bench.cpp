@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "mask/mask_session.h"
+#include "support/shipped_detectors.h"
 
 namespace {
 
@@ -95,7 +96,7 @@ const std::string& unendingValue() {
 
 std::shared_ptr<const MaskRules> rules() {
   static auto made = [] {
-    auto compiled = DetectorSet::compile(shadowai::builtinDetectors());
+    auto compiled = DetectorSet::compile(shadowai::shippedDetectors());
     if (!compiled) {
       std::fprintf(stderr, "mask_bench: %s\n", compiled.error().describe().c_str());
       std::exit(1);
@@ -143,7 +144,7 @@ const std::vector<ReferenceRegex>& referenceRegexes() {
   static const std::vector<ReferenceRegex> regexes = [] {
     std::vector<ReferenceRegex> out;
     std::vector<std::string> skipped;
-    for (const auto& detector : shadowai::builtinDetectors()) {
+    for (const auto& detector : shadowai::shippedDetectors()) {
       // The built-ins use only syntax ECMAScript shares with PCRE ((?:), classes, {m,n}, \b, \s);
       // a pattern std::regex rejects is skipped and named.
       auto flags = std::regex::ECMAScript | std::regex::optimize | (detector.caseless ? std::regex::icase : std::regex::flag_type{});
@@ -153,7 +154,7 @@ const std::vector<ReferenceRegex>& referenceRegexes() {
         skipped.push_back(detector.name);
       }
     }
-    std::fprintf(stderr, "std::regex reference: %zu of %zu detectors", out.size(), shadowai::builtinDetectors().size());
+    std::fprintf(stderr, "std::regex reference: %zu of %zu detectors", out.size(), shadowai::shippedDetectors().size());
     for (const auto& name : skipped) std::fprintf(stderr, " (skipped %s)", name.c_str());
     std::fprintf(stderr, "\n");
     return out;

@@ -23,6 +23,7 @@
 #include "mask/json_splice.h"
 #include "mask/mask_session.h"
 #include "providers/provider_adapter.h"
+#include "support/shipped_detectors.h"
 
 namespace {
 
@@ -68,7 +69,7 @@ int main(int argc, char** argv) {
   std::vector<size_t> sizes;
   for (int i = 1; i < argc; ++i) sizes.push_back(std::strtoull(argv[i], nullptr, 10) << 20);
   if (sizes.empty()) sizes = {8u << 20, 30u << 20};
-  auto detectors = DetectorSet::compile(builtinDetectors());
+  auto detectors = DetectorSet::compile(shippedDetectors());
   if (!detectors) {
     std::fprintf(stderr, "request_memory_bench: %s\n", detectors.error().describe().c_str());
     return 1;

@@ -31,6 +31,7 @@
 #include "mask/mask_session.h"
 #include "mask/sse_stream_masker.h"
 #include "providers/provider_adapter.h"
+#include "support/shipped_detectors.h"
 
 namespace {
 
@@ -88,7 +89,7 @@ std::vector<SseEvent> oneDeltaOfShortEmails(size_t n) {
 
 std::shared_ptr<const shadowai::MaskRules> rules() {
   static auto made = [] {
-    auto compiled = shadowai::DetectorSet::compile(shadowai::builtinDetectors());
+    auto compiled = shadowai::DetectorSet::compile(shadowai::shippedDetectors());
     if (!compiled) {
       std::fprintf(stderr, "stream_shapes_bench: %s\n", compiled.error().describe().c_str());
       std::exit(1);

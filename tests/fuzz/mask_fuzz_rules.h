@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "mask/mask_session.h"
+#include "support/shipped_detectors.h"
 
 namespace mask_fuzz {
 
@@ -15,7 +16,7 @@ inline void check(bool condition) {
 
 inline std::shared_ptr<const shadowai::MaskRules> rules() {
   static auto made = [] {
-    auto compiled = shadowai::DetectorSet::compile(shadowai::builtinDetectors());
+    auto compiled = shadowai::DetectorSet::compile(shadowai::shippedDetectors());
     check(compiled.ok());
     return shadowai::MaskRules::everything(*compiled);
   }();

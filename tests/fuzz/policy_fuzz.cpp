@@ -8,11 +8,12 @@
 #include <vector>
 
 #include "policy/policy.h"
+#include "support/shipped_detectors.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view json(reinterpret_cast<const char*>(data), size);
   std::vector<shadowai::PolicyProblem> problems;
-  auto policy = shadowai::Policy::fromString(json, "fuzz.json", &problems);
+  auto policy = shadowai::Policy::fromString(json, "fuzz.json", shadowai::shippedBuiltinDetectors(), &problems);
   if (!policy) {
     if (problems.empty() || policy.error().message.empty()) std::abort();
     for (const shadowai::PolicyProblem& problem : problems) {

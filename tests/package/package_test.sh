@@ -91,6 +91,7 @@ expected_files=(
   "etc/shadowai/policy.d/00-default.json:-rw-r--r--"
   "etc/shadowai/endpoints.d/00-local.json:-rw-r--r--"
   "usr/share/shadowai/endpoints.json:-rw-r--r--"
+  "usr/share/shadowai/detectors.json:-rw-r--r--"
   "usr/share/man/man8/shadowaid.8.gz:-rw-r--r--"
   "usr/share/man/man8/shadowai.8.gz:-rw-r--r--"
   "usr/share/man/man8/shadowai-scan.8.gz:-rw-r--r--"
@@ -207,6 +208,8 @@ first_message_id=$(grep -m1 '^-- ' "$root/usr/lib/systemd/catalog/shadowai.catal
 contains "the journald catalog is compiled in" "$(in_root journalctl --list-catalog 2>/dev/null)" "^$first_message_id "
 check "no shadowaid process was started" bash -c "! pgrep -f '^/usr/sbin/shadowaid' >/dev/null"
 check "the shipped policy is valid (shadowai policy check, the configured policy_dir)" in_root shadowai policy check
+contains "policy check reads the installed built-in detectors" "$(in_root shadowai policy check --json 2>&1)" \
+  '"detectors_file": "/usr/share/shadowai/detectors\.json"'
 # Real state for the purge below: the local CA, made as the daemon's first start would.
 check "shadowai ca init" in_root shadowai ca init
 contains "the CA key is 0600 root:root" "$(in_root stat -c '%a %U:%G' /var/lib/shadowai/ca/ca.key 2>&1)" '^600 root:root$'

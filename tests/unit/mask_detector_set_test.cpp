@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "mask_test_values.h"
+#include "support/shipped_detectors.h"
 
 namespace shadowai {
 namespace {
@@ -35,7 +36,7 @@ std::shared_ptr<const DetectorSet> compileOrDie(std::vector<Detector> detectors)
 }
 
 std::shared_ptr<const DetectorSet> builtins() {
-  static auto set = compileOrDie(builtinDetectors());
+  static auto set = compileOrDie(shippedDetectors());
   return set;
 }
 
@@ -230,7 +231,7 @@ namespace {
 // (seen with 5.4.9 when every \b was dropped from the end-offset pass) would mask text differently
 // depending on where a buffer happens to live.
 TEST(MaskDetectorSet, SameMatchesAtEveryBufferAlignment) {
-  auto compiled = DetectorSet::compile(builtinDetectors());
+  auto compiled = DetectorSet::compile(shippedDetectors());
   ASSERT_TRUE(compiled.ok());
   const DetectorSet& set = **compiled;
   std::string text =

@@ -9,6 +9,7 @@
 #include "mask/detector_set.h"
 #include "mask/match_validators.h"
 #include "mask_test_values.h"
+#include "support/shipped_detectors.h"
 
 namespace shadowai {
 namespace {
@@ -116,7 +117,7 @@ std::string base64Chars() { return std::string(kAlnum) + "+/"; }
 
 std::shared_ptr<const DetectorSet> builtinSet() {
   static std::shared_ptr<const DetectorSet> set = [] {
-    auto compiled = DetectorSet::compile(builtinDetectors());
+    auto compiled = DetectorSet::compile(shippedDetectors());
     EXPECT_TRUE(compiled.ok()) << compiled.error().describe();
     return compiled.ok() ? *compiled : nullptr;
   }();
@@ -139,7 +140,7 @@ std::vector<std::string> spans(const DetectorSet& set, const std::string& text, 
 }
 
 TEST(MaskBuiltinDetectors, AtLeastFortyWellFormedAndUniquelyNamed) {
-  const auto& all = builtinDetectors();
+  const auto& all = shippedDetectors();
   EXPECT_GE(all.size(), 40u);
   std::set<std::string> names;
   for (const Detector& detector : all) {
@@ -154,10 +155,10 @@ TEST(MaskBuiltinDetectors, AtLeastFortyWellFormedAndUniquelyNamed) {
 TEST(MaskBuiltinDetectors, EveryDetectorHasAPositiveAndANegativeCase) {
   std::set<std::string> covered;
   for (const auto& c : detectorCases()) {
-    ASSERT_NE(findBuiltinDetector(c.detector), nullptr) << "unknown detector in the table: " << c.detector;
+    ASSERT_NE(shippedBuiltinDetectors().find(c.detector), nullptr) << "unknown detector in the table: " << c.detector;
     covered.insert(c.detector);
   }
-  for (const Detector& detector : builtinDetectors()) {
+  for (const Detector& detector : shippedDetectors()) {
     EXPECT_TRUE(covered.count(detector.name)) << "no test case for built-in detector " << detector.name;
   }
 }

@@ -15,6 +15,7 @@
 #include "mask/match_start_finder.h"
 #include "mask/match_tail.h"
 #include "mask_test_values.h"
+#include "support/shipped_detectors.h"
 
 namespace shadowai {
 namespace {
@@ -50,7 +51,7 @@ struct Compiled {
 
 std::vector<Compiled> compileBuiltins() {
   std::vector<Compiled> out;
-  for (const Detector& detector : builtinDetectors()) {
+  for (const Detector& detector : shippedDetectors()) {
     std::string expression = detectorExpression(detector);
     bool caseless = (detectorFlags(detector) & HS_FLAG_CASELESS) != 0;
     out.push_back({detector.name, MatchTail::build(expression, caseless), MatchStartFinder::build(expression, caseless)});
@@ -111,7 +112,7 @@ TEST(MaskMatchTail, EarliestStartNeverCutsAMatch) {
 }
 
 size_t indexOf(const std::string& name) {
-  const auto& detectors = builtinDetectors();
+  const auto& detectors = shippedDetectors();
   for (size_t i = 0; i < detectors.size(); ++i) {
     if (detectors[i].name == name) return i;
   }
@@ -120,7 +121,7 @@ size_t indexOf(const std::string& name) {
 }
 
 MatchTail tailOf(const std::string& name) {
-  const Detector& detector = builtinDetectors()[indexOf(name)];
+  const Detector& detector = shippedDetectors()[indexOf(name)];
   return MatchTail::build(detectorExpression(detector), (detectorFlags(detector) & HS_FLAG_CASELESS) != 0);
 }
 

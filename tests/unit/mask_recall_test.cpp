@@ -16,6 +16,7 @@
 
 #include "mask/detector_set.h"
 #include "mask_test_values.h"
+#include "support/shipped_detectors.h"
 
 namespace shadowai {
 namespace {
@@ -270,7 +271,7 @@ bool touched(const std::vector<DetectorMatch>& matches, size_t begin, size_t end
 }
 
 TEST(MaskRecall, TheBuiltInDetectorsMeetTheirGoalsOnPastedShapes) {
-  auto compiled = DetectorSet::compile(builtinDetectors());
+  auto compiled = DetectorSet::compile(shippedDetectors());
   ASSERT_TRUE(compiled.ok()) << compiled.error().describe();
   const DetectorSet& set = **compiled;
   std::map<Kind, std::pair<int, int>> totals;

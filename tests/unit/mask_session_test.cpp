@@ -8,13 +8,14 @@
 
 #include "mask_test_values.h"
 #include "support/temp_dir.h"
+#include "support/shipped_detectors.h"
 
 namespace shadowai {
 namespace {
 
 std::shared_ptr<const DetectorSet> builtins() {
   static auto set = [] {
-    auto compiled = DetectorSet::compile(builtinDetectors());
+    auto compiled = DetectorSet::compile(shippedDetectors());
     EXPECT_TRUE(compiled.ok());
     return compiled.ok() ? *compiled : nullptr;
   }();

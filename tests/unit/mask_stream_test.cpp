@@ -7,13 +7,14 @@
 
 #include "mask/mask_session.h"
 #include "mask_test_values.h"
+#include "support/shipped_detectors.h"
 
 namespace shadowai {
 namespace {
 
 std::shared_ptr<const MaskRules> builtinRules() {
   static auto rules = [] {
-    auto compiled = DetectorSet::compile(builtinDetectors());
+    auto compiled = DetectorSet::compile(shippedDetectors());
     EXPECT_TRUE(compiled.ok());
     auto made = std::make_shared<MaskRules>();
     made->detectors = *compiled;

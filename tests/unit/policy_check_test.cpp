@@ -7,6 +7,7 @@
 #include "common/file_util.h"
 #include "common/run_command.h"
 #include "support/temp_dir.h"
+#include "support/shipped_detectors.h"
 
 namespace shadowai {
 namespace {
@@ -151,7 +152,7 @@ TEST(PolicyCheck, DuplicateRuleIdsAcrossFiles) {
   test::TempDir dir;
   writeText(dir.path() + "/00-a.json", withRules(R"({"id": "same", "allow": {}})"));
   writeText(dir.path() + "/10-b.json", withRules(R"({"id": "other", "allow": {}}, {"id": "same", "allow": {}})"));
-  std::vector<PolicyProblem> problems = Policy::check(dir.path());
+  std::vector<PolicyProblem> problems = Policy::check(dir.path(), shippedBuiltinDetectors());
   ASSERT_EQ(problems.size(), 1u) << describeAll(problems);
   EXPECT_EQ(problems[0].file, dir.path() + "/10-b.json");
   EXPECT_EQ(problems[0].location, "/rules/1/id");
@@ -218,7 +219,7 @@ TEST(PolicyCheck, CustomDetectorDefinedTwice) {
   const std::string detector = withDetectors(R"({"name": "codename", "label": "CODE", "words": ["orion"]})");
   writeText(dir.path() + "/00-a.json", detector);
   writeText(dir.path() + "/10-b.json", detector);
-  std::vector<PolicyProblem> problems = Policy::check(dir.path());
+  std::vector<PolicyProblem> problems = Policy::check(dir.path(), shippedBuiltinDetectors());
   ASSERT_EQ(problems.size(), 1u) << describeAll(problems);
   EXPECT_EQ(problems[0].file, dir.path() + "/10-b.json");
   EXPECT_EQ(problems[0].location, "/detectors/0/name");
@@ -231,7 +232,7 @@ TEST(PolicyCheck, CustomDetectorsOfOtherFilesCanBeReferenced) {
   writeText(dir.path() + "/00-rules.json", withRules(R"({"id": "r", "mask": {"detectors": ["codename"]}})"));
   writeText(dir.path() + "/10-detectors.json",
             withDetectors(R"({"name": "codename", "label": "CODE", "words": ["orion"]})"));
-  EXPECT_THAT(Policy::check(dir.path()), IsEmpty());
+  EXPECT_THAT(Policy::check(dir.path(), shippedBuiltinDetectors()), IsEmpty());
 }
 
 TEST(PolicyCheck, BlockPatternThatDoesNotCompileQuotesVectorscan) {
@@ -358,11 +359,11 @@ TEST(PolicyCheck, ProblemsOfSeveralFilesNameTheirFile) {
   test::TempDir dir;
   writeText(dir.path() + "/00-a.json", "{");
   writeText(dir.path() + "/10-b.json", R"({"rules": []})");
-  std::vector<PolicyProblem> problems = Policy::check(dir.path());
+  std::vector<PolicyProblem> problems = Policy::check(dir.path(), shippedBuiltinDetectors());
   ASSERT_EQ(problems.size(), 2u) << describeAll(problems);
   EXPECT_EQ(problems[0].file, dir.path() + "/00-a.json");
   EXPECT_EQ(problems[1].file, dir.path() + "/10-b.json");
-  auto policy = Policy::load(dir.path());
+  auto policy = Policy::load(dir.path(), shippedBuiltinDetectors());
   ASSERT_FALSE(policy.ok());
   EXPECT_THAT(policy.error().message, HasSubstr("(and 1 more; see `shadowai policy check`)"));
 }
@@ -370,7 +371,7 @@ TEST(PolicyCheck, ProblemsOfSeveralFilesNameTheirFile) {
 TEST(PolicyCheck, DirectoryWithoutPolicyFiles) {
   test::TempDir dir;
   writeText(dir.path() + "/README", "x");
-  std::vector<PolicyProblem> problems = Policy::check(dir.path());
+  std::vector<PolicyProblem> problems = Policy::check(dir.path(), shippedBuiltinDetectors());
   ASSERT_EQ(problems.size(), 1u) << describeAll(problems);
   EXPECT_EQ(problems[0].file, dir.path());
   EXPECT_EQ(problems[0].location, "");
@@ -379,7 +380,7 @@ TEST(PolicyCheck, DirectoryWithoutPolicyFiles) {
 
 TEST(PolicyCheck, MissingPath) {
   test::TempDir dir;
-  std::vector<PolicyProblem> problems = Policy::check(dir.path() + "/nope");
+  std::vector<PolicyProblem> problems = Policy::check(dir.path() + "/nope", shippedBuiltinDetectors());
   ASSERT_EQ(problems.size(), 1u) << describeAll(problems);
   EXPECT_EQ(problems[0].file, dir.path() + "/nope");
   EXPECT_EQ(problems[0].message, "cannot read: No such file or directory");
@@ -388,7 +389,7 @@ TEST(PolicyCheck, MissingPath) {
 TEST(PolicyCheck, ASingleFileIsAPolicy) {
   test::TempDir dir;
   writeText(dir.path() + "/site.policy", withRules(R"({"id": "r", "allow": {}})"));
-  auto policy = Policy::load(dir.path() + "/site.policy");
+  auto policy = Policy::load(dir.path() + "/site.policy", shippedBuiltinDetectors());
   ASSERT_TRUE(policy.ok()) << policy.error().message;
   EXPECT_EQ((*policy)->ruleCount(), 1u);
   EXPECT_EQ((*policy)->files().size(), 1u);

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "policy_test_util.h"
+#include "support/shipped_detectors.h"
 
 namespace shadowai {
 namespace {
@@ -13,18 +14,18 @@ using ::testing::IsEmpty;
 const std::string kDefaultPolicyDir = std::string(SHADOWAI_SOURCE_RULES_DIR) + "/policy.d";
 
 TEST(PolicyDefault, IsValid) {
-  EXPECT_THAT(Policy::check(kDefaultPolicyDir), IsEmpty());
-  auto policy = Policy::load(kDefaultPolicyDir);
+  EXPECT_THAT(Policy::check(kDefaultPolicyDir, shippedBuiltinDetectors()), IsEmpty());
+  auto policy = Policy::load(kDefaultPolicyDir, shippedBuiltinDetectors());
   ASSERT_TRUE(policy.ok()) << policy.error().message;
   EXPECT_EQ((*policy)->files().size(), 1u);
   EXPECT_EQ((*policy)->customDetectorCount(), 0u);
 }
 
 TEST(PolicyDefault, MasksEveryBuiltinSecretAndPiiDetectorWithPlaceholders) {
-  auto policy = Policy::load(kDefaultPolicyDir);
+  auto policy = Policy::load(kDefaultPolicyDir, shippedBuiltinDetectors());
   ASSERT_TRUE(policy.ok()) << policy.error().message;
   std::vector<std::string> expected;
-  for (const Detector& detector : builtinDetectors()) {
+  for (const Detector& detector : shippedDetectors()) {
     if (detector.category == DetectorCategory::kSecret || detector.category == DetectorCategory::kPii) {
       expected.push_back(detector.name);
     }
@@ -39,7 +40,7 @@ TEST(PolicyDefault, MasksEveryBuiltinSecretAndPiiDetectorWithPlaceholders) {
 }
 
 TEST(PolicyDefault, BlocksNothing) {
-  auto policy = Policy::load(kDefaultPolicyDir);
+  auto policy = Policy::load(kDefaultPolicyDir, shippedBuiltinDetectors());
   ASSERT_TRUE(policy.ok()) << policy.error().message;
   for (const CallFacts& call : {openAiCall(), openAiCall("gpt-3.5-turbo"),
                                 CallFacts{"deepseek", "api.deepseek.com", "openai-chat", "deepseek-chat"}}) {

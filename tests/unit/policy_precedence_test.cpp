@@ -6,6 +6,7 @@
 
 #include "policy_test_util.h"
 #include "support/temp_dir.h"
+#include "support/shipped_detectors.h"
 
 namespace shadowai {
 namespace {
@@ -41,7 +42,7 @@ TEST(PolicyPrecedence, StylesComeFromReplacementsThenReplacementThenTheDetectorD
   auto defaults = policyFromJson(policyWith(R"({"id": "a", "mask": {"detectors": ["email"]}})"));
   ASSERT_TRUE(defaults);
   EXPECT_EQ(defaults->forCall(billingWorkload(), openAiCall()).mask.styles.at("email"),
-            findBuiltinDetector("email")->defaultStyle);
+            shippedBuiltinDetectors().find("email")->defaultStyle);
 }
 
 TEST(PolicyPrecedence, TheLaterRulesReplacementWins) {
@@ -157,7 +158,7 @@ TEST(PolicyPrecedence, RulesAreTakenInFileNameOrderAcrossADirectory) {
   writeText(dir.path() + "/.50-site.json.swp", "not json");
   writeText(dir.path() + "/README", "not json either");
   std::vector<PolicyProblem> problems;
-  auto policy = Policy::load(dir.path(), &problems);
+  auto policy = Policy::load(dir.path(), shippedBuiltinDetectors(), &problems);
   ASSERT_TRUE(policy.ok()) << policy.error().message;
   EXPECT_THAT(problems, IsEmpty());
   ASSERT_EQ((*policy)->files().size(), 2u);
@@ -173,7 +174,7 @@ TEST(PolicyPrecedence, AllowMayNameABlockRuleOfALaterFile) {
   test::TempDir dir;
   writeText(dir.path() + "/10-allow.json", policyWith(R"({"id": "lab", "allow": {"rules": ["no-openai"]}})"));
   writeText(dir.path() + "/20-block.json", policyWith(R"({"id": "no-openai", "block": {"providers": ["openai"]}})"));
-  auto policy = Policy::load(dir.path());
+  auto policy = Policy::load(dir.path(), shippedBuiltinDetectors());
   ASSERT_TRUE(policy.ok()) << policy.error().message;
   EXPECT_FALSE((*policy)->forCall(billingWorkload(), openAiCall()).blocked);
 }

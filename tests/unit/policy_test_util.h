@@ -9,19 +9,20 @@
 #include <vector>
 
 #include "policy/policy.h"
+#include "support/shipped_detectors.h"
 
 namespace shadowai {
 
 inline std::shared_ptr<const Policy> policyFromJson(const std::string& json) {
   std::vector<PolicyProblem> problems;
-  auto policy = Policy::fromString(json, "test.json", &problems);
+  auto policy = Policy::fromString(json, "test.json", shippedBuiltinDetectors(), &problems);
   EXPECT_TRUE(policy.ok()) << (policy.ok() ? "" : policy.error().message);
   return policy.ok() ? *policy : nullptr;
 }
 
 inline std::vector<PolicyProblem> problemsOfJson(const std::string& json) {
   std::vector<PolicyProblem> problems;
-  (void)Policy::fromString(json, "test.json", &problems);
+  (void)Policy::fromString(json, "test.json", shippedBuiltinDetectors(), &problems);
   return problems;
 }
 

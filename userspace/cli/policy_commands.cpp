@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "daemon/daemon_config.h"
+#include "policy/builtin_detectors.h"
 #include "policy/policy.h"
 
 namespace shadowai {
@@ -31,6 +32,7 @@ PolicyCommands::PolicyCommands(CLI::App& app) {
       "  shadowai policy check\n"
       "  shadowai policy check ./policy.d --json\n"
       "  shadowai policy check /etc/shadowai/policy.d/50-site.json\n"
+      "  shadowai policy check --detectors ./rules/detectors.json\n"
       "  shadowai policy reload");
   check_ = policy_->add_subcommand(
       "check",
@@ -40,6 +42,10 @@ PolicyCommands::PolicyCommands(CLI::App& app) {
                      std::string("Policy directory or file (default: policy_dir of the daemon configuration, ") +
                          kDefaultPolicyDir + ")")
       ->type_name("DIR|FILE");
+  check_->add_option("--detectors", detectorsFile_,
+                     "The built-in detector file to check and resolve the policy against (default: the one shadowaid "
+                     "reads, /usr/share/shadowai/detectors.json)")
+      ->type_name("FILE");
   check_->add_flag("--json", json_, "Print {valid, files, problems: [{file, location, message}]} as JSON");
   reload_ = policy_->add_subcommand(
       "reload",
@@ -63,17 +69,27 @@ int PolicyCommands::runCheck(const std::string& configPath) const {
     path = config->policyDir;
   }
   std::vector<PolicyProblem> problems;
-  auto policy = Policy::load(path, &problems);
+  const std::string detectorsFile = detectorsFile_.empty() ? BuiltinDetectors::defaultFile() : detectorsFile_;
+  auto builtins = BuiltinDetectors::load(detectorsFile, &problems);
+  // Without the built-in detectors every reference to one would be reported as unknown: their own
+  // problems say more.
+  std::shared_ptr<const Policy> policy;
+  if (builtins) {
+    if (auto loaded = Policy::load(path, *builtins, &problems)) policy = std::move(*loaded);
+  }
   // The files are listed even when the policy is invalid, so a user sees what was read.
   std::vector<PolicyProblem> ignored;
   std::vector<std::filesystem::path> files = Policy::policyFiles(path, ignored);
-  const bool valid = policy.ok() && problems.empty();
+  const bool valid = policy && problems.empty();
 
   std::string text;
   if (json_) {
     // Ordered: "valid" first, for a reader who looks at the top.
     nlohmann::ordered_json document = {
-        {"valid", valid}, {"files", nlohmann::ordered_json::array()}, {"problems", nlohmann::ordered_json::array()}};
+        {"valid", valid},
+        {"files", nlohmann::ordered_json::array()},
+        {"detectors_file", detectorsFile},
+        {"problems", nlohmann::ordered_json::array()}};
     for (const auto& file : files) document["files"].push_back(file.string());
     for (const PolicyProblem& problem : problems) {
       document["problems"].push_back(
@@ -81,8 +97,9 @@ int PolicyCommands::runCheck(const std::string& configPath) const {
     }
     text = document.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
   } else if (valid) {
-    text = "policy OK: " + counted(files.size(), "file") + ", " + counted((*policy)->ruleCount(), "rule") + ", " +
-           counted((*policy)->customDetectorCount(), "custom detector") + "\n";
+    text = "policy OK: " + counted(files.size(), "file") + ", " + counted(policy->ruleCount(), "rule") + ", " +
+           counted(policy->customDetectorCount(), "custom detector") + ", " +
+           counted(builtins->detectors().size(), "built-in detector") + "\n";
   } else {
     for (const PolicyProblem& problem : problems) text += problem.describe() + "\n";
   }

@@ -1,6 +1,8 @@
 // `shadowai policy check [DIR|FILE]`: validates a policy directory (every *.json, merged in name
-// order) or one file without the daemon, printing every problem as `FILE: LOCATION: MESSAGE`.
-//   exit 0  valid: one summary line ("policy OK: 2 files, 5 rules, 1 custom detector")
+// order) or one file without the daemon, printing every problem as `FILE: LOCATION: MESSAGE`. The
+// built-in detector file (rules/detectors.json, or --detectors FILE) is checked first: the policy is
+// resolved against it, as shadowaid does.
+//   exit 0  valid: one summary line ("policy OK: 2 files, 5 rules, 1 custom detector, 56 built-in detectors")
 //   exit 2  invalid: one line per problem
 // --json prints {"valid", "files", "problems": [{"file", "location", "message"}]} instead.
 // `shadowai policy reload`: shadowaid reads its policy again (as on SIGHUP); an invalid policy is
@@ -35,6 +37,7 @@ class PolicyCommands {
   CLI::App* check_ = nullptr;
   CLI::App* reload_ = nullptr;
   std::string path_;  // empty: the daemon configuration's policy_dir
+  std::string detectorsFile_;  // empty: BuiltinDetectors::defaultFile(), what shadowaid reads
   bool json_ = false;
 };
 

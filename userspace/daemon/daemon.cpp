@@ -89,10 +89,11 @@ uint64_t monotonicNowNs() {
 
 }  // namespace
 
-Daemon::Daemon(DaemonConfig config, DaemonOptions options, Catalog catalog)
+Daemon::Daemon(DaemonConfig config, DaemonOptions options, Catalog catalog, BuiltinDetectors builtinDetectors)
     : config_(std::move(config)),
       options_(options),
       catalog_(std::move(catalog)),
+      builtinDetectors_(std::move(builtinDetectors)),
       alerter_(AlerterOptions{AlertRateLimit{}, options.alertsToStderr}),
       detectionAlerts_(catalog_, alerter_, readProcessIdentity) {}
 
@@ -100,9 +101,13 @@ Result<std::unique_ptr<Daemon>> Daemon::start(DaemonConfig config, DaemonOptions
   const std::string catalogFile = config.catalogFile.empty() ? Catalog::defaultShippedFile() : config.catalogFile;
   auto catalog = Catalog::load(catalogFile, config.catalogDirs);
   if (!catalog) return catalog.error();
+  // Shipped data like the catalog, and as necessary: without them no policy could mask anything.
+  auto builtinDetectors = BuiltinDetectors::load(BuiltinDetectors::defaultFile());
+  if (!builtinDetectors) return makeError("cannot load the built-in detectors: " + builtinDetectors.error().describe());
   if (auto support = checkKernelSupport(KernelUse::kDaemon); !support) return support.error();
 
-  std::unique_ptr<Daemon> daemon(new Daemon(std::move(config), options, std::move(*catalog)));
+  std::unique_ptr<Daemon> daemon(
+      new Daemon(std::move(config), options, std::move(*catalog), std::move(*builtinDetectors)));
   if (auto started = daemon->startParts(); !started) {
     // The destructor's daemon-stopping alert says so (there was no daemon-started before it).
     daemon->stopReason_ = "start failed: " + started.error().describe();
@@ -307,7 +312,7 @@ Status Daemon::startInterceptor() {
 
 Result<std::shared_ptr<const PolicyRuntime>> Daemon::loadPolicy() const {
   std::vector<PolicyProblem> problems;
-  auto policy = Policy::load(config_.policyDir, &problems);
+  auto policy = Policy::load(config_.policyDir, builtinDetectors_, &problems);
   if (!policy) {
     std::string message = "invalid policy: " + policy.error().describe();
     if (problems.size() > 1) message += " (and " + std::to_string(problems.size() - 1) + " more problems)";

@@ -37,6 +37,7 @@
 #include "observe/flow_tracker.h"
 #include "observe/process_attributor.h"
 #include "intercept/llm_interceptor.h"
+#include "policy/builtin_detectors.h"
 #include "policy/policy_runtime.h"
 #include "proxy/proxy_server.h"
 
@@ -71,7 +72,7 @@ class Daemon final : public ControlHandler {
   Result<nlohmann::json> reloadPolicy(const PeerCredentials& who) override;
 
  private:
-  explicit Daemon(DaemonConfig config, DaemonOptions options, Catalog catalog);
+  Daemon(DaemonConfig config, DaemonOptions options, Catalog catalog, BuiltinDetectors builtinDetectors);
 
   Status startParts();
   Status applyStoredModes();
@@ -101,6 +102,8 @@ class Daemon final : public ControlHandler {
   const DaemonConfig config_;
   const DaemonOptions options_;
   const Catalog catalog_;
+  // Read once at start (rules/detectors.json): every policy load and reload resolves against them.
+  const BuiltinDetectors builtinDetectors_;
   std::string cgroup2Root_;
   std::string attachPath_;      // absolute, under the cgroup v2 mount: where the programs attach
   std::string governedCgroup_;  // the same relative to the cgroup v2 root ("/" for the root), as alerts give cgroups

@@ -59,10 +59,47 @@ std::optional<ReplacementStyle> replacementStyleFromString(std::string_view name
   return std::nullopt;
 }
 
-const Detector* findBuiltinDetector(std::string_view name) {
-  const auto& all = builtinDetectors();
-  auto it = std::find_if(all.begin(), all.end(), [&](const Detector& d) { return d.name == name; });
-  return it == all.end() ? nullptr : &*it;
+namespace {
+
+struct ValidatorName {
+  MatchValidator validator;
+  std::string_view name;
+};
+constexpr ValidatorName kValidatorNames[] = {
+    {MatchValidator::kNone, "none"},
+    {MatchValidator::kLuhn, "luhn"},
+    {MatchValidator::kIbanChecksum, "iban-checksum"},
+    {MatchValidator::kUsSsn, "us-ssn"},
+    {MatchValidator::kIpv4, "ipv4"},
+    {MatchValidator::kIpv6, "ipv6"},
+    {MatchValidator::kJwt, "jwt"},
+    {MatchValidator::kHighEntropy, "high-entropy"},
+    {MatchValidator::kNotPlaceholder, "not-placeholder"},
+    {MatchValidator::kBasicCredentials, "basic-credentials"},
+    {MatchValidator::kPasswordValue, "password-value"},
+    {MatchValidator::kNationalPhone, "national-phone"},
+};
+
+}  // namespace
+
+std::string_view toString(MatchValidator validator) {
+  for (const ValidatorName& entry : kValidatorNames) {
+    if (entry.validator == validator) return entry.name;
+  }
+  return "none";
+}
+
+std::optional<MatchValidator> matchValidatorFromString(std::string_view name) {
+  for (const ValidatorName& entry : kValidatorNames) {
+    if (entry.name == name) return entry.validator;
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string_view> matchValidatorNames() {
+  std::vector<std::string_view> names;
+  for (const ValidatorName& entry : kValidatorNames) names.push_back(entry.name);
+  return names;
 }
 
 Status checkDetector(const Detector& detector) {
@@ -86,6 +123,16 @@ Status checkDetector(const Detector& detector) {
     return makeError("pattern can match text of unbounded length; bound every repetition (e.g. {1,64})");
   }
   if (info->min_width == 0) return makeError("pattern can match empty text");
+  if (!detector.endPassPattern.empty()) {
+    // DetectorSet would quietly fall back to the exact pattern: a typo must not cost speed unnoticed.
+    const VectorscanExpressionInfo endPass = describeExpression(detector.endPassPattern.c_str(), detectorFlags(detector));
+    if (!endPass.info) {
+      return makeError("end-pass pattern does not compile: " + compileErrorMessage(endPass.error, "unknown error"));
+    }
+  }
+  if (!detector.valueMarker.empty() && !detector.replaceValueOnly) {
+    return makeError("value marker is only meaningful with replace-value-only");
+  }
   return {};
 }
 

@@ -1,7 +1,7 @@
 // A detector: one kind of secret or personal data the masker finds in prompt and answer text, with
 // the name policy files and alerts use, its category, the placeholder label its matches become, and
-// the Vectorscan pattern (or word list) that finds it. Built-in detectors ship in
-// builtin_detectors.cpp; a policy file adds custom ones (regex or word list).
+// the Vectorscan pattern (or word list) that finds it. The built-in detectors ship as data
+// (rules/detectors.json, read by policy/builtin_detectors.h); a policy file adds custom ones.
 #pragma once
 
 #include <cstddef>
@@ -44,6 +44,12 @@ enum class MatchValidator {
   kPasswordValue,   // a password given on a command line: not a number, a $VARIABLE or a placeholder
   kNationalPhone,   // a national-format phone number: 10 to 12 digits, its groups split one way
 };
+// The names the detector file uses: "none", "luhn", "iban-checksum", "us-ssn", "ipv4", "ipv6", "jwt",
+// "high-entropy", "not-placeholder", "basic-credentials", "password-value", "national-phone".
+std::string_view toString(MatchValidator validator);
+std::optional<MatchValidator> matchValidatorFromString(std::string_view name);
+// Every name above, in declaration order (for messages and suggestions).
+std::vector<std::string_view> matchValidatorNames();
 
 struct Detector {
   std::string name;  // lower-case, [a-z0-9-]: "openai-api-key", "email"
@@ -88,14 +94,10 @@ struct Detector {
   ReplacementStyle defaultStyle = ReplacementStyle::kPlaceholder;
 };
 
-// The detectors shadowai ships, in a stable order; names are unique.
-const std::vector<Detector>& builtinDetectors();
-// The built-in detector of that name, or null.
-const Detector* findBuiltinDetector(std::string_view name);
-
-// Whether a (custom) detector is well formed: a valid name and label, a pattern Vectorscan compiles
-// with a bounded width, or a non-empty word list. The error is one line without the detector's name
-// (the caller says where it is).
+// Whether a detector is well formed: a valid name and label, a pattern Vectorscan compiles with a
+// bounded width, or a non-empty word list; an end-pass pattern, when given, compiles too, and a value
+// marker comes with replaceValueOnly. The error is one line without the detector's name (the caller
+// says where it is) and starts with the field it is about.
 Status checkDetector(const Detector& detector);
 
 }  // namespace shadowai

@@ -6,6 +6,7 @@
 #include <system_error>
 
 #include "common/file_util.h"
+#include "policy/builtin_detectors.h"
 #include "policy/policy_impl.h"
 #include "policy/policy_parser.h"
 
@@ -21,6 +22,15 @@ std::string cannotRead(const std::error_code& error) { return "cannot read: " + 
 std::string PolicyProblem::describe() const {
   if (location.empty()) return file + ": " + message;
   return file + ": " + location + ": " + message;
+}
+
+std::string summarizeProblems(const std::vector<PolicyProblem>& problems) {
+  if (problems.empty()) return "";
+  std::string message = problems.front().describe();
+  if (problems.size() > 1) {
+    message += " (and " + std::to_string(problems.size() - 1) + " more; see `shadowai policy check`)";
+  }
+  return message;
 }
 
 Policy::Policy(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -57,7 +67,8 @@ std::vector<fs::path> Policy::policyFiles(const fs::path& dirOrFile, std::vector
   return files;
 }
 
-Result<std::shared_ptr<const Policy>> Policy::load(const fs::path& dirOrFile, std::vector<PolicyProblem>* problems) {
+Result<std::shared_ptr<const Policy>> Policy::load(const fs::path& dirOrFile, const BuiltinDetectors& builtins,
+                                                   std::vector<PolicyProblem>* problems) {
   std::vector<PolicyProblem> found;
   std::vector<fs::path> files = policyFiles(dirOrFile, found);
   std::vector<PolicyDocument> documents;
@@ -70,25 +81,26 @@ Result<std::shared_ptr<const Policy>> Policy::load(const fs::path& dirOrFile, st
           error.errnum != 0 ? cannotRead(std::error_code(error.errnum, std::generic_category())) : error.message});
       continue;
     }
-    documents.push_back(parsePolicyDocument(*text, file.string(), found));
+    documents.push_back(parsePolicyDocument(*text, file.string(), builtins, found));
   }
-  return build(std::move(files), std::move(documents), std::move(found), problems);
+  return build(std::move(files), std::move(documents), builtins, std::move(found), problems);
 }
 
 Result<std::shared_ptr<const Policy>> Policy::fromString(std::string_view json, const std::string& sourceName,
+                                                         const BuiltinDetectors& builtins,
                                                          std::vector<PolicyProblem>* problems) {
   std::vector<PolicyProblem> found;
   std::vector<PolicyDocument> documents;
-  documents.push_back(parsePolicyDocument(json, sourceName, found));
-  return build({fs::path(sourceName)}, std::move(documents), std::move(found), problems);
+  documents.push_back(parsePolicyDocument(json, sourceName, builtins, found));
+  return build({fs::path(sourceName)}, std::move(documents), builtins, std::move(found), problems);
 }
 
 Result<std::shared_ptr<const Policy>> Policy::build(std::vector<fs::path> files, std::vector<PolicyDocument> documents,
-                                                    std::vector<PolicyProblem> found,
+                                                    const BuiltinDetectors& builtins, std::vector<PolicyProblem> found,
                                                     std::vector<PolicyProblem>* problems) {
   auto impl = std::make_unique<Impl>();
   impl->files = std::move(files);
-  impl->compiled = resolvePolicy(std::move(documents), found);
+  impl->compiled = resolvePolicy(std::move(documents), builtins, found);
   // One file's problems together, in file order, whichever stage found them (a directory's own
   // problem first); within a file, the order they were found in.
   auto fileRank = [&](const PolicyProblem& problem) {
@@ -99,19 +111,13 @@ Result<std::shared_ptr<const Policy>> Policy::build(std::vector<fs::path> files,
   std::stable_sort(found.begin(), found.end(),
                    [&](const PolicyProblem& a, const PolicyProblem& b) { return fileRank(a) < fileRank(b); });
   if (problems) problems->insert(problems->end(), found.begin(), found.end());
-  if (!found.empty()) {
-    std::string message = found.front().describe();
-    if (found.size() > 1) {
-      message += " (and " + std::to_string(found.size() - 1) + " more; see `shadowai policy check`)";
-    }
-    return makeError(message);
-  }
+  if (!found.empty()) return makeError(summarizeProblems(found));
   return std::shared_ptr<const Policy>(new Policy(std::move(impl)));
 }
 
-std::vector<PolicyProblem> Policy::check(const fs::path& dirOrFile) {
+std::vector<PolicyProblem> Policy::check(const fs::path& dirOrFile, const BuiltinDetectors& builtins) {
   std::vector<PolicyProblem> problems;
-  (void)load(dirOrFile, &problems);
+  (void)load(dirOrFile, builtins, &problems);
   return problems;
 }
 

@@ -78,18 +78,25 @@ struct PolicyProblem {
   bool operator==(const PolicyProblem&) const = default;
 };
 
-struct PolicyDocument;  // policy/policy_rule.h
+// The one line a failed load says: the first problem and how many more there are.
+std::string summarizeProblems(const std::vector<PolicyProblem>& problems);
+
+struct PolicyDocument;    // policy/policy_rule.h
+class BuiltinDetectors;  // policy/builtin_detectors.h
 
 class Policy {
  public:
-  // Loads a directory (every *.json in name order) or a single file. Every problem is reported.
+  // Loads a directory (every *.json in name order) or a single file, over BUILTINS (the built-in
+  // detectors, loaded once by the caller). Every problem is reported.
   static Result<std::shared_ptr<const Policy>> load(const std::filesystem::path& dirOrFile,
+                                                    const BuiltinDetectors& builtins,
                                                     std::vector<PolicyProblem>* problems = nullptr);
   // All problems in the files, empty when the policy is valid (what `shadowai policy check` prints).
-  static std::vector<PolicyProblem> check(const std::filesystem::path& dirOrFile);
+  static std::vector<PolicyProblem> check(const std::filesystem::path& dirOrFile, const BuiltinDetectors& builtins);
   // One policy document given as text (SOURCE_NAME stands for its file in problems): for the fuzz
   // target and for tests that need no files.
   static Result<std::shared_ptr<const Policy>> fromString(std::string_view json, const std::string& sourceName,
+                                                          const BuiltinDetectors& builtins,
                                                           std::vector<PolicyProblem>* problems = nullptr);
   // The files a load of DIR_OR_FILE reads, in merge order (a directory's *.json by name, hidden files
   // skipped), or the problem that there are none.
@@ -114,6 +121,7 @@ class Policy {
   explicit Policy(std::unique_ptr<Impl> impl);
   static Result<std::shared_ptr<const Policy>> build(std::vector<std::filesystem::path> files,
                                                      std::vector<PolicyDocument> documents,
+                                                     const BuiltinDetectors& builtins,
                                                      std::vector<PolicyProblem> found,
                                                      std::vector<PolicyProblem>* problems);
   std::unique_ptr<Impl> impl_;

@@ -4,11 +4,14 @@
 #include <cctype>
 #include <cstdint>
 #include <limits>
+#include <map>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "common/closest_word.h"
 #include "common/json_document.h"
 #include "common/json_nesting.h"
+#include "policy/builtin_detectors.h"
 
 namespace shadowai {
 namespace {
@@ -20,6 +23,12 @@ using Keys = std::vector<std::string_view>;
 const Keys kTopKeys = {"version", "detectors", "rules", "comment"};
 const Keys kDetectorKeys = {"name",     "label", "description",    "comment",   "pattern",
                             "caseless", "words", "case_sensitive", "max_length"};
+// The built-in detector file (builtin_detectors.h): no rules, and what only built-ins may say.
+const Keys kBuiltinTopKeys = {"version", "detectors", "comment"};
+const Keys kBuiltinOnlyDetectorKeys = {"category",           "validator",          "replace_value_only",
+                                       "value_marker",       "extends_to_value_end", "whole_number_token",
+                                       "end_pass_pattern",   "end_pass_database",  "default_replacement"};
+const Keys kBuiltinCategories = {"secret", "pii"};
 const Keys kRuleKeys = {"id", "description", "comment", "match", "mask", "block", "allow"};
 const Keys kMatchKeys = {"workload", "call"};
 const Keys kWorkloadKeys = {"cgroup", "unit", "container", "uid", "user", "exe"};
@@ -60,7 +69,10 @@ std::string libraryMessage(const Json::exception& error) {
 
 class DocumentReader {
  public:
-  DocumentReader(const std::string& file, std::vector<PolicyProblem>& problems) : file_(file), problems_(problems) {}
+  // BUILTINS: the built-in detectors a policy file's detectors must not clash with; null while the
+  // built-in file itself is read.
+  DocumentReader(const std::string& file, std::vector<PolicyProblem>& problems, const BuiltinDetectors* builtins)
+      : file_(file), problems_(problems), builtins_(builtins) {}
 
   PolicyDocument read(const Json& root) {
     PolicyDocument document;
@@ -83,7 +95,43 @@ class DocumentReader {
     return document;
   }
 
+  // The built-in detector file: {"version": 1, "comment": ..., "detectors": [...]}.
+  std::vector<Detector> readBuiltins(const Json& root) {
+    std::vector<Detector> detectors;
+    if (!root.is_object()) {
+      problem("", "expected a JSON object with \"version\" and \"detectors\"");
+      return detectors;
+    }
+    checkKeys(root, "", kBuiltinTopKeys);
+    checkComment(root, "");
+    readVersion(root);
+    const Json* list = member(root, "", "detectors", &Json::is_array, "expected an array of detectors");
+    if (!root.contains("detectors")) problem("", "missing \"detectors\"");
+    if (list && list->empty()) problem("/detectors", "empty list: the built-in detectors are the point of this file");
+    if (!list) return detectors;
+    PolicyDocument document;
+    std::map<std::string, std::string, std::less<>> firstAt;  // name -> pointer
+    for (size_t i = 0; i < list->size(); ++i) {
+      const std::string pointer = childPointer("/detectors", i);
+      readDetector((*list)[i], pointer, document);
+      if (document.detectors.empty()) continue;
+      Detector detector = std::move(document.detectors.back().detector);
+      document.detectors.pop_back();
+      if (detector.name.empty()) continue;
+      if (auto first = firstAt.find(detector.name); first != firstAt.end()) {
+        problem(childPointer(pointer, "name"),
+                "duplicate detector name " + inQuotes(detector.name) + " (first at " + first->second + ")");
+        continue;
+      }
+      firstAt.emplace(detector.name, pointer);
+      detectors.push_back(std::move(detector));
+    }
+    return detectors;
+  }
+
  private:
+  bool readingBuiltinFile() const { return builtins_ == nullptr; }
+
   void problem(const std::string& pointer, std::string message) {
     problems_.push_back(PolicyProblem{file_, pointer, std::move(message)});
   }
@@ -197,7 +245,13 @@ class DocumentReader {
       problem(pointer, "expected a detector object");
       return;
     }
-    checkKeys(value, pointer, kDetectorKeys);
+    if (!readingBuiltinFile()) {
+      checkKeys(value, pointer, kDetectorKeys);
+    } else {
+      Keys keys = kDetectorKeys;
+      keys.insert(keys.end(), kBuiltinOnlyDetectorKeys.begin(), kBuiltinOnlyDetectorKeys.end());
+      checkKeys(value, pointer, keys);
+    }
     checkComment(value, pointer);
     CustomDetector custom{.detector = {}, .file = file_, .pointer = pointer};
     Detector& detector = custom.detector;
@@ -219,7 +273,8 @@ class DocumentReader {
       detector.maxLength = maxLength->get<size_t>();
       if (detector.maxLength == 0) problem(childPointer(pointer, "max_length"), "expected a positive integer (bytes)");
     }
-    if (name && findBuiltinDetector(*name)) {
+    if (readingBuiltinFile()) readBuiltinFields(value, pointer, detector);
+    if (name && builtins_ && builtins_->find(*name)) {
       problem(childPointer(pointer, "name"),
               "detector name " + inQuotes(*name) + " is taken by a built-in detector; choose another name");
     }
@@ -232,8 +287,60 @@ class DocumentReader {
     document.detectors.push_back(std::move(custom));
   }
 
+  // What only the built-in file says of a detector (docs/policy.md, "The built-in detectors").
+  void readBuiltinFields(const Json& value, const std::string& pointer, Detector& detector) {
+    const std::string name = detector.name.empty() ? std::string() : " of detector " + inQuotes(detector.name);
+    if (const Json* category = member(value, pointer, "category", &Json::is_string, "expected \"secret\" or \"pii\"")) {
+      const std::string& text = category->get_ref<const std::string&>();
+      auto parsed = detectorCategoryFromString(text);
+      if (!parsed) {
+        problem(childPointer(pointer, "category"), "unknown category " + inQuotes(text) + name +
+                                                       didYouMean(text, kBuiltinCategories) +
+                                                       "; expected \"secret\" or \"pii\"");
+      } else if (*parsed == DetectorCategory::kCustom) {
+        problem(childPointer(pointer, "category"),
+                "category \"custom\"" + name + " is for a policy's own detectors; expected \"secret\" or \"pii\"");
+      } else {
+        detector.category = *parsed;
+      }
+    } else if (!value.contains("category")) {
+      problem(pointer, "missing \"category\"");
+    }
+    if (const Json* validator = member(value, pointer, "validator", &Json::is_string, "expected a validator name")) {
+      const std::string& text = validator->get_ref<const std::string&>();
+      if (auto parsed = matchValidatorFromString(text)) {
+        detector.validator = *parsed;
+      } else {
+        const std::vector<std::string_view> names = matchValidatorNames();
+        std::string expected;
+        for (std::string_view known : names) expected += (expected.empty() ? "" : ", ") + std::string(known);
+        problem(childPointer(pointer, "validator"),
+                "unknown validator " + inQuotes(text) + name + didYouMean(text, names) + "; expected one of " + expected);
+      }
+    }
+    detector.replaceValueOnly = readBool(value, pointer, "replace_value_only").value_or(false);
+    detector.valueMarker = readNonEmptyString(value, pointer, "value_marker");
+    detector.extendsToValueEnd = readBool(value, pointer, "extends_to_value_end").value_or(false);
+    detector.wholeNumberToken = readBool(value, pointer, "whole_number_token").value_or(false);
+    detector.endPassPattern = readNonEmptyString(value, pointer, "end_pass_pattern");
+    detector.endPassDatabase = readNonEmptyString(value, pointer, "end_pass_database");
+    if (auto it = value.find("default_replacement"); it != value.end()) {
+      if (auto style = readStyle(*it, childPointer(pointer, "default_replacement"))) detector.defaultStyle = *style;
+    }
+  }
+
+  std::string readNonEmptyString(const Json& object, const std::string& pointer, std::string_view key) {
+    std::string text = readString(object, pointer, key).value_or("");
+    if (text.empty() && object.contains(key) && object.find(key)->is_string()) {
+      problem(childPointer(pointer, key), "empty string: give a value or leave the key out");
+    }
+    return text;
+  }
+
   // checkDetector's message names the field it is about; point at that field.
   static std::string detectorProblemPointer(const std::string& pointer, std::string_view message) {
+    if (message.starts_with("end-pass pattern")) return childPointer(pointer, "end_pass_pattern");
+    if (message.starts_with("value marker")) return childPointer(pointer, "value_marker");
     for (std::string_view field : {"name", "label", "pattern"}) {
       if (message.starts_with(field)) return childPointer(pointer, field);
     }
@@ -444,30 +551,42 @@ class DocumentReader {
 
   const std::string& file_;
   std::vector<PolicyProblem>& problems_;
+  const BuiltinDetectors* builtins_;
 };
 
-}  // namespace
-
-PolicyDocument parsePolicyDocument(std::string_view text, const std::string& file,
-                                   std::vector<PolicyProblem>& problems) {
-  Json root;
+// TEXT as JSON, or null with the problem reported.
+std::optional<Json> parseJson(std::string_view text, const std::string& file, std::vector<PolicyProblem>& problems) {
   if (jsonNestsDeeperThan(text)) {
     problems.push_back(PolicyProblem{file, "", jsonTooDeepMessage("the file")});
-    return PolicyDocument{.file = file, .detectors = {}, .rules = {}};
+    return std::nullopt;
   }
   try {
-    root = Json::parse(text.begin(), text.end());
+    return Json::parse(text.begin(), text.end());
   } catch (const Json::parse_error& error) {
     // parse_error.byte counts from 1 and points at the last byte read.
     size_t offset = error.byte > 0 ? error.byte - 1 : 0;
     problems.push_back(PolicyProblem{file, textPosition(text, offset), "invalid JSON: " + libraryMessage(error)});
-    return PolicyDocument{.file = file, .detectors = {}, .rules = {}};
   } catch (const Json::exception& error) {
     // A number too large for a double ("1e999") fails while the value is built, without a position.
     problems.push_back(PolicyProblem{file, "", "invalid JSON: " + libraryMessage(error)});
-    return PolicyDocument{.file = file, .detectors = {}, .rules = {}};
   }
-  return DocumentReader(file, problems).read(root);
+  return std::nullopt;
+}
+
+}  // namespace
+
+PolicyDocument parsePolicyDocument(std::string_view text, const std::string& file, const BuiltinDetectors& builtins,
+                                   std::vector<PolicyProblem>& problems) {
+  std::optional<Json> root = parseJson(text, file, problems);
+  if (!root) return PolicyDocument{.file = file, .detectors = {}, .rules = {}};
+  return DocumentReader(file, problems, &builtins).read(*root);
+}
+
+std::vector<Detector> parseBuiltinDetectorDocument(std::string_view text, const std::string& file,
+                                                   std::vector<PolicyProblem>& problems) {
+  std::optional<Json> root = parseJson(text, file, problems);
+  if (!root) return {};
+  return DocumentReader(file, problems, nullptr).readBuiltins(*root);
 }
 
 }  // namespace shadowai

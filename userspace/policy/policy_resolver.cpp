@@ -24,11 +24,12 @@ struct RuleLocation {
 
 class Resolver {
  public:
-  explicit Resolver(std::vector<PolicyProblem>& problems) : problems_(problems) {}
+  Resolver(const BuiltinDetectors& builtins, std::vector<PolicyProblem>& problems)
+      : builtins_(builtins), problems_(problems) {}
 
   CompiledPolicy resolve(std::vector<PolicyDocument> documents) {
     CompiledPolicy policy;
-    policy.detectors = builtinDetectors();
+    policy.detectors = builtins_.detectors();
     for (PolicyDocument& document : documents) addDetectors(document, policy);
     // Every rule first, so an allow rule may name a block rule of a later file.
     for (PolicyDocument& document : documents) {
@@ -53,7 +54,7 @@ class Resolver {
     for (CustomDetector& custom : document.detectors) {
       const std::string& name = custom.detector.name;
       // A clash with a built-in was reported by the parser.
-      if (name.empty() || findBuiltinDetector(name)) continue;
+      if (name.empty() || builtins_.find(name)) continue;
       if (auto first = customDetectors_.find(name); first != customDetectors_.end()) {
         problem(custom.file, childPointer(custom.pointer, "name"),
                 "detector " + inQuotes(name) + " is already defined in " + first->second);
@@ -206,6 +207,7 @@ class Resolver {
     }
   }
 
+  const BuiltinDetectors& builtins_;
   std::vector<PolicyProblem>& problems_;
   std::map<std::string, std::string, std::less<>> customDetectors_;  // name -> "FILE at POINTER"
   std::map<std::string, RuleLocation, std::less<>> ruleIds_;
@@ -213,8 +215,9 @@ class Resolver {
 
 }  // namespace
 
-CompiledPolicy resolvePolicy(std::vector<PolicyDocument> documents, std::vector<PolicyProblem>& problems) {
-  return Resolver(problems).resolve(std::move(documents));
+CompiledPolicy resolvePolicy(std::vector<PolicyDocument> documents, const BuiltinDetectors& builtins,
+                             std::vector<PolicyProblem>& problems) {
+  return Resolver(builtins, problems).resolve(std::move(documents));
 }
 
 }  // namespace shadowai

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "mask/detector.h"
+#include "policy/builtin_detectors.h"
 #include "policy/policy.h"
 #include "policy/policy_rule.h"
 #include "policy/prompt_matcher.h"
@@ -33,8 +34,9 @@ struct CompiledPolicy {
   size_t customDetectorCount = 0;
 };
 
-// DOCUMENTS in file order. Problems are appended to PROBLEMS; the result is only meaningful when
-// none were added.
-CompiledPolicy resolvePolicy(std::vector<PolicyDocument> documents, std::vector<PolicyProblem>& problems);
+// DOCUMENTS in file order, over BUILTINS. Problems are appended to PROBLEMS; the result is only
+// meaningful when none were added.
+CompiledPolicy resolvePolicy(std::vector<PolicyDocument> documents, const BuiltinDetectors& builtins,
+                             std::vector<PolicyProblem>& problems);
 
 }  // namespace shadowai
