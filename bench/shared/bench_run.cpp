@@ -69,6 +69,10 @@ Result<rlim_t> raiseOpenFileLimit(rlim_t needed) {
 
 Status enterBenchWorld() {
   if (auto entered = test::enterTestNamespaces(); !entered) return entered;
+  // No DNS server, as in the interception tests: the daemon's start-up resolution of the catalog
+  // fails at once instead of waiting on the host's resolver, which this network namespace cannot
+  // reach.
+  if (auto set = test::setResolvConf("nameserver 127.0.0.53\noptions timeout:1 attempts:1\n"); !set) return set;
   test::removeStaleTestCgroups();
   test::removeStaleTestScratch();
   return {};

@@ -38,8 +38,8 @@ std::string besideThisBinary(const std::string& relative);
 Result<rlim_t> raiseOpenFileLimit(rlim_t needed);
 
 // The test bed's world (support/test_namespace.h): own network and mount namespaces, loopback up, a
-// private scratch tmpfs as TMPDIR; and what earlier runs killed with SIGKILL left behind. Call it
-// while the process is single-threaded.
+// private scratch tmpfs as TMPDIR, no DNS server; and what earlier runs killed with SIGKILL left
+// behind. Call it while the process is single-threaded.
 Status enterBenchWorld();
 
 }  // namespace shadowai::bench
