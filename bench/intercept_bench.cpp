@@ -132,6 +132,9 @@ int run(const Options& options) {
   if (!directCgroup) return fail(directCgroup.error());
   auto enforcedCgroup = cgroup->createChild(kEnforcedCgroup);
   if (!enforcedCgroup) return fail(enforcedCgroup.error());
+  std::error_code pkiError;
+  std::filesystem::create_directories(dir->filePath("pki"), pkiError);
+  if (pkiError) return fail(makeError("cannot create " + dir->filePath("pki") + ": " + pkiError.message()));
   auto ca = test::TestCa::create(dir->filePath("pki"));
   if (!ca) return fail(ca.error());
   auto leaf = ca->issueLeaf({kProviderHost});
